@@ -1,0 +1,232 @@
+"""The senseindex command line: parse options, call the library, render."""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+import time
+
+import click
+
+from . import render
+from .corpus import DEFAULT_INCLUDE, ReadOptions
+from .errors import SenseIndexError
+from .sense_index import SenseIndex
+
+
+def output_options(fn):
+    """--json (and --csv where a command prints rows), shared by every command."""
+    fn = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(fn)
+    return fn
+
+
+def csv_option(fn):
+    return click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows.")(fn)
+
+
+def user_errors(fn):
+    """One line and a non-zero exit for user errors; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SenseIndexError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def model_options(fn):
+    fn = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                      help="Where the encoder runs (fp16 on CUDA, bf16 on CPUs with AMX/AVX512-bf16).")(fn)
+    fn = click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
+                      show_default=True, help="Encoder precision.")(fn)
+    return fn
+
+
+@click.group()
+@click.version_option(package_name="senseindex")
+def cli():
+    """Sense-aware search: one contextual vector per word occurrence, with a static-vector contrast.
+
+    \b
+    senseindex index corpora/demo --index indexes/demo
+    senseindex search indexes/demo "I have a [mole] on my hip" --compare
+    senseindex explain "I have a [mole] on my hip" "The [mole] dug a tunnel" --index indexes/demo
+    """
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@click.option("--index", "index_path", required=True, type=click.Path(), help="Index folder (created if missing).")
+@click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
+@click.option("--layer", default="last", show_default=True, help="Hidden layer: last, lastN (mean of the last N), middle or a number.")
+@click.option("--codec", default="Flat", show_default=True, help="FAISS codec for occurrence vectors, e.g. Flat, SQ8, OPQ32,PQ32.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
+@click.option("--text-column", default="text", show_default=True, help="CSV/TSV column holding the text.")
+@click.option("--include", multiple=True, help="Glob of files to read inside directories (repeatable).")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input files.")
+@click.option("--errors", "decode_errors", type=click.Choice(["strict", "replace", "ignore"]), default="strict",
+              show_default=True, help="What to do with bytes that do not decode.")
+@click.option("--all-words", is_flag=True, help="Index stopwords too.")
+@click.option("--labels", "labels_file", type=click.Path(), help="Gold senses TSV (file, line, word, sense) to attach.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@model_options
+@output_options
+@user_errors
+def index(sources, index_path, model, layer, codec, text_field, text_column, include, encoding, decode_errors,
+          all_words, labels_file, quiet, device, precision, as_json):
+    """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, or .gz of these).
+
+    Every word occurrence gets a contextual vector; each sentence also gets a static GloVe
+    vector. Files already indexed (same content) are skipped; an interrupted run resumes.
+    """
+    options = ReadOptions(text_field, text_column, encoding, decode_errors)
+    from .indexer import plan_files
+
+    plan_files(None, sources, options, include or DEFAULT_INCLUDE)  # validate before creating anything
+    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec)
+    bar = {}
+
+    def on_plan(planned, skipped):
+        total = sum(p.sentences - p.done_before for p in planned)
+        if skipped and not quiet:
+            click.echo(f"skipping {len(skipped)} already indexed file(s)", err=True)
+        if not planned and not skipped or (planned and total == 0 and not skipped):
+            raise SenseIndexError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
+        bar["total"], bar["done"], bar["words"], bar["t0"] = total, 0, 0, time.perf_counter()
+
+    def progress(n_sent, n_words):
+        bar["done"] += n_sent
+        bar["words"] += n_words
+        if quiet:
+            return
+        el = max(time.perf_counter() - bar["t0"], 1e-9)
+        rate = bar["done"] / el
+        eta = (bar["total"] - bar["done"]) / rate if rate else 0
+        width = 30
+        fill = int(width * bar["done"] / max(bar["total"], 1))
+        click.echo(f"\r[{'#' * fill}{'.' * (width - fill)}] {bar['done']:,}/{bar['total']:,} sentences  "
+                   f"{rate:,.1f} sent/s  {bar['words'] / el:,.0f} words/s  ETA {int(eta) // 60}:{int(eta) % 60:02d}",
+                   nl=False, err=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        report = si.add(sources, options, include or DEFAULT_INCLUDE, all_words, progress, on_plan)
+    except KeyboardInterrupt:
+        info = si.info()
+        click.echo(f"\ninterrupted: the index holds {info['sentences']:,} sentences and {info['occurrences']:,} "
+                   "occurrences; run the same command again to resume", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    if not quiet and bar.get("done"):
+        click.echo("", err=True)
+    result = {"documents_added": report.documents, "files_skipped": len(report.skipped),
+              "sentences_added": report.sentences, "occurrences_added": report.occurrences,
+              "gold_labels_added": report.labels, "seconds": round(report.seconds, 2)}
+    if labels_file:
+        result["labels_file"] = si.import_gold(labels_file)
+    result["index"] = si.info()
+    if as_json:
+        click.echo(render.to_json(result))
+    else:
+        click.echo(f"added {report.sentences:,} sentences, {report.occurrences:,} occurrences "
+                   f"from {report.documents} document(s) in {report.seconds:.1f}s; skipped {len(report.skipped)} file(s)")
+        if labels_file:
+            lf = result["labels_file"]
+            click.echo(f"gold labels: {lf['labelled']:,} occurrences labelled, {lf['unmatched']} rows unmatched")
+        click.echo(render.info_text(result["index"]))
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("query")
+@click.option("--word", help="The target word, when the query is not marked with [brackets].")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 10000), help="Number of results.")
+@click.option("--any-word", is_flag=True, help="Search all occurrences, not only the target's lemma.")
+@click.option("--static", is_flag=True, help="Rank with the static GloVe index (sentence vectors).")
+@click.option("--compare", is_flag=True, help="Contextual and static results side by side.")
+@model_options
+@output_options
+@csv_option
+@user_errors
+def search(index_path, query, word, k, any_word, static, compare, device, precision, as_json, as_csv):
+    """Find occurrences of a word used in the same sense as in QUERY.
+
+    Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
+    fewest occurrences in the index is used.
+    """
+    si = SenseIndex.open(index_path, device=device, precision=precision)
+    if compare:
+        target, ctx = si.search(query, k, word, any_word)
+        _, st = si.search(query, k, word, any_word, static=True)
+        if as_json:
+            click.echo(render.to_json({"target": target.__dict__, "contextual": [h.to_dict() for h in ctx],
+                                       "static": [h.to_dict() for h in st]}))
+            return
+        if as_csv:
+            rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
+            click.echo(render.to_csv(rows), nl=False)
+            return
+        _say_target(target)
+        click.echo(render.compare_table(ctx, st))
+        return
+    target, hits = si.search(query, k, word, any_word, static)
+    if as_json:
+        click.echo(render.to_json([h.to_dict() for h in hits]))
+    elif as_csv:
+        click.echo(render.to_csv([h.to_dict() for h in hits]), nl=False)
+    else:
+        _say_target(target)
+        click.echo(render.hits_table(hits, color=sys.stdout.isatty()))
+
+
+def _say_target(target) -> None:
+    how = {"marked": "", "--word": " (from --word)", "rarest": " (the query word with the fewest occurrences)"}
+    click.echo(f"target: {target.word} (lemma {target.lemma}){how.get(target.how, '')}", err=True)
+
+
+@cli.command()
+@click.argument("sentences", nargs=-1, required=True)
+@click.option("--index", "index_path", help="An index, for the nearest other words of each occurrence.")
+@click.option("--model", default=None, help="Model when no --index is given (default mpnet).")
+@click.option("-n", "neighbours", default=8, show_default=True, help="Nearest words to list per occurrence.")
+@model_options
+@output_options
+@user_errors
+def explain(sentences, index_path, model, neighbours, device, precision, as_json):
+    """Show why one vector per word is not enough: cosine of each marked occurrence.
+
+    \b
+    senseindex explain "I have a [mole] on my hip" "The [mole] dug under the lawn" --index demo
+    """
+    if index_path:
+        result = SenseIndex.open(index_path, model, device, precision).explain(list(sentences), neighbours)
+    else:
+        from .encoder import Encoder
+        from .explain import explain as run_explain
+        from .static import load_glove
+
+        result = run_explain(Encoder(model, device=device, precision=precision), load_glove(), list(sentences))
+    click.echo(render.to_json(result) if as_json else render.explain_text(result, color=sys.stdout.isatty()))
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@output_options
+@user_errors
+def info(index_path, as_json):
+    """What an index holds: documents, sentences, occurrences, model, size per occurrence."""
+    data = SenseIndex.open(index_path).info()
+    click.echo(render.to_json(data) if as_json else render.info_text(data))
+
+
+# --- labelling and evaluation commands (issue 3) ---
+
+# --- sense cluster commands (issue 4) ---

@@ -1,0 +1,221 @@
+"""Contextual encoder: one L2-normalised vector per word span, from a transformer's subwords."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SenseIndexError
+from .models import ModelSource, resolve_model
+
+Spans = Sequence[tuple[int, int]]
+
+
+@lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """AMX or AVX512-bf16 make bf16 autocast about 2x faster than fp32; without them it is slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def parse_layer(layer: str | int, num_layers: int) -> list[int]:
+    """'last', 'last4', 'middle' or an index into hidden_states (0 = embeddings)."""
+    text = str(layer).strip().lower()
+    if text == "last":
+        return [num_layers]
+    if text.startswith("last") and text[4:].isdigit():
+        n = int(text[4:])
+        if not 1 <= n <= num_layers:
+            raise SenseIndexError(f"layer {layer!r}: the model has {num_layers} layers")
+        return list(range(num_layers - n + 1, num_layers + 1))
+    if text == "middle":
+        return [num_layers // 2]
+    try:
+        idx = int(text)
+    except ValueError:
+        raise SenseIndexError(f"layer {layer!r}: use last, lastN, middle or a number 0-{num_layers}") from None
+    if idx < 0:
+        idx = num_layers + 1 + idx
+    if not 0 <= idx <= num_layers:
+        raise SenseIndexError(f"layer {layer!r}: the model has layers 0-{num_layers}")
+    return [idx]
+
+
+class Encoder:
+    """Loads a transformer once and turns (sentence, word spans) into word vectors."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        layer: str | int = "last",
+        device: str = "auto",
+        precision: str = "auto",
+        batch_tokens: int | None = None,
+    ) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        logging.getLogger("transformers").setLevel(logging.ERROR)
+        self.source: ModelSource = resolve_model(model)
+        if self.source.packaged:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.source.location, use_fast=True)
+            self.model = AutoModel.from_pretrained(self.source.location, use_safetensors=True)
+        except OSError as exc:
+            raise SenseIndexError(f"cannot load model {self.source.name!r}: {str(exc).splitlines()[0]}") from None
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise SenseIndexError(f"model {self.source.name!r} has no fast tokenizer (needed for word offsets)")
+        self.model.eval()
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cuda" and not torch.cuda.is_available():
+            raise SenseIndexError("--device cuda: no CUDA device is available")
+        self.device = device
+        if precision == "auto":
+            precision = "fp16" if device == "cuda" else ("bf16" if cpu_has_bf16() else "fp32")
+        self.precision = precision
+        self.model.to(device)
+        if device == "cuda" and precision == "fp16":
+            self.model.half()
+        config = self.model.config
+        self.num_layers = int(config.num_hidden_layers)
+        self.layers = parse_layer(layer, self.num_layers)
+        self.layer = str(layer)
+        self.dim = int(config.hidden_size)
+        self.max_length = self._max_length()
+        self.batch_tokens = batch_tokens or (65536 if device == "cuda" else 8192)
+        tok = self.tokenizer
+        first = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
+        last = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
+        self._head = [first] if first is not None else []
+        self._tail = [last] if last is not None else []
+        self._prefix = len(self._head)
+        self._n_special = len(self._head) + len(self._tail)
+        self._body = self.max_length - self._n_special
+        self._torch = torch
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def _max_length(self) -> int:
+        limit = 512
+        st_config = Path(self.source.location) / "sentence_bert_config.json"
+        if st_config.exists():
+            limit = int(json.loads(st_config.read_text()).get("max_seq_length", limit))
+        tok_max = getattr(self.tokenizer, "model_max_length", limit) or limit
+        pos_max = getattr(self.model.config, "max_position_embeddings", limit) or limit
+        if getattr(self.model.config, "pad_token_id", None) is not None and pos_max > 512:
+            pos_max -= 2  # RoBERTa-style position ids start after the padding index
+        return int(min(limit, tok_max, pos_max))
+
+    def tokenize(self, texts: Sequence[str]) -> tuple[list[list[int]], list[np.ndarray]]:
+        enc = self.tokenizer(
+            list(texts), add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False
+        )
+        return enc["input_ids"], [np.asarray(o, dtype=np.int64).reshape(-1, 2) for o in enc["offset_mapping"]]
+
+    def _windows(self, n: int) -> list[int]:
+        if n <= self._body:
+            return [0]
+        stride = max(1, self._body // 2)
+        starts = list(range(0, n - self._body, stride))
+        starts.append(n - self._body)
+        return starts
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        torch = self._torch
+        width = max(len(x) for x in batch)
+        pad = self.tokenizer.pad_token_id or 0
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for i, row in enumerate(batch):
+            ids[i, : len(row)] = torch.tensor(row)
+            mask[i, : len(row)] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        need_hidden = self.layers != [self.num_layers]
+        autocast = self.device == "cpu" and self.precision == "bf16"
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            out = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=need_hidden)
+            if need_hidden:
+                h = torch.stack([out.hidden_states[i] for i in self.layers]).float().mean(0)
+            else:
+                h = out.last_hidden_state
+            return h.float().cpu().numpy()
+
+    def token_vectors(self, ids_list: Sequence[list[int]]) -> list[np.ndarray]:
+        """Contextual vector per subword; long inputs are windowed with half overlap and each
+        subword keeps the vector from the window where it sits farthest from an edge."""
+        segments = []  # (sentence index, window start, window ids)
+        for si, ids in enumerate(ids_list):
+            for start in self._windows(len(ids)):
+                segments.append((si, start, ids[start : start + self._body]))
+        order = sorted(range(len(segments)), key=lambda i: -len(segments[i][2]))
+        out = [np.zeros((len(ids), self.dim), dtype=np.float32) for ids in ids_list]
+        best = [np.full(len(ids), -1, dtype=np.int64) for ids in ids_list]
+        pos = 0
+        while pos < len(order):
+            width = len(segments[order[pos]][2]) + self._n_special
+            take = max(1, min(256, self.batch_tokens // max(width, 1)))
+            chunk = order[pos : pos + take]
+            pos += take
+            batch = [self._head + list(segments[i][2]) + self._tail for i in chunk]
+            hidden = self._forward(batch)
+            for row, seg_i in enumerate(chunk):
+                si, start, body = segments[seg_i]
+                n, length = len(ids_list[si]), len(body)
+                p = np.arange(length)
+                left = p if start > 0 else np.full(length, 1 << 30)
+                right = (length - 1 - p) if start + length < n else np.full(length, 1 << 30)
+                dist = np.minimum(left, right)
+                target = slice(start, start + length)
+                better = dist > best[si][target]
+                vecs = hidden[row, self._prefix : self._prefix + length]
+                out[si][target][better] = vecs[better]
+                best[si][target][better] = dist[better]
+        return out
+
+    def word_vectors(self, texts: Sequence[str], spans: Sequence[Spans]) -> list[np.ndarray]:
+        """Mean of each word's subword vectors, L2-normalised: one (n_words, dim) array per text."""
+        ids_list, offsets = self.tokenize(texts)
+        need = [i for i, s in enumerate(spans) if len(s)]
+        token_vecs = self.token_vectors([ids_list[i] for i in need])
+        result = [np.zeros((0, self.dim), dtype=np.float32) for _ in texts]
+        for i, tv in zip(need, token_vecs, strict=True):
+            result[i] = pool_words(tv, offsets[i], spans[i])
+        return result
+
+
+def pool_words(token_vecs: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.ndarray:
+    """Average the subwords overlapping each word span; a word no subword covers takes the nearest."""
+    span_arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    n_words, dim = len(span_arr), token_vecs.shape[1]
+    sums = np.zeros((n_words, dim), dtype=np.float32)
+    counts = np.zeros(n_words, dtype=np.int64)
+    if len(offsets):
+        a, b = offsets[:, 0], offsets[:, 1]
+        j = np.searchsorted(span_arr[:, 1], a, side="right")
+        ok = (b > a) & (j < n_words)
+        ok[ok] &= span_arr[j[ok], 0] < b[ok]
+        np.add.at(sums, j[ok], token_vecs[ok])
+        np.add.at(counts, j[ok], 1)
+        for w in np.flatnonzero(counts == 0):
+            nearest = int(np.argmin(np.abs(a - span_arr[w, 0])))
+            sums[w] = token_vecs[nearest]
+            counts[w] = 1
+    vecs = sums / np.maximum(counts, 1)[:, None]
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,80 @@
+"""The one-vector-per-word demo in numbers: cosine matrices and nearest words per occurrence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import faiss
+import numpy as np
+
+from .errors import SenseIndexError
+from .search import Target, parse_target
+from .words import is_stopword
+
+
+def targets_of(sentences: list[str]) -> list[Target]:
+    if len(sentences) < 2:
+        raise SenseIndexError("give two or more sentences, each with a marked word like [mole]")
+    out = []
+    for s in sentences:
+        if "[" not in s:
+            raise SenseIndexError(f"mark the word in: {s!r} (e.g. [mole])")
+        out.append(parse_target(s))
+    return out
+
+
+def contextual_neighbours(store, vec: np.ndarray, lemma: str, n: int = 8, pool: int = 400) -> list[tuple[str, float]]:
+    """Other lemmas whose occurrences sit nearest this occurrence vector (best score per lemma)."""
+    index = store.occurrence_index()
+    if index.ntotal == 0:
+        return []
+    scores, ids = index.search(vec[None, :].astype(np.float32), min(pool, index.ntotal))
+    keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    lemmas = dict(store.db.execute(
+        f"select id, lemma from occurrences where id in ({','.join('?' * len(keep))})", [i for i, _ in keep]).fetchall())
+    best: dict[str, float] = defaultdict(float)
+    for i, s in keep:
+        lem = lemmas.get(i)
+        if lem and lem != lemma and not is_stopword(lem) and s > best[lem]:
+            best[lem] = s
+    return sorted(best.items(), key=lambda x: -x[1])[:n]
+
+
+def static_neighbours(store, glove, word: str, n: int = 8) -> list[tuple[str, float]]:
+    vec = glove.vector(word)
+    if vec is None or not store.vocab_faiss_path.exists():
+        return []
+    index = faiss.read_index(str(store.vocab_faiss_path))
+    if index.ntotal == 0:
+        return []
+    scores, ids = index.search(vec[None, :], min(n + 1, index.ntotal))
+    words = dict(store.db.execute(
+        f"select id, word from vocab where id in ({','.join('?' * len(ids[0]))})", [int(i) for i in ids[0]]).fetchall())
+    return [(words[int(i)], round(float(s), 4)) for i, s in zip(ids[0], scores[0], strict=True)
+            if int(i) in words and words[int(i)] != word.lower()][:n]
+
+
+def explain(encoder, glove, sentences: list[str], store=None, neighbours: int = 8) -> dict:
+    targets = targets_of(sentences)
+    vecs = np.stack([encoder.word_vectors([t.text], [[(t.start, t.end)]])[0][0] for t in targets])
+    contextual = vecs @ vecs.T
+    static_vecs = [glove.vector(t.word) for t in targets]
+    static = np.array([[float(a @ b) if a is not None and b is not None else float("nan")
+                        for b in static_vecs] for a in static_vecs])
+    items = []
+    for t, v in zip(targets, vecs, strict=True):
+        item = {"sentence": t.text, "word": t.word, "lemma": t.lemma, "start": t.start, "end": t.end}
+        if store is not None:
+            item["contextual_neighbours"] = [
+                {"word": w, "score": round(s, 4)} for w, s in contextual_neighbours(store, v, t.lemma, neighbours)]
+            item["static_neighbours"] = [
+                {"word": w, "score": s} for w, s in static_neighbours(store, glove, t.word, neighbours)]
+        items.append(item)
+    return {
+        "model": encoder.name,
+        "layer": encoder.layer,
+        "static_model": "glove-6B-50d",
+        "occurrences": items,
+        "contextual_cosine": np.round(contextual, 4).tolist(),
+        "static_cosine": [[None if np.isnan(x) else round(x, 4) for x in row] for row in static],
+    }

@@ -1,0 +1,196 @@
+"""The indexing pipeline: validate, stream, encode in length-sorted batches, commit in chunks."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .corpus import (
+    DEFAULT_INCLUDE,
+    ReadOptions,
+    Sentence,
+    file_format,
+    file_hash,
+    read_sentences,
+    resolve_sources,
+)
+from .errors import CorpusError
+from .labels import now, set_labels
+from .static import Glove
+from .store import Store
+from .words import find_words, is_stopword, lemmatize
+
+Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
+
+
+@dataclass
+class PlannedFile:
+    path: Path
+    sha256: str
+    sentences: int
+    doc_id: int | None = None
+    done_before: int = 0
+
+
+@dataclass
+class IndexReport:
+    files: int = 0
+    skipped: list[str] = field(default_factory=list)
+    documents: int = 0
+    sentences: int = 0
+    occurrences: int = 0
+    labels: int = 0
+    seconds: float = 0.0
+    glove_missing: int = 0
+
+
+@dataclass
+class _Pending:
+    doc_id: int
+    ordinal: int
+    sentence: Sentence
+    last: bool
+
+
+def plan_files(store: Store | None, sources: Iterable[str | Path], opts: ReadOptions,
+               include: Iterable[str] = DEFAULT_INCLUDE) -> tuple[list[PlannedFile], list[str]]:
+    """Read every file once before writing anything: bad input fails here, with its file and line."""
+    planned, skipped = [], []
+    for path in resolve_sources(sources, include):
+        digest = file_hash(path)
+        doc = None
+        if store is not None:
+            doc = next(store.db["documents"].rows_where("sha256 = ?", [digest], limit=1), None)
+            if doc and doc["status"] == "done":
+                skipped.append(str(path))
+                continue
+        n = sum(1 for _ in read_sentences(path, opts))
+        planned.append(PlannedFile(path, digest, n, doc["id"] if doc else None, doc["sentences"] if doc else 0))
+    return planned, skipped
+
+
+def word_spans(sentence: Sentence, all_words: bool) -> list[tuple[int, int, str, str, str | None, str | None]]:
+    """(start, end, word, lemma, sense, pos) for each occurrence to index."""
+    if sentence.tokens is None:
+        return [(s, e, w, lemmatize(w), None, None) for s, e, w in find_words(sentence.text, all_words)]
+    out = []
+    for t in sentence.tokens:
+        alpha = t.word.replace(" ", "").replace("-", "").replace("'", "").replace("_", "")
+        if not alpha.isalpha():
+            continue
+        if t.sense is None and not all_words and is_stopword(t.word):
+            continue
+        lemma = (t.lemma or lemmatize(t.word)).lower()
+        out.append((t.start, t.end, t.word, lemma, t.sense, t.pos))
+    return out
+
+
+class Indexer:
+    def __init__(self, store: Store, encoder, glove: Glove, all_words: bool = False,
+                 chunk_sentences: int = 1024) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.glove = glove
+        self.all_words = all_words
+        self.chunk_sentences = chunk_sentences
+
+    def run(self, planned: list[PlannedFile], opts: ReadOptions, progress: Progress | None = None) -> IndexReport:
+        report = IndexReport(files=len(planned))
+        start = time.perf_counter()
+        db = self.store.db
+        try:
+            buffer: list[_Pending] = []
+            for item in planned:
+                if item.doc_id is None:
+                    with db.conn:
+                        item.doc_id = db["documents"].insert({
+                            "path": str(item.path), "sha256": item.sha256, "format": file_format(item.path),
+                            "status": "partial", "sentences": 0, "added": now(),
+                        }).last_pk
+                    report.documents += 1
+                if item.sentences == 0:
+                    with db.conn:
+                        db["documents"].update(item.doc_id, {"status": "done"})
+                    continue
+                for ordinal, sent in self._stream(item, opts):
+                    buffer.append(_Pending(item.doc_id, ordinal, sent, ordinal == item.sentences))
+                    if len(buffer) >= self.chunk_sentences:
+                        self._commit(buffer, report, progress)
+                        buffer = []
+            if buffer:
+                self._commit(buffer, report, progress)
+        finally:
+            self.store.save_faiss()
+            self._save_vocab_index()
+            report.seconds = time.perf_counter() - start
+        return report
+
+    def _stream(self, item: PlannedFile, opts: ReadOptions) -> Iterator[tuple[int, Sentence]]:
+        for ordinal, sent in enumerate(read_sentences(item.path, opts), 1):
+            if ordinal > item.sentences:
+                raise CorpusError(f"{item.path}: the file changed while it was being indexed")
+            if ordinal > item.done_before:
+                yield ordinal, sent
+
+    def _commit(self, chunk: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
+        store, db = self.store, self.store.db
+        spans = [word_spans(p.sentence, self.all_words) for p in chunk]
+        vectors = self.encoder.word_vectors([p.sentence.text for p in chunk], [[(s, e) for s, e, *_ in sp] for sp in spans])
+        static = np.stack([self.glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]) if chunk else None
+        next_sent = store.count("sentences") + 1
+        next_occ = store.count("occurrences") + 1
+        sent_rows, occ_rows, gold, vocab = [], [], [], Counter()
+        for i, (p, sp) in enumerate(zip(chunk, spans, strict=True)):
+            sid = next_sent + i
+            sent_rows.append((sid, p.doc_id, p.ordinal, p.sentence.line, p.sentence.section, p.sentence.text))
+            for s, e, w, lemma, sense, pos in sp:
+                oid = next_occ + len(occ_rows)
+                occ_rows.append((oid, sid, s, e, w, lemma, pos))
+                vocab[w.lower()] += 1
+                if sense:
+                    gold.append((oid, sense))
+        all_vecs = np.concatenate([v for v in vectors if len(v)]) if occ_rows else None
+        # vectors first, then the commit: rows past the committed ids are cut by Store.repair()
+        if all_vecs is not None:
+            store.occ_log.append(all_vecs)
+        store.static_log.append(static)
+        per_doc: dict[int, tuple[int, bool]] = {}
+        for p in chunk:
+            per_doc[p.doc_id] = (p.ordinal, per_doc.get(p.doc_id, (0, False))[1] or p.last)
+        with db.conn:
+            db.conn.executemany(
+                "insert into sentences (id, document_id, ordinal, line, section, text) values (?,?,?,?,?,?)", sent_rows)
+            db.conn.executemany(
+                "insert into occurrences (id, sentence_id, start, end, word, lemma, pos) values (?,?,?,?,?,?,?)", occ_rows)
+            db.conn.executemany(
+                "insert into vocab (word, count, in_glove) values (?, ?, ?) "
+                "on conflict(word) do update set count = count + excluded.count",
+                [(w, c, int(w in self.glove)) for w, c in vocab.items()],
+            )
+            if gold:
+                set_labels(db, gold, "gold")
+            for doc_id, (ordinal, last) in per_doc.items():
+                db.conn.execute("update documents set sentences = ?, status = ? where id = ?",
+                                (ordinal, "done" if last else "partial", doc_id))
+        report.sentences += len(chunk)
+        report.occurrences += len(occ_rows)
+        report.labels += len(gold)
+        if progress:
+            progress(len(chunk), len(occ_rows))
+
+    def _save_vocab_index(self) -> None:
+        """Type vectors of the corpus vocabulary (GloVe), for static nearest-word lists."""
+        rows = self.store.db.execute("select id, word from vocab where in_glove = 1").fetchall()
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.glove.dim))
+        if rows:
+            vecs = np.stack([self.glove.vector(w) for _, w in rows]).astype(np.float32)
+            index.add_with_ids(vecs, np.array([i for i, _ in rows], dtype=np.int64))
+        tmp = self.store.vocab_faiss_path.with_suffix(".tmp")
+        faiss.write_index(index, str(tmp))
+        tmp.replace(self.store.vocab_faiss_path)
