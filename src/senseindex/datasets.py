@@ -1,0 +1,72 @@
+"""Readers for the annotated benchmark data beside the project (CoarseWSD-20, SemCor), with a
+vector cache so that evaluation and sense induction encode each instance once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SenseIndexError
+from .models import cache_dir
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+COARSEWSD_WORDS = ("apple arm bank bass bow chair club crane deck digit hood java mole pitcher pound seal "
+                   "spring square trunk yard").split()
+
+
+def shared_data() -> Path:
+    return SHARED
+
+
+@dataclass
+class WsdSplit:
+    word: str
+    split: str
+    texts: list[str]
+    spans: list[tuple[int, int]]  # character span of the target in each text
+    labels: list[str]  # sense names (classes_map values)
+
+
+def read_coarsewsd(root: str | Path, word: str, split: str) -> WsdSplit:
+    """One word's train or test split: space-tokenised sentences, target index, gold sense."""
+    folder = Path(root) / word
+    data, gold = folder / f"{split}.data.txt", folder / f"{split}.gold.txt"
+    if not data.is_file() or not gold.is_file():
+        raise SenseIndexError(f"{folder}: no {split}.data.txt/{split}.gold.txt (is this CoarseWSD-20?)")
+    classes = json.loads((folder / "classes_map.txt").read_text())
+    texts, spans, labels = [], [], []
+    golds = gold.read_text().split()
+    for n, (line, g) in enumerate(zip(data.read_text(encoding="utf-8").splitlines(), golds, strict=False), 1):
+        idx_s, sent = line.split("\t", 1)
+        tokens = sent.split(" ")
+        i = int(idx_s)
+        if not 0 <= i < len(tokens):
+            raise SenseIndexError(f"{data}:{n}: token index {i} outside the sentence")
+        start = sum(len(t) + 1 for t in tokens[:i])
+        texts.append(" ".join(tokens))
+        spans.append((start, start + len(tokens[i])))
+        labels.append(classes[g])
+    return WsdSplit(word, split, texts, spans, labels)
+
+
+def cached_target_vectors(encoder, data: WsdSplit, batch: int = 512) -> np.ndarray:
+    """Target-word vectors for a split, cached under the senseindex cache by model, layer and content."""
+    key = hashlib.sha256(
+        json.dumps([encoder.name, encoder.layer, encoder.precision, data.texts, data.spans]).encode()).hexdigest()[:16]
+    path = cache_dir() / "vectors" / f"{data.word}-{data.split}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    out = []
+    for lo in range(0, len(data.texts), batch):
+        vecs = encoder.word_vectors(data.texts[lo:lo + batch], [[s] for s in data.spans[lo:lo + batch]])
+        out.extend(v[0] for v in vecs)
+    arr = np.stack(out).astype(np.float32) if out else np.zeros((0, encoder.dim), np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, arr)
+    tmp.replace(path)
+    return arr
