@@ -25,16 +25,16 @@ def isolated_home(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def mpnet_encoder():
-    from senseindex.encoder import Encoder
+    from senseindex.encoder import load_encoder
 
-    return Encoder("mpnet")
+    return load_encoder("mpnet")
 
 
 @pytest.fixture(scope="session")
 def minilm_encoder():
-    from senseindex.encoder import Encoder
+    from senseindex.encoder import load_encoder
 
-    return Encoder("minilm")
+    return load_encoder("minilm")
 
 
 @pytest.fixture(scope="session")

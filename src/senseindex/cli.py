@@ -86,17 +86,19 @@ def index(sources, index_path, model, layer, codec, text_field, text_column, inc
     options = ReadOptions(text_field, text_column, encoding, decode_errors)
     from .indexer import plan_files
 
-    plan_files(None, sources, options, include or DEFAULT_INCLUDE)  # validate before creating anything
+    include = include or DEFAULT_INCLUDE
+    planned, _ = plan_files(None, sources, options, include)  # validate before creating anything
+    if not sum(p.sentences for p in planned):
+        raise SenseIndexError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
+    known = {p.sha256: p.sentences for p in planned}
     si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec)
     bar = {}
 
-    def on_plan(planned, skipped):
-        total = sum(p.sentences - p.done_before for p in planned)
+    def on_plan(todo, skipped):
         if skipped and not quiet:
             click.echo(f"skipping {len(skipped)} already indexed file(s)", err=True)
-        if not planned and not skipped or (planned and total == 0 and not skipped):
-            raise SenseIndexError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
-        bar["total"], bar["done"], bar["words"], bar["t0"] = total, 0, 0, time.perf_counter()
+        bar["total"] = sum(p.sentences - p.done_before for p in todo)
+        bar["done"], bar["words"], bar["t0"] = 0, 0, time.perf_counter()
 
     def progress(n_sent, n_words):
         bar["done"] += n_sent
@@ -117,7 +119,7 @@ def index(sources, index_path, model, layer, codec, text_field, text_column, inc
 
     old = signal.signal(signal.SIGTERM, stop)
     try:
-        report = si.add(sources, options, include or DEFAULT_INCLUDE, all_words, progress, on_plan)
+        report = si.add(sources, options, include, all_words, progress, on_plan, known=known)
     except KeyboardInterrupt:
         info = si.info()
         click.echo(f"\ninterrupted: the index holds {info['sentences']:,} sentences and {info['occurrences']:,} "
@@ -209,11 +211,11 @@ def explain(sentences, index_path, model, neighbours, device, precision, as_json
     if index_path:
         result = SenseIndex.open(index_path, model, device, precision).explain(list(sentences), neighbours)
     else:
-        from .encoder import Encoder
+        from .encoder import load_encoder
         from .explain import explain as run_explain
         from .static import load_glove
 
-        result = run_explain(Encoder(model, device=device, precision=precision), load_glove(), list(sentences))
+        result = run_explain(load_encoder(model, "last", device, precision), load_glove(), list(sentences))
     click.echo(render.to_json(result) if as_json else render.explain_text(result, color=sys.stdout.isatty()))
 
 

@@ -219,3 +219,17 @@ def pool_words(token_vecs: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.
     vecs = sums / np.maximum(counts, 1)[:, None]
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def load_encoder(model: str | None = None, layer: str | int = "last", device: str = "auto",
+                 precision: str = "auto") -> Encoder:
+    """One loaded model per configuration and process (loading costs seconds and memory)."""
+    from .models import ALIASES, DEFAULT_MODEL
+
+    spec = model or DEFAULT_MODEL
+    return _cached_encoder(ALIASES.get(spec.lower(), spec), str(layer), device, precision)
+
+
+@lru_cache(maxsize=4)
+def _cached_encoder(model: str, layer: str, device: str, precision: str) -> Encoder:
+    return Encoder(model, layer=layer, device=device, precision=precision)

@@ -59,8 +59,10 @@ class _Pending:
 
 
 def plan_files(store: Store | None, sources: Iterable[str | Path], opts: ReadOptions,
-               include: Iterable[str] = DEFAULT_INCLUDE) -> tuple[list[PlannedFile], list[str]]:
-    """Read every file once before writing anything: bad input fails here, with its file and line."""
+               include: Iterable[str] = DEFAULT_INCLUDE,
+               known: dict[str, int] | None = None) -> tuple[list[PlannedFile], list[str]]:
+    """Read every file once before writing anything: bad input fails here, with its file and line.
+    `known` maps content hashes to sentence counts from an earlier pass, so a file is parsed once."""
     planned, skipped = [], []
     for path in resolve_sources(sources, include):
         digest = file_hash(path)
@@ -70,7 +72,7 @@ def plan_files(store: Store | None, sources: Iterable[str | Path], opts: ReadOpt
             if doc and doc["status"] == "done":
                 skipped.append(str(path))
                 continue
-        n = sum(1 for _ in read_sentences(path, opts))
+        n = known[digest] if known and digest in known else sum(1 for _ in read_sentences(path, opts))
         planned.append(PlannedFile(path, digest, n, doc["id"] if doc else None, doc["sentences"] if doc else 0))
     return planned, skipped
 

@@ -42,9 +42,9 @@ class SenseIndex:
                 raise SenseIndexError(f"{path} was built from layer {si.store.manifest['layer']}, not {layer}")
             return si
         if encoder is None:
-            from .encoder import Encoder
+            from .encoder import load_encoder
 
-            encoder = Encoder(model, layer=layer, device=device, precision=precision)
+            encoder = load_encoder(model, layer, device, precision)
         manifest = {
             "model": encoder.name, "layer": encoder.layer, "pooling": "mean-subwords-l2",
             "dimensions": encoder.dim, "static_model": GLOVE_NAME, "static_dimensions": load_glove().dim,
@@ -55,10 +55,10 @@ class SenseIndex:
     @property
     def encoder(self):
         if self._encoder is None:
-            from .encoder import Encoder
+            from .encoder import load_encoder
 
             m = self.store.manifest
-            self._encoder = Encoder(m["model"], layer=m["layer"], device=self.device, precision=self.precision)
+            self._encoder = load_encoder(m["model"], m["layer"], self.device, self.precision)
         return self._encoder
 
     @property
@@ -67,13 +67,14 @@ class SenseIndex:
 
     # --- building ----------------------------------------------------------------
     def add(self, sources: Iterable[str | Path], options: ReadOptions | None = None, include=DEFAULT_INCLUDE,
-            all_words: bool = False, progress=None, on_plan=None, chunk_sentences: int = 1024):
+            all_words: bool = False, progress=None, on_plan=None, chunk_sentences: int = 1024,
+            known: dict[str, int] | None = None):
         """Index files; already-indexed files are skipped and an interrupted run resumes."""
         from .indexer import Indexer, plan_files
 
         options = options or ReadOptions()
         with self.store.lock():
-            planned, skipped = plan_files(self.store, sources, options, include)
+            planned, skipped = plan_files(self.store, sources, options, include, known)
             if on_plan:
                 on_plan(planned, skipped)
             report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(

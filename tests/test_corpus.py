@@ -1,0 +1,98 @@
+"""Corpus reading: formats, sentence splitting, line numbers and bad input (no model needed)."""
+
+import gzip
+import json
+
+import pytest
+
+from senseindex.corpus import ReadOptions, read_sentences, resolve_sources, split_sentences
+from senseindex.errors import CorpusError
+from senseindex.words import find_words, lemmatize
+
+
+def test_split_sentences_keeps_abbreviations():
+    text = "Dr. Smith removed the mole. It was benign! Was it? Yes, said J. R. Jones."
+    assert [s for _, s in split_sentences(text)] == [
+        "Dr. Smith removed the mole.", "It was benign!", "Was it?", "Yes, said J. R. Jones."]
+
+
+def test_txt_paragraphs_and_line_numbers(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("The mole dug a tunnel.\nIt was\nvery long.\n\nA second paragraph here.\n")
+    sents = list(read_sentences(f))
+    assert [(s.text, s.line) for s in sents] == [
+        ("The mole dug a tunnel.", 1), ("It was very long.", 2), ("A second paragraph here.", 5)]
+
+
+def test_jsonl_csv_tsv_gz(tmp_path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"body": "One mole. Two moles.", "id": "d1"}) + "\n")
+    (tmp_path / "b.csv").write_text('id,content\n1,"A bank, by the river."\n')
+    (tmp_path / "c.tsv").write_text("content\nThe crane lifted steel.\n")
+    with gzip.open(tmp_path / "d.txt.gz", "wt") as fh:
+        fh.write("Compressed text works.\n")
+    opts = ReadOptions(text_field="body", text_column="content")
+    assert [s.text for s in read_sentences(tmp_path / "a.jsonl", opts)] == ["One mole.", "Two moles."]
+    assert [s.section for s in read_sentences(tmp_path / "a.jsonl", opts)] == ["d1", "d1"]
+    assert [s.text for s in read_sentences(tmp_path / "b.csv", opts)] == ["A bank, by the river."]
+    assert [s.text for s in read_sentences(tmp_path / "c.tsv", opts)] == ["The crane lifted steel."]
+    assert [s.text for s in read_sentences(tmp_path / "d.txt.gz")] == ["Compressed text works."]
+
+
+def test_pretokenised_jsonl(tmp_path):
+    rec = {"tokens": ["He", "took place", "moles"], "lemma": [None, "take place", "mole"],
+           "sense": [None, None, "mole%1:05:00::"], "doc": "br-a01"}
+    (tmp_path / "p.jsonl").write_text(json.dumps(rec) + "\n")
+    (s,) = read_sentences(tmp_path / "p.jsonl")
+    assert s.text == "He took place moles" and s.section == "br-a01"
+    assert [(t.word, s.text[t.start:t.end], t.sense) for t in s.tokens][2] == ("moles", "moles", "mole%1:05:00::")
+
+
+def test_directory_recursive_with_include(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.txt").write_text("x.")
+    (tmp_path / "y.md").write_text("ignored")
+    assert [p.name for p in resolve_sources([tmp_path])] == ["x.txt"]
+    assert resolve_sources([tmp_path], include=["*.md"])[0].name == "y.md"
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.mkdir(), "no readable files"),
+    ],
+)
+def test_bad_sources(tmp_path, setup, message):
+    p = tmp_path / "corpus"
+    setup(p)
+    with pytest.raises(CorpusError, match=message):
+        resolve_sources([p])
+
+
+def test_undecodable_bytes_name_file_and_line(tmp_path):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(b"Fine line.\nAnother fine line.\nBroken \xff byte.\n")
+    with pytest.raises(CorpusError, match=r"bad.txt:3: cannot decode byte 0xff"):
+        list(read_sentences(f))
+    assert [s.text for s in read_sentences(f, ReadOptions(errors="replace"))][-1] == "Broken \ufffd byte."
+    assert list(read_sentences(f, ReadOptions(encoding="latin-1")))[-1].text == "Broken ÿ byte."
+
+
+def test_binary_and_bad_json(tmp_path):
+    b = tmp_path / "b.txt"
+    b.write_bytes(b"\x00\x01\x02PK\x03\x04" * 10)
+    with pytest.raises(CorpusError, match="binary"):
+        list(read_sentences(b))
+    j = tmp_path / "j.jsonl"
+    j.write_text('{"text": "ok."}\n{not json\n')
+    with pytest.raises(CorpusError, match=r"j.jsonl:2: invalid JSON"):
+        list(read_sentences(j))
+    (tmp_path / "k.jsonl").write_text('{"body": "x"}\n')
+    with pytest.raises(CorpusError, match=r"k.jsonl:1: no field 'text'"):
+        list(read_sentences(tmp_path / "k.jsonl"))
+
+
+def test_words_and_lemmas():
+    words = [w for _, _, w in find_words("The moles were digging ten-pound holes in O'Brien's lawn.")]
+    assert words == ["moles", "digging", "ten", "pound", "holes", "O'Brien's", "lawn"]
+    assert lemmatize("moles") == "mole" and lemmatize("Banks") == "bank"
