@@ -180,12 +180,13 @@ def search(index_path, query, word, k, any_word, static, compare, device, precis
         click.echo(render.compare_table(ctx, st))
         return
     target, hits = si.search(query, k, word, any_word, static)
+    if target.how != "marked" or not (as_json or as_csv):
+        _say_target(target)
     if as_json:
         click.echo(render.to_json([h.to_dict() for h in hits]))
     elif as_csv:
         click.echo(render.to_csv([h.to_dict() for h in hits]), nl=False)
     else:
-        _say_target(target)
         click.echo(render.hits_table(hits, color=sys.stdout.isatty()))
 
 
@@ -230,5 +231,96 @@ def info(index_path, as_json):
 
 
 # --- labelling and evaluation commands (issue 3) ---
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("query")
+@click.option("--word", help="The target word, when the query is not marked with [brackets].")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Labelled neighbours that vote (each with its cosine similarity).")
+@click.option("--min-score", default=0.0, show_default=True, type=float,
+              help="Neighbours less similar than this do not vote; with none left, the most frequent sense is given.")
+@model_options
+@output_options
+@user_errors
+def label(index_path, query, word, k, min_score, device, precision, as_json):
+    """Predict the sense of the marked word in QUERY from its nearest labelled occurrences.
+
+    Only occurrences of the same lemma with a gold or review label vote.
+
+    \b
+    senseindex label demo "I have a [mole] on my hip"
+    """
+    from .labeller import predict
+
+    p = predict(SenseIndex.open(index_path, device=device, precision=precision), query, word, k, min_score)
+    if as_json:
+        click.echo(render.to_json(p.to_dict()))
+        return
+    _say_target(p.target)
+    how = (f"{p.method}: {len(p.neighbours)} nearest of {p.labelled:,} labelled occurrences"
+           if p.method == "knn" else f"most frequent sense of {p.labelled:,} labelled occurrences (no neighbour "
+           f"scored {min_score} or more)")
+    click.echo(f"{p.label}  (confidence {p.confidence:.2f}; {how})")
+    if len(p.votes) > 1:
+        click.echo("votes: " + ", ".join(f"{lab} {v:.2f}" for lab, v in p.votes.items()))
+    if p.neighbours:
+        click.echo(render.hits_table(p.neighbours, color=sys.stdout.isatty()))
+
+
+@cli.group(name="eval")
+def eval_group():
+    """Measure sense separation on annotated data (CoarseWSD-20, SemCor)."""
+
+
+@eval_group.command(name="coarsewsd20")
+@click.argument("root", metavar="DIR", required=False, type=click.Path())
+@click.option("--words", help="Comma-separated subset of the 20 words (default all).")
+@click.option("--model", default=None, help="mpnet (default), minilm, a Hugging Face id or a local folder.")
+@click.option("--layer", default="last", show_default=True, help="Hidden layer: last, lastN, middle or a number.")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Neighbours for the similarity-weighted contextual-knn method.")
+@model_options
+@output_options
+@user_errors
+def eval_coarsewsd20(root, words, model, layer, k, device, precision, as_json):
+    """CoarseWSD-20: label each test sentence from the word's training sentences.
+
+    DIR defaults to ../shared/data/coarsewsd20. Methods: nearest training instance, nearest
+    sense centroid, k-NN, nearest static GloVe context vector, most frequent sense. Vectors
+    are cached under ~/.cache/senseindex; nothing is written into DIR.
+    """
+    from .evaluate import coarsewsd_table, evaluate_coarsewsd
+
+    chosen = [w.strip() for w in words.split(",") if w.strip()] if words else None
+
+    def progress(word, seconds):
+        if not as_json:
+            click.echo(f"{word}: {seconds:.1f}s", err=True)
+
+    result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device, precision=precision,
+                                progress=progress)
+    click.echo(render.to_json(result) if as_json else coarsewsd_table(result))
+
+
+@eval_group.command(name="semcor")
+@click.argument("index_path", metavar="INDEX")
+@click.option("--holdout", default=0.1, show_default=True, type=float,
+              help="Share of documents held out (a fixed choice by hash of the document id).")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Neighbours for the similarity-weighted k-NN.")
+@output_options
+@user_errors
+def eval_semcor(index_path, holdout, k, as_json):
+    """SemCor: label the gold occurrences of held-out documents from the rest of an index.
+
+    \b
+    senseindex index ../shared/data/semcor/semcor30.jsonl.gz --index indexes/semcor -q
+    senseindex eval semcor indexes/semcor
+    """
+    from .evaluate import evaluate_semcor, semcor_text
+
+    result = evaluate_semcor(SenseIndex.open(index_path), holdout, k)
+    click.echo(render.to_json(result) if as_json else semcor_text(result))
+
 
 # --- sense cluster commands (issue 4) ---
