@@ -69,3 +69,11 @@ def _now() -> str:
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@migration
+def m004_index_id(db: sqlite_utils.Database) -> None:
+    """A random identifier per index, carried by review files so a file from another index is refused."""
+    import uuid
+
+    db["manifest"].insert({"key": "index_id", "value": uuid.uuid4().hex}, replace=True)
