@@ -324,3 +324,140 @@ def eval_semcor(index_path, holdout, k, as_json):
 
 
 # --- sense cluster commands (issue 4) ---
+
+def _k_option(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise click.BadParameter("use auto or a number") from None
+    if k < 1:
+        raise click.BadParameter("must be at least 1")
+    return k
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--k", "k", default="auto", show_default=True, callback=lambda c, p, v: _k_option(v),
+              help="Number of senses, or auto (largest jump in the Ward merge tree, k up to 8).")
+@click.option("--min-size", type=click.IntRange(1), default=None,
+              help="Smallest cluster kept as a sense; smaller ones merge into the nearest (default 1% of occurrences, at least 2).")
+@click.option("--seed", default=0, show_default=True, help="Seed for the sample drawn above 4,000 occurrences.")
+@click.option("--examples", "-n", default=5, show_default=True, type=click.IntRange(0), help="Representative sentences per sense.")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False),
+              help="Write a review file: .csv or .jsonl (one row per occurrence, fill `label`) or .html (to read).")
+@output_options
+@user_errors
+def senses(index_path, word, k, min_size, seed, examples, export_path, as_json):
+    """Group every occurrence of WORD into senses and describe each group.
+
+    \b
+    senseindex senses demo mole
+    senseindex senses demo mole --export mole.csv   # fill `label`/`cluster_label`, then:
+    senseindex labels import demo mole.csv
+    """
+    from .senses import induce_senses, senses_text
+
+    si = SenseIndex.open(index_path)
+    report = induce_senses(si.store, word, k, min_size, seed, examples, glove=si.glove)
+    exported = None
+    if export_path:
+        from .review import export_review
+
+        exported = export_review(report, export_path)
+    if as_json:
+        click.echo(render.to_json({**report.to_dict(), "export": exported}))
+        return
+    click.echo(senses_text(report))
+    if exported:
+        click.echo(f"\nwrote {exported['rows']:,} rows to {exported['path']}", err=True)
+
+
+@cli.group()
+def labels():
+    """Reviewed sense labels: import a review file, export or list what is stored."""
+
+
+@labels.command("import")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("file", type=click.Path(dir_okay=False))
+@output_options
+@user_errors
+def labels_import(index_path, file, as_json):
+    """Store the labels of a reviewed FILE (.csv or .jsonl from `senses --export`) as source "review".
+
+    A `label` sets one occurrence; a `cluster_label` (on any row of a cluster, or a row with a
+    cluster and no occurrence_id) labels the cluster's occurrences that have no label of their
+    own. All or nothing: a bad row stops the import and lists the problems.
+    """
+    from .review import import_review
+
+    result = import_review(SenseIndex.open(index_path).store, file)
+    if as_json:
+        click.echo(render.to_json(result))
+    else:
+        click.echo(f"{result['labelled']:,} occurrence(s) labelled ({result['from_cluster_labels']:,} through cluster "
+                   f"labels): {result['changed']:,} changed, {result['unchanged']:,} unchanged; "
+                   f"{result['unlabelled']:,} row(s) left unlabelled")
+
+
+@labels.command("export")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--source", "sources", multiple=True, type=click.Choice(["review", "gold", "predicted"]),
+              help="Only labels from this source (repeatable; default all).")
+@click.option("--word", help="Only occurrences of this word's lemma.")
+@output_options
+@user_errors
+def labels_export(index_path, file, sources, word, as_json):
+    """Write stored labels (one row per occurrence and source) to FILE (.csv/.jsonl) or print CSV."""
+    from .labels import SOURCES
+    from .review import export_labels, stored_labels
+
+    rows = stored_labels(SenseIndex.open(index_path).store, tuple(sources) or SOURCES, word)
+    if file:
+        result = export_labels(rows, file)
+        click.echo(render.to_json(result) if as_json else f"wrote {result['rows']:,} labels to {result['path']}")
+    elif as_json:
+        click.echo(render.to_json(rows))
+    else:
+        click.echo(render.to_csv(rows), nl=False)
+
+
+@labels.command("list")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@output_options
+@user_errors
+def labels_list(index_path, word, as_json):
+    """How many occurrences of WORD carry each label, by source (review, gold, predicted) and in effect."""
+    from .review import label_summary, label_summary_text
+
+    summary = label_summary(SenseIndex.open(index_path).store, word)
+    click.echo(render.to_json(summary) if as_json else label_summary_text(summary))
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Output file: .png or .html.")
+@click.option("--color", type=click.Choice(["cluster", "label"]), default="cluster", show_default=True,
+              help="Colour points by sense cluster or by stored label.")
+@click.option("--projection", type=click.Choice(["pca", "umap"]), default="pca", show_default=True,
+              help="2-D projection (umap needs umap-learn).")
+@click.option("--k", "k", default="auto", show_default=True, callback=lambda c, p, v: _k_option(v),
+              help="Number of clusters, as for `senses`.")
+@click.option("--seed", default=0, show_default=True, help="Seed for sampling and the projection.")
+@output_options
+@user_errors
+def plot(index_path, word, out, color, projection, k, seed, as_json):
+    """Draw a 2-D map of WORD's occurrences, with the mean (one vector per word) marked."""
+    from .plot import plot_data, write_plot
+    from .senses import induce_senses
+
+    si = SenseIndex.open(index_path)
+    report = induce_senses(si.store, word, k, None, seed, glove=si.glove)
+    result = write_plot(plot_data(si.store, report, color, projection, seed), out)
+    click.echo(render.to_json(result) if as_json else f"wrote {result['points']:,} points to {result['path']}")

@@ -1,0 +1,168 @@
+"""A 2-D map of one word's occurrences, coloured by sense cluster or label, with the static view marked.
+
+The mean of all occurrence vectors is what one vector per word would be; on the map it sits
+between the sense clusters, close to none of them.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SenseIndexError
+from .labels import labels_for
+
+MAX_POINTS = 5000  # a seeded sample beyond this keeps files small and drawing fast
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+           "#7f7f7f"]
+
+
+def project(X: np.ndarray, method: str = "pca", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """2-D coordinates of the rows and of their mean (the one-vector-per-word point)."""
+    mean = X.mean(0, keepdims=True)
+    if method == "umap":
+        try:
+            import umap
+        except ImportError:
+            raise SenseIndexError("--projection umap needs the umap-learn package (pip install umap-learn)") from None
+        reducer = umap.UMAP(n_components=2, random_state=seed, n_neighbors=min(15, max(2, len(X) - 1)))
+        xy = reducer.fit_transform(X)
+        return xy, reducer.transform(mean)
+    if method != "pca":
+        raise SenseIndexError(f"unknown projection {method!r} (use pca or umap)")
+    centred = X - mean
+    if len(X) < 2:
+        return np.zeros((len(X), 2)), np.zeros((1, 2))
+    _, _, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    axes = vt[:2]
+    if len(axes) < 2:
+        axes = np.vstack([axes, np.zeros_like(axes)])
+    for a in axes:  # fix the sign so the picture is the same every run
+        if a[np.argmax(np.abs(a))] < 0:
+            a *= -1
+    return centred @ axes.T, np.zeros((1, 2))
+
+
+def plot_data(store, report, color: str = "cluster", method: str = "pca", seed: int = 0) -> dict:
+    """Points (x, y, group, sentence) for a SenseReport's occurrences."""
+    if color not in ("cluster", "label"):
+        raise SenseIndexError("--color must be cluster or label")
+    rows = report.rows
+    if len(rows) > MAX_POINTS:
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), MAX_POINTS, replace=False))
+        rows = [rows[i] for i in pick]
+    ids = np.array([o.occurrence_id for o in rows], dtype=np.int64)
+    X = store.occ_log.take(ids)
+    xy, mean_xy = project(X, method, seed)
+    names = report.names()
+    if color == "label":
+        labs = labels_for(store.db, ids)
+        groups = [labs[o.occurrence_id][0] if o.occurrence_id in labs else "(no label)" for o in rows]
+    else:
+        groups = [f"{o.cluster}: {names[o.cluster]}" for o in rows]
+    order = sorted(set(groups), key=lambda g: (g == "(no label)", -groups.count(g), g))
+    return {"lemma": report.lemma, "method": method, "color": color, "groups": order,
+            "points": [{"x": float(x), "y": float(y), "group": g, "text": o.sentence, "start": o.start, "end": o.end,
+                        "id": o.occurrence_id} for (x, y), g, o in zip(xy, groups, rows, strict=True)],
+            "mean": [float(mean_xy[0, 0]), float(mean_xy[0, 1])], "total": report.occurrences}
+
+
+def write_plot(data: dict, path: str | Path) -> dict:
+    path = Path(path)
+    fmt = path.suffix.lower()
+    if fmt == ".png":
+        _png(data, path)
+    elif fmt in (".html", ".htm"):
+        path.write_text(_html(data), encoding="utf-8")
+    else:
+        raise SenseIndexError(f"{path}: plot to .png or .html (by extension)")
+    return {"path": str(path), "format": fmt[1:], "points": len(data["points"]), "groups": data["groups"]}
+
+
+def _colour(i: int, group: str) -> str:
+    return "#bbbbbb" if group == "(no label)" else PALETTE[i % len(PALETTE)]
+
+
+def _png(data: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 6.5), dpi=110)
+    pts = data["points"]
+    for i, g in enumerate(data["groups"]):
+        xs = [p["x"] for p in pts if p["group"] == g]
+        ys = [p["y"] for p in pts if p["group"] == g]
+        ax.scatter(xs, ys, s=14, alpha=0.7, color=_colour(i, g), label=f"{g} ({len(xs)})", linewidths=0)
+    mx, my = data["mean"]
+    ax.scatter([mx], [my], marker="*", s=420, color="black", edgecolors="white", linewidths=1.2, zorder=5,
+               label="mean of all occurrences = one vector per word")
+    ax.annotate("one vector per word", (mx, my), xytext=(10, -16), textcoords="offset points", fontsize=9)
+    shown = len(pts)
+    sub = f" (sample of {shown:,} of {data['total']:,})" if shown < data["total"] else ""
+    ax.set_title(f"“{data['lemma']}”: {shown:,} occurrences{sub}, {data['method'].upper()} of contextual vectors,"
+                 f" coloured by {data['color']}", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _html(data: dict) -> str:
+    """Self-contained SVG map: hover a point for its sentence, click a legend entry to hide a group."""
+    e = html.escape
+    pts = data["points"]
+    xs = [p["x"] for p in pts] + [data["mean"][0]]
+    ys = [p["y"] for p in pts] + [data["mean"][1]]
+    W, H, pad = 760, 560, 30
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = (W - 2 * pad) / ((x1 - x0) or 1)
+    sy = (H - 2 * pad) / ((y1 - y0) or 1)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return round(pad + (x - x0) * sx, 1), round(H - pad - (y - y0) * sy, 1)
+
+    colour = {g: _colour(i, g) for i, g in enumerate(data["groups"])}
+    index = {g: i for i, g in enumerate(data["groups"])}
+    circles = []
+    for p in pts:
+        cx, cy = at(p["x"], p["y"])
+        t = p["text"]
+        tip = f"{t[:p['start']]}[{t[p['start']:p['end']]}]{t[p['end']:]} (#{p['id']}, {p['group']})"
+        circles.append(f'<circle cx="{cx}" cy="{cy}" r="3.5" fill="{colour[p["group"]]}" class="g{index[p["group"]]}">'
+                       f"<title>{e(tip)}</title></circle>")
+    mx, my = at(*data["mean"])
+    legend = "".join(
+        f'<li data-g="g{index[g]}"><span style="background:{colour[g]}"></span>{e(g)} '
+        f'({sum(1 for p in pts if p["group"] == g)})</li>' for g in data["groups"])
+    script = ("document.querySelectorAll('#legend li').forEach(li=>li.addEventListener('click',()=>{"
+              "li.classList.toggle('off');document.querySelectorAll('circle.'+li.dataset.g).forEach("
+              "c=>c.style.display=li.classList.contains('off')?'none':'')}));")
+    return "\n".join([
+        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(data['lemma'])}: occurrence map</title>",
+        "<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}svg{border:1px solid #ddd;background:#fff}"
+        "circle{opacity:.75}circle:hover{opacity:1;stroke:#000}#legend{list-style:none;padding:0}"
+        "#legend li{cursor:pointer;margin:.2em 0}#legend li.off{opacity:.35}#legend span{display:inline-block;"
+        "width:.9em;height:.9em;margin-right:.4em;border-radius:50%}.wrap{display:flex;gap:1.5em}</style></head><body>",
+        f"<h1>“{e(data['lemma'])}”: {len(pts):,} occurrences ({data['method'].upper()}, coloured by "
+        f"{e(data['color'])})</h1>",
+        "<p>Each dot is one occurrence (hover for its sentence). The star is the mean of all of them: "
+        "what one vector per word would be.</p>",
+        '<div class="wrap">',
+        f'<svg width="{W}" height="{H}" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg">',
+        *circles,
+        f'<text x="{mx}" y="{my}" text-anchor="middle" dominant-baseline="central" font-size="30" '
+        f'stroke="#fff" stroke-width="1">★<title>mean of all occurrences = one vector per word</title></text>',
+        f'<text x="{mx + 14}" y="{my + 18}" font-size="12">one vector per word</text>',
+        "</svg>",
+        f'<ul id="legend">{legend}<li>★ mean = one vector per word</li></ul>',
+        "</div>",
+        f"<script>{script}</script>",
+        "</body></html>",
+    ]) + "\n"
