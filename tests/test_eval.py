@@ -1,0 +1,150 @@
+"""Sense quality on real annotated data (CoarseWSD-20, SemCor); small subsets, skipped without ../shared."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from senseindex import SenseIndex
+from senseindex.cli import cli
+from senseindex.datasets import read_coarsewsd
+from senseindex.evaluate import (
+    METHODS,
+    evaluate_semcor,
+    heldout_documents,
+    macro_f1,
+    nearest_order,
+    pos_class,
+    seeded_subset,
+)
+
+WORDS = "digit,yard"  # the two smallest words: 110 and 217 instances
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+def test_metrics_helpers():
+    assert macro_f1(["a", "a", "b", "b"], ["a", "a", "b", "a"]) == pytest.approx((0.8 + 2 / 3) / 2)
+    import numpy as np
+
+    sims = np.array([[0.1, 0.9, 0.5], [0.7, 0.2, 0.3]])
+    assert nearest_order(sims, 2).tolist() == [[1, 2], [0, 2]]
+    assert [pos_class(t) for t in ("NNS", "VBD", "JJ", "RB", "PUNC", None)] == ["n", "v", "a", "r", "x", "x"]
+
+
+def test_heldout_documents_are_fixed():
+    docs = [f"br-{c}{n:02d}" for c in "abcdef" for n in range(1, 11)]
+    chosen = heldout_documents(docs, 0.1)
+    assert len(chosen) == 6 and chosen == heldout_documents(list(reversed(docs)), 0.1)
+    assert heldout_documents(["x", "y", "z"], 0.1) == heldout_documents(["z", "y", "x"], 0.1)
+    with pytest.raises(Exception, match="between 0 and 1"):
+        heldout_documents(docs, 1.5)
+
+
+def test_seeded_subset_is_stable(shared_data):
+    split = read_coarsewsd(shared_data / "coarsewsd20", "yard", "train")
+    a, b = seeded_subset(50)(split), seeded_subset(50)(split)
+    assert len(a.texts) == 50 and a.texts == b.texts and a.labels == b.labels
+    assert seeded_subset(50, seed=1)(split).texts != a.texts
+    assert seeded_subset(1000)(split) is split
+
+
+def test_eval_coarsewsd20_json(shared_data):
+    root = shared_data / "coarsewsd20"
+    before = snapshot(root)
+    result = run("eval", "coarsewsd20", root, "--words", WORDS, "--model", "minilm", "-k", "5", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert snapshot(root) == before  # nothing written into the dataset
+    assert data["words"] == ["digit", "yard"] and data["k"] == 5
+    assert set(data["methods"]) == set(METHODS)
+    for name, m in data["methods"].items():
+        assert {"micro_accuracy", "per_word_accuracy_mean", "macro_f1_mean", "per_word"} <= set(m), name
+        assert set(m["per_word"]) == {"digit", "yard"}
+        assert m["per_word"]["digit"]["n_test"] == 42 and m["per_word"]["yard"]["n_test"] == 72
+        assert 0 <= m["micro_accuracy"] <= 100
+    inst = data["methods"]["contextual-instance"]
+    assert {"precision_at_5", "precision_at_10"} <= set(inst) and "precision_at_5" in inst["per_word"]["yard"]
+    assert "precision_at_5" not in data["methods"]["mfs"]
+    # the real small model on real sentences: nearest neighbours beat the majority sense by far on
+    # macro-F1 (MiniLM's centroids are weaker on yard, whose minority senses are small)
+    mfs = data["methods"]["mfs"]
+    for m in ("contextual-instance", "contextual-knn"):
+        assert data["methods"][m]["micro_accuracy"] >= 85, m
+        assert data["methods"][m]["macro_f1_mean"] > mfs["macro_f1_mean"] + 30, m
+    assert data["methods"]["contextual-centroid"]["macro_f1_mean"] > mfs["macro_f1_mean"] + 20
+    assert data["anchors"]["BERT-large"]["micro_accuracy"] == 96.7
+
+
+def test_eval_coarsewsd20_table_and_errors(shared_data, tmp_path):
+    root = shared_data / "coarsewsd20"
+    result = run("eval", "coarsewsd20", root, "--words", "digit", "--model", "minilm")
+    assert result.exit_code == 0, result.output
+    assert "BERT-large (published)" in result.output and "contextual-instance" in result.output
+    result = run("eval", "coarsewsd20", root, "--words", "digit,unicorn", "--model", "minilm")
+    assert result.exit_code == 1 and "unicorn" in result.output and "Traceback" not in result.output
+    result = run("eval", "coarsewsd20", tmp_path / "missing", "--model", "minilm")
+    assert result.exit_code == 1 and "no such folder" in result.output
+
+
+@pytest.fixture(scope="module")
+def semcor_index(tmp_path_factory, minilm_encoder):
+    """The first 80 sentences of five SemCor documents, indexed with the small packaged model."""
+    source = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "semcor" / "semcor30.jsonl.gz"
+    if not source.is_file():
+        pytest.skip("../shared/data/semcor is absent (benchmark data beside the repository)")
+    folder = tmp_path_factory.mktemp("semcor")
+    per_doc: dict[str, int] = {}
+    lines = []
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            doc = json.loads(line)["doc"]
+            if doc not in per_doc and len(per_doc) == 5:
+                break
+            per_doc[doc] = per_doc.get(doc, 0) + 1
+            if per_doc[doc] <= 80:
+                lines.append(line)
+    part = folder / "semcor-part.jsonl.gz"
+    with gzip.open(part, "wt", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    si = SenseIndex.open_or_create(folder / "index", encoder=minilm_encoder)
+    report = si.add([part])
+    assert report.sentences == len(lines) and report.labels > 1000
+    return folder / "index"
+
+
+def test_semcor_eval(semcor_index):
+    si = SenseIndex.open(semcor_index)
+    sections = {r[0] for r in si.store.db.execute("select distinct section from sentences")}
+    assert len(sections) == 5
+    result = evaluate_semcor(si, holdout=0.2, k=5)
+    assert len(result["test_documents"]) == 1 and result["train_documents"] == 4
+    assert result["test_documents"][0] in sections
+    for part in ("all", "nouns", "verbs"):
+        assert result[part]["instances"] > 0
+        assert 0 < result[part]["covered"] <= result[part]["instances"]
+    assert result["all"]["instances"] >= result["nouns"]["instances"] + result["verbs"]["instances"]
+    # real text, real model: nearest labelled neighbours do better than chance on covered words and
+    # stay in the range of the most frequent sense (which is hard to beat on so little training data)
+    assert result["all"]["knn_accuracy_covered"] > 50
+    assert result["all"]["knn_accuracy_covered"] > result["all"]["mfs_accuracy_covered"] - 10
+    cli_result = run("eval", "semcor", semcor_index, "--holdout", "0.2", "-k", "5", "--json")
+    assert cli_result.exit_code == 0, cli_result.output
+    assert json.loads(cli_result.output)["all"] == result["all"]
+    text = run("eval", "semcor", semcor_index, "--holdout", "0.2")
+    assert text.exit_code == 0 and "nouns" in text.output and "MFS" in text.output
+
+
+def test_semcor_eval_needs_gold_documents(demo_index):
+    result = run("eval", "semcor", demo_index)
+    assert result.exit_code == 1 and "no gold labels with a document id" in result.output
