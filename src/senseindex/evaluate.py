@@ -360,3 +360,49 @@ def semcor_text(result: dict) -> str:
         lines.append(f"{name:<8}{s['instances']:>10,}{s['coverage']:>8.1f}%{cells}")
     lines.append(f"({result['seconds']:.0f}s)")
     return "\n".join(lines)
+
+
+# --- Markdown for BENCHMARKS.md ----------------------------------------------------
+def coarsewsd_markdown(result: dict) -> str:
+    """Per-word accuracy (macro-F1) table and the overall rows with the published anchors."""
+    methods = list(result["methods"])
+    lines = ["| word | test | " + " | ".join(methods) + " |", "|---|---:|" + "---:|" * len(methods)]
+    for word in result["words"]:
+        n = result["methods"][methods[0]]["per_word"][word]["n_test"]
+        cells = " | ".join(f"{r['accuracy']:.1f} ({r['macro_f1']:.1f})"
+                           for r in (result["methods"][m]["per_word"][word] for m in methods))
+        lines.append(f"| {word} | {n} | {cells} |")
+    lines += ["", "| method | micro accuracy | mean of per-word accuracy | mean of per-word macro-F1 | P@5 | P@10 |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for m in methods:
+        s = result["methods"][m]
+        p = " | ".join(f"{s[key]:.1f}" if key in s else "" for key in ("precision_at_5", "precision_at_10"))
+        lines.append(f"| {m} | {s['micro_accuracy']:.1f} | {s['per_word_accuracy_mean']:.1f} | "
+                     f"{s['macro_f1_mean']:.1f} | {p} |")
+    for name, (a, b, c) in ANCHORS.items():
+        lines.append(f"| {name} (published, nearest sense centroid) | {a} | {b} | {c} | | |")
+    a, b, c = TARGETS
+    lines.append(f"| target | {a} | {b} | {c} | | |")
+    return "\n".join(lines)
+
+
+def layer_markdown(rows: list[dict]) -> str:
+    lines = ["| model | layer | hidden states | 1-NN micro | 1-NN word mean | 1-NN macro-F1 | centroid micro | "
+             "centroid word mean | centroid macro-F1 | seconds |", "|---|---|---|" + "---:|" * 7]
+    for r in rows:
+        a, c = r["contextual-instance"], r["contextual-centroid"]
+        lines.append(f"| {r['model'].rsplit('/', 1)[-1]} | {r['layer']} | {r['hidden_states']} of {r['num_layers']} | "
+                     f"{a['micro_accuracy']:.1f} | {a['per_word_accuracy_mean']:.1f} | {a['macro_f1_mean']:.1f} | "
+                     f"{c['micro_accuracy']:.1f} | {c['per_word_accuracy_mean']:.1f} | {c['macro_f1_mean']:.1f} | "
+                     f"{r['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def semcor_markdown(result: dict) -> str:
+    lines = [f"| part | instances | coverage | k-NN (k={result['k']}) | 1-NN | MFS (training part) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name in ("all", "nouns", "verbs"):
+        s = result[name]
+        cells = " | ".join(f"{s[f'{m}_accuracy']:.1f} ({s[f'{m}_accuracy_covered']:.1f})" for m in ("knn", "1nn", "mfs"))
+        lines.append(f"| {name} | {s['instances']:,} | {s['coverage']:.1f}% | {cells} |")
+    return "\n".join(lines)

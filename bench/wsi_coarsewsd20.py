@@ -1,0 +1,132 @@
+"""Word sense induction on CoarseWSD-20: cluster each word's occurrences, compare with the gold senses.
+
+Per word, the train and test sentences are pooled and their labels hidden; the target-word
+vectors come from the senseindex vector cache (all-mpnet-base-v2, last layer). Reports per word
+and on average: adjusted Rand index, V-measure, automatic k against gold k. With
+--single-sense it also clusters each gold sense on its own (a word with one sense) and counts
+how often k=1 comes back. With --baselines it adds k-means + silhouette (k 2-8) on raw and on
+mean-centred vectors, the leads from the issue.
+
+    .venv/bin/python bench/wsi_coarsewsd20.py                 # all 20 words, markdown table
+    .venv/bin/python bench/wsi_coarsewsd20.py mole bank --baselines
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+from senseindex.datasets import COARSEWSD_WORDS, cached_target_vectors, read_coarsewsd, shared_data
+from senseindex.encoder import Encoder
+from senseindex.senses import cluster_vectors
+
+
+def load(encoder, word: str) -> tuple[np.ndarray, np.ndarray]:
+    X, y = [], []
+    for split in ("train", "test"):
+        data = read_coarsewsd(shared_data() / "coarsewsd20", word, split)
+        X.append(cached_target_vectors(encoder, data))
+        y += data.labels
+    return np.concatenate(X), np.array(y)
+
+
+def kmeans_silhouette(X: np.ndarray, centred: bool, seed: int = 0) -> np.ndarray:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    if centred:
+        X = X - X.mean(0)
+        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    best, best_s = None, -2.0
+    for k in range(2, 9):
+        lab = KMeans(k, n_init=3, random_state=seed).fit_predict(X)
+        s = silhouette_score(X, lab, sample_size=min(2000, len(X)), random_state=seed)
+        if s > best_s:
+            best, best_s = lab, s
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("words", nargs="*", default=list(COARSEWSD_WORDS))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baselines", action="store_true", help="Also k-means + silhouette on raw and centred vectors.")
+    ap.add_argument("--single-sense", action="store_true", help="Also cluster each gold sense (>= 30 occurrences) alone.")
+    ap.add_argument("--json", dest="json_out", help="Also write the results as JSON to this file.")
+    args = ap.parse_args(argv)
+    encoder = Encoder("mpnet")
+    rows, single = [], []
+    t_all = time.perf_counter()
+    for word in args.words:
+        X, y = load(encoder, word)
+        t0 = time.perf_counter()
+        cl = cluster_vectors(X, "auto", seed=args.seed)
+        secs = time.perf_counter() - t0
+        gold_k = len(set(y))
+        row = {"word": word, "n": len(y), "gold_k": gold_k, "k": cl.k, "ari": adjusted_rand_score(y, cl.labels),
+               "v": v_measure_score(y, cl.labels), "seconds": secs,
+               "majority": max(np.mean(y == s) for s in set(y))}
+        if args.baselines:
+            for name, centred in (("raw", False), ("centred", True)):
+                lab = kmeans_silhouette(X, centred, args.seed)
+                row[f"km_{name}_k"] = int(lab.max()) + 1
+                row[f"km_{name}_ari"] = adjusted_rand_score(y, lab)
+        rows.append(row)
+        print(f"{word:<8} n={len(y):>5} gold k={gold_k} auto k={cl.k} ARI={row['ari']:.3f} V={row['v']:.3f} "
+              f"{secs:.1f}s", file=sys.stderr, flush=True)
+        if args.single_sense:
+            for sense in sorted(set(y)):
+                part = X[y == sense]
+                if len(part) >= 30:
+                    single.append({"word": word, "sense": sense, "n": len(part),
+                                   "k": cluster_vectors(part, "auto", seed=args.seed).k})
+    total = time.perf_counter() - t_all
+    print(table(rows, args.baselines))
+    if single:
+        ones = sum(1 for s in single if s["k"] == 1)
+        print(f"\nSingle-sense check: {ones}/{len(single)} gold senses (>= 30 occurrences) clustered alone came back "
+              f"as k=1; the others: " + (", ".join(f"{s['word']}/{s['sense'].split('_', 1)[-1]} (n={s['n']}) k={s['k']}"
+                                                   for s in single if s["k"] != 1) or "none"))
+    print(f"\n{datetime.now(timezone.utc):%Y-%m-%d}, {platform.processor() or platform.machine()}, "
+          f"{len(rows)} words in {total:.0f}s (vectors from the cache; clustering time only in the table)")
+    if args.json_out:
+        with open(args.json_out, "w") as fh:
+            json.dump({"words": rows, "single_sense": single, "seconds": total}, fh, indent=1, default=float)
+    return 0
+
+
+def table(rows: list[dict], baselines: bool) -> str:
+    head = "| word | occurrences | majority sense | gold k | auto k | ARI | V-measure | seconds |"
+    sep = "|---|---:|---:|---:|---:|---:|---:|---:|"
+    if baselines:
+        head += " k-means raw k / ARI | k-means centred k / ARI |"
+        sep += "---:|---:|"
+    out = [head, sep]
+    for r in rows:
+        line = (f"| {r['word']} | {r['n']:,} | {r['majority']:.1%} | {r['gold_k']} | {r['k']} | {r['ari']:.3f} | "
+                f"{r['v']:.3f} | {r['seconds']:.1f} |")
+        if baselines:
+            line += f" {r['km_raw_k']} / {r['km_raw_ari']:.3f} | {r['km_centred_k']} / {r['km_centred_ari']:.3f} |"
+        out.append(line)
+    n = len(rows)
+    within = sum(1 for r in rows if abs(r["k"] - r["gold_k"]) <= 1)
+    exact = sum(1 for r in rows if r["k"] == r["gold_k"])
+    avg = (f"| **average ({n} words)** | | | | k exact {exact}/{n}, within ±1 {within}/{n} | "
+           f"**{np.mean([r['ari'] for r in rows]):.3f}** | **{np.mean([r['v'] for r in rows]):.3f}** | "
+           f"{sum(r['seconds'] for r in rows):.1f} |")
+    if baselines:
+        avg += (f" ARI {np.mean([r['km_raw_ari'] for r in rows]):.3f} | "
+                f"ARI {np.mean([r['km_centred_ari'] for r in rows]):.3f} |")
+    out.append(avg)
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
