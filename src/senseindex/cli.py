@@ -13,6 +13,7 @@ from . import render
 from .corpus import DEFAULT_INCLUDE, ReadOptions
 from .errors import SenseIndexError
 from .sense_index import SenseIndex
+from .store import Store, resolve_index_path
 
 
 def output_options(fn):
@@ -62,7 +63,7 @@ def cli():
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option("--index", "index_path", required=True, type=click.Path(), help="Index folder (created if missing).")
 @click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
-@click.option("--layer", default="last", show_default=True, help="Hidden layer: last, lastN (mean of the last N), middle or a number.")
+@click.option("--layer", default=None, help="Hidden layer: last (default), lastN (mean of the last N), middle or a number.")
 @click.option("--codec", default="Flat", show_default=True, help="FAISS codec for occurrence vectors, e.g. Flat, SQ8, OPQ32,PQ32.")
 @click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
 @click.option("--text-column", default="text", show_default=True, help="CSV/TSV column holding the text.")
@@ -87,9 +88,12 @@ def index(sources, index_path, model, layer, codec, text_field, text_column, inc
     from .indexer import plan_files
 
     include = include or DEFAULT_INCLUDE
-    planned, _ = plan_files(None, sources, options, include)  # validate before creating anything
+    existing = resolve_index_path(index_path)
+    store = Store.open(existing) if Store.is_index(existing) else None
+    planned, skipped = plan_files(store, sources, options, include)  # validate before creating anything
     if not sum(p.sentences for p in planned):
-        raise SenseIndexError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
+        if not skipped:
+            raise SenseIndexError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
     known = {p.sha256: p.sentences for p in planned}
     si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec)
     bar = {}
@@ -361,7 +365,7 @@ def senses(index_path, word, k, min_size, seed, examples, export_path, as_json):
     from .senses import induce_senses, senses_text
 
     si = SenseIndex.open(index_path)
-    report = induce_senses(si.store, word, k, min_size, seed, examples, glove=si.glove)
+    report = induce_senses(si.store, word, k, min_size, seed, examples)
     exported = None
     if export_path:
         from .review import export_review
@@ -458,6 +462,6 @@ def plot(index_path, word, out, color, projection, k, seed, as_json):
     from .senses import induce_senses
 
     si = SenseIndex.open(index_path)
-    report = induce_senses(si.store, word, k, None, seed, glove=si.glove)
+    report = induce_senses(si.store, word, k, None, seed)
     result = write_plot(plot_data(si.store, report, color, projection, seed), out)
     click.echo(render.to_json(result) if as_json else f"wrote {result['points']:,} points to {result['path']}")

@@ -110,12 +110,12 @@ def cluster_vectors(X: np.ndarray, k: int | str = "auto", min_size: int | None =
     # clusters below min-size join the nearest bigger one (only reachable with a fixed k or after assignment)
     while True:
         sizes = np.bincount(labels, minlength=len(cents))
-        small = [c for c in np.argsort(sizes) if 0 < sizes[c] < min_size]
-        keep = [c for c in range(len(cents)) if sizes[c] >= min_size]
-        if not small or not keep:
+        small = [c for c in np.argsort(sizes, kind="stable") if 0 < sizes[c] < min_size]
+        alive = [c for c in range(len(cents)) if sizes[c] > 0]
+        if not small or len(alive) < 2:
             break
-        c = small[0]
-        others = np.array(keep)
+        c = small[0]  # the smallest joins the nearest other cluster, which may then be big enough
+        others = np.array([o for o in alive if o != c])
         target = others[np.argmax(_normalise(cents[others]) @ _normalise(cents[c : c + 1])[0])]
         labels = np.where(labels == c, target, labels)
         how += f"; a cluster of {sizes[c]} (< min-size {min_size}) merged into its nearest"
@@ -261,8 +261,9 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
     rows = occurrence_rows(store, lemma)
     if not rows:
         from .search import nearest_words
+        from .static import load_glove
 
-        near = nearest_words(store, glove, word) if glove is not None else []
+        near = nearest_words(store, glove if glove is not None else load_glove(), word)
         hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
         raise SenseIndexError(f"{word!r} is not in the index{hint}")
     if k != "auto" and int(k) < 1:
