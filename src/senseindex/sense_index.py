@@ -33,7 +33,7 @@ class SenseIndex:
         return cls(store, encoder, device, precision)
 
     @classmethod
-    def open_or_create(cls, path: str | Path, model: str | None = None, layer: str = "last", device: str = "auto",
+    def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None, device: str = "auto",
                        precision: str = "auto", codec: str = "Flat", encoder=None) -> SenseIndex:
         path = resolve_index_path(path)
         if Store.is_index(path):
@@ -44,7 +44,7 @@ class SenseIndex:
         if encoder is None:
             from .encoder import load_encoder
 
-            encoder = load_encoder(model, layer, device, precision)
+            encoder = load_encoder(model, layer or "last", device, precision)
         manifest = {
             "model": encoder.name, "layer": encoder.layer, "pooling": "mean-subwords-l2",
             "dimensions": encoder.dim, "static_model": GLOVE_NAME, "static_dimensions": load_glove().dim,
