@@ -4,7 +4,7 @@
                                           [--max-train 300] [--max-test 150]
 
 Uses a seeded subset of each word (at most --max-train training and --max-test test instances;
-0 = all) so that six encoder passes fit on a small CPU. Writes bench/out/layer_study.json and .md.
+0 = all) so that six encoder passes fit on a small CPU. Writes bench/out/layer_study-<models>.json and .md.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ def main() -> None:
                        max_train=args.max_train or None, max_test=args.max_test or None, seed=args.seed,
                        progress=lambda r: print(json.dumps(r), flush=True))
     meta = {"max_train": args.max_train, "max_test": args.max_test, "seed": args.seed}
-    (OUT / "layer_study.json").write_text(json.dumps({"subset": meta, "rows": rows}, indent=2))
-    (OUT / "layer_study.md").write_text(layer_markdown(rows) + "\n")
+    stem = OUT / f"layer_study-{args.models.replace(',', '-')}"
+    stem.with_suffix(".json").write_text(json.dumps({"subset": meta, "rows": rows}, indent=2))
+    stem.with_suffix(".md").write_text(layer_markdown(rows) + "\n")
     print(layer_table(rows))
     print(layer_markdown(rows))
 

@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -19,7 +20,9 @@ from senseindex.evaluate import (
     macro_f1,
     nearest_order,
     pos_class,
-    seeded_subset,
+    subset_indices,
+    take_split,
+    target_vectors,
 )
 
 WORDS = "digit,yard"  # the two smallest words: 110 and 217 instances
@@ -35,7 +38,6 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 def test_metrics_helpers():
     assert macro_f1(["a", "a", "b", "b"], ["a", "a", "b", "a"]) == pytest.approx((0.8 + 2 / 3) / 2)
-    import numpy as np
 
     sims = np.array([[0.1, 0.9, 0.5], [0.7, 0.2, 0.3]])
     assert nearest_order(sims, 2).tolist() == [[1, 2], [0, 2]]
@@ -51,12 +53,19 @@ def test_heldout_documents_are_fixed():
         heldout_documents(docs, 1.5)
 
 
-def test_seeded_subset_is_stable(shared_data):
-    split = read_coarsewsd(shared_data / "coarsewsd20", "yard", "train")
-    a, b = seeded_subset(50)(split), seeded_subset(50)(split)
-    assert len(a.texts) == 50 and a.texts == b.texts and a.labels == b.labels
-    assert seeded_subset(50, seed=1)(split).texts != a.texts
-    assert seeded_subset(1000)(split) is split
+def test_subset_is_stable_and_cut_from_the_cache(shared_data, minilm_encoder, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENSEINDEX_CACHE", str(tmp_path / "cache"))
+    split = read_coarsewsd(shared_data / "coarsewsd20", "digit", "train")
+    idx = subset_indices(split, 20)
+    assert len(idx) == 20 and idx.tolist() == subset_indices(split, 20).tolist()
+    assert subset_indices(split, 20, seed=1).tolist() != idx.tolist()
+    assert subset_indices(split, 1000) is None
+    part = take_split(split, idx)
+    assert part.texts == [split.texts[i] for i in idx] and part.labels == [split.labels[i] for i in idx]
+    alone = target_vectors(minilm_encoder, split, idx)  # no whole-split cache yet: encodes the 20
+    whole = target_vectors(minilm_encoder, split)
+    assert np.allclose(target_vectors(minilm_encoder, split, idx), whole[idx])  # now cut from the cache
+    assert np.allclose(alone, whole[idx], atol=0.02)
 
 
 def test_eval_coarsewsd20_json(shared_data):

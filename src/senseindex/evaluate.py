@@ -91,10 +91,12 @@ def classify(method: str, train_vecs: np.ndarray | None, train_labels: np.ndarra
 def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | None = None, encoder=None,
                        model: str | None = None, layer: str = "last", k: int = DEFAULT_K,
                        methods: Sequence[str] = METHODS, device: str = "auto", precision: str = "auto",
-                       progress: Callable[[str, float], None] | None = None, subset=None) -> dict:
+                       progress: Callable[[str, float], None] | None = None,
+                       subset: Callable[[WsdSplit], np.ndarray | None] | None = None) -> dict:
     """Train on each word's training split, label its test split; per word and overall scores.
 
-    Nothing is written into the dataset folder; vectors go to the senseindex cache."""
+    Nothing is written into the dataset folder; vectors go to the senseindex cache. `subset`
+    picks the rows of each split to use (the layer study's seeded sample)."""
     root = Path(root) if root else default_coarsewsd_root()
     if not root.is_dir():
         raise SenseIndexError(f"{root}: no such folder (CoarseWSD-20 lives in ../shared/data/coarsewsd20)")
@@ -121,12 +123,12 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     for word in words:
         t0 = time.perf_counter()
         train, test = read_coarsewsd(root, word, "train"), read_coarsewsd(root, word, "test")
-        if subset is not None:
-            train, test = subset(train), subset(test)
-        train_labels, gold = np.asarray(train.labels), np.asarray(test.labels)
+        idx_train, idx_test = (subset(train), subset(test)) if subset else (None, None)
         vecs = {}
         if encoder is not None:
-            vecs["contextual"] = (cached_target_vectors(encoder, train), cached_target_vectors(encoder, test))
+            vecs["contextual"] = (target_vectors(encoder, train, idx_train), target_vectors(encoder, test, idx_test))
+        train, test = take_split(train, idx_train), take_split(test, idx_test)
+        train_labels, gold = np.asarray(train.labels), np.asarray(test.labels)
         if glove is not None:
             vecs["static-context"] = (static_vectors(glove, train, False), static_vectors(glove, test, False))
             vecs["static-sentence"] = (static_vectors(glove, train, True), static_vectors(glove, test, True))
@@ -209,19 +211,46 @@ def coarsewsd_table(result: dict) -> str:
 
 
 # --- layer study -----------------------------------------------------------------
-def seeded_subset(max_n: int | None, seed: int = 0) -> Callable[[WsdSplit], WsdSplit]:
-    """At most max_n instances of a split, the same ones on every run (seeded per word and split)."""
+def subset_indices(split: WsdSplit, max_n: int | None, seed: int = 0) -> np.ndarray | None:
+    """At most max_n rows of a split, the same ones on every run (seeded per word and split);
+    None when the split is small enough to use whole."""
+    n = len(split.texts)
+    if max_n is None or n <= max_n:
+        return None
+    key = int(hashlib.sha256(f"{seed}:{split.word}:{split.split}".encode()).hexdigest()[:8], 16)
+    return np.sort(np.random.default_rng(key).choice(n, max_n, replace=False))
 
-    def pick(split: WsdSplit) -> WsdSplit:
-        n = len(split.texts)
-        if max_n is None or n <= max_n:
-            return split
-        key = int(hashlib.sha256(f"{seed}:{split.word}:{split.split}".encode()).hexdigest()[:8], 16)
-        idx = np.sort(np.random.default_rng(key).choice(n, max_n, replace=False))
-        return WsdSplit(split.word, split.split, [split.texts[i] for i in idx], [split.spans[i] for i in idx],
-                        [split.labels[i] for i in idx])
 
-    return pick
+def take_split(split: WsdSplit, idx: np.ndarray | None) -> WsdSplit:
+    if idx is None:
+        return split
+    return WsdSplit(split.word, split.split, [split.texts[i] for i in idx], [split.spans[i] for i in idx],
+                    [split.labels[i] for i in idx])
+
+
+class _CacheMiss(Exception):
+    pass
+
+
+class _CacheOnly:
+    """An encoder's cache identity without its model: reads the vector cache, never encodes."""
+
+    def __init__(self, encoder) -> None:
+        self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
+
+    def word_vectors(self, texts, spans):
+        raise _CacheMiss
+
+
+def target_vectors(encoder, split: WsdSplit, idx: np.ndarray | None = None) -> np.ndarray:
+    """Cached target vectors of a split or of some of its rows; rows are cut from the whole
+    split's cache when that exists (each sentence is encoded on its own, so they are the same)."""
+    if idx is None:
+        return cached_target_vectors(encoder, split)
+    try:
+        return cached_target_vectors(_CacheOnly(encoder), split)[idx]
+    except _CacheMiss:
+        return cached_target_vectors(encoder, take_split(split, idx))
 
 
 def layer_study(root: str | Path | None = None, models: Sequence[str] = ("mpnet", "minilm"),
@@ -232,10 +261,8 @@ def layer_study(root: str | Path | None = None, models: Sequence[str] = ("mpnet"
     """Nearest-instance and nearest-centroid accuracy per model and layer choice, on a seeded subset."""
     from .encoder import Encoder
 
-    pick_train, pick_test = seeded_subset(max_train, seed), seeded_subset(max_test, seed)
-
-    def subset(split: WsdSplit) -> WsdSplit:
-        return pick_train(split) if split.split == "train" else pick_test(split)
+    def subset(split: WsdSplit) -> np.ndarray | None:
+        return subset_indices(split, max_train if split.split == "train" else max_test, seed)
 
     rows = []
     for model in models:
