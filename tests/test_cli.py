@@ -7,11 +7,10 @@ from collections import defaultdict
 import pytest
 from click.testing import CliRunner
 
+from conftest import DEMO, DEMO_QUERIES
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.store import Store
-
-from conftest import DEMO, DEMO_QUERIES
 
 
 def run(*args, ok=True):

@@ -43,13 +43,29 @@ def lemmatize(word: str) -> str:
 
 def find_words(text: str, all_words: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, word) for each indexable word of a sentence."""
-    return [
-        (m.start(), m.end(), m.group())
-        for m in WORD_RE.finditer(text)
-        if all_words or not is_stopword(m.group())
-    ]
+    out = []
+    for m in WORD_RE.finditer(text):
+        pieces = [(m.start(), m.end(), m.group())] if _letters(m.group()) else _letter_runs(m.group(), m.start())
+        out.extend(p for p in pieces if all_words or not is_stopword(p[2]))
+    return out
 
 
 def content_words(text: str) -> list[str]:
     """Lower-cased non-stopwords, the input of static (GloVe) sentence vectors."""
-    return [m.group().lower() for m in WORD_RE.finditer(text) if not is_stopword(m.group())]
+    return [w.lower() for _, _, w in find_words(text)]
+
+
+def _letter_runs(word: str, offset: int) -> list[tuple[int, int, str]]:
+    runs, start = [], None
+    for i, ch in enumerate(word + " "):
+        if ch.isalpha() and start is None:
+            start = i
+        elif not ch.isalpha() and start is not None:
+            runs.append((offset + start, offset + i, word[start:i]))
+            start = None
+    return runs
+
+
+def _letters(word: str) -> bool:
+    """Letters only: \\w also admits superscript digits and other numerals (e.g. '²³')."""
+    return word.replace("'", "").replace("’", "").isalpha()
