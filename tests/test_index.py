@@ -150,3 +150,20 @@ def test_long_sentences_are_windowed_not_truncated(tmp_path, minilm_encoder):
     ids = [r[0] for r in si.store.db.execute("select id from occurrences where lemma = 'mole' order by id")]
     v = si.store.occ_log.take(ids)
     assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3)
+
+
+def test_codec_starts_exact_then_trains_when_enough_rows(tmp_path, hash_encoder):
+    import faiss
+
+    from senseindex.vectors import is_flat
+
+    si = SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder, codec="SQ8")
+    si.add([write_corpus(tmp_path / "a", 1, 20)])
+    assert is_flat(si.store.occurrence_index())
+    si.add([write_corpus(tmp_path / "b", 3, 60)])
+    si = SenseIndex.open(tmp_path / "idx", encoder=hash_encoder)
+    index = si.store.occurrence_index()
+    assert index.ntotal == si.store.count("occurrences") >= 1000
+    assert isinstance(faiss.downcast_index(index.index), faiss.IndexScalarQuantizer)
+    target, hits = si.search("a [mole] in the garden", k=3)
+    assert [h.lemma for h in hits] == ["mole"] * 3

@@ -45,6 +45,9 @@ class SenseIndex:
             from .encoder import load_encoder
 
             encoder = load_encoder(model, layer or "last", device, precision)
+        from .vectors import check_codec
+
+        check_codec(encoder.dim, codec)
         manifest = {
             "model": encoder.name, "layer": encoder.layer, "pooling": "mean-subwords-l2",
             "dimensions": encoder.dim, "static_model": GLOVE_NAME, "static_dimensions": load_glove().dim,

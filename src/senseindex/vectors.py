@@ -13,6 +13,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .errors import SenseIndexError
+
 
 class VectorLog:
     def __init__(self, path: Path, dim: int) -> None:
@@ -50,16 +52,38 @@ class VectorLog:
         return np.asarray(self.array()[ids - 1], dtype=np.float32)
 
 
+def min_training_rows(codec: str) -> int:
+    """Rows a codec needs before it is trained (PQ k-means wants ~39 points per centroid)."""
+    c = codec.lower()
+    return 0 if c == "flat" else 1_000 if c.startswith("sq") else 10_000
+
+
 def new_faiss(dim: int, codec: str, training: np.ndarray | None = None) -> faiss.Index:
-    """IDMap2 over an inner-product index; codecs other than Flat are trained on a sample."""
-    if codec.lower() == "flat":
+    """IDMap2 over an inner-product index; codecs other than Flat are trained on a sample.
+    Until there are enough rows to train, the index stays Flat (exact), then it is rebuilt."""
+    if codec.lower() == "flat" or training is None or len(training) < min_training_rows(codec):
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    index = faiss.index_factory(dim, f"IDMap2,{codec}", faiss.METRIC_INNER_PRODUCT)
+    try:
+        index = faiss.index_factory(dim, f"IDMap2,{codec}", faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise SenseIndexError(f"FAISS codec {codec!r} not understood: {str(exc).splitlines()[-1]}") from None
     if not index.is_trained:
-        if training is None or len(training) < 1000:
-            raise ValueError(f"codec {codec} needs at least 1,000 vectors to train")
         index.train(np.ascontiguousarray(training, dtype=np.float32))
     return index
+
+
+def check_codec(dim: int, codec: str) -> None:
+    """Fail before anything is written when FAISS does not know the codec string."""
+    if codec.lower() != "flat":
+        try:
+            faiss.index_factory(dim, f"IDMap2,{codec}", faiss.METRIC_INNER_PRODUCT)
+        except RuntimeError:
+            raise SenseIndexError(f"FAISS codec {codec!r} not understood (try Flat, SQ8, PQ32, OPQ32,PQ32)") from None
+
+
+def is_flat(index: faiss.Index) -> bool:
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    return isinstance(inner, faiss.IndexFlat)
 
 
 class FaissView:
@@ -75,13 +99,16 @@ class FaissView:
         if self._index is None and self.path.exists():
             self._index = faiss.read_index(str(self.path))
         idx = self._index
+        wants_codec = self.codec.lower() != "flat" and committed >= min_training_rows(self.codec)
+        if idx is not None and wants_codec and is_flat(idx):
+            idx = None  # enough rows now: train the codec and rebuild from the log
         if idx is not None and idx.ntotal > committed:
             idx.remove_ids(faiss.IDSelectorRange(committed + 1, 1 << 62))
         if idx is None or idx.ntotal < committed:
             data = self.log.array(committed)
             if idx is None:
                 sample = None
-                if self.codec.lower() != "flat" and committed:
+                if wants_codec:
                     pick = np.random.default_rng(0).choice(committed, min(committed, 100_000), replace=False)
                     sample = np.asarray(data[np.sort(pick)])
                 idx = new_faiss(self.log.dim, self.codec, sample)
