@@ -23,18 +23,39 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
-from senseindex.datasets import COARSEWSD_WORDS, cached_target_vectors, read_coarsewsd, shared_data
+from senseindex.datasets import (
+    COARSEWSD_WORDS,
+    WsdSplit,
+    cached_target_vectors,
+    read_coarsewsd,
+    shared_data,
+)
 from senseindex.encoder import Encoder
 from senseindex.senses import cluster_vectors
 
 
-def load(encoder, word: str) -> tuple[np.ndarray, np.ndarray]:
-    X, y = [], []
-    for split in ("train", "test"):
-        data = read_coarsewsd(shared_data() / "coarsewsd20", word, split)
-        X.append(cached_target_vectors(encoder, data))
-        y += data.labels
-    return np.concatenate(X), np.array(y)
+def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled train+test vectors and gold senses; above max_n, a seeded sample of the pooled sentences."""
+    splits = [read_coarsewsd(shared_data() / "coarsewsd20", word, split) for split in ("train", "test")]
+    if max_n and sum(len(d.texts) for d in splits) > max_n:
+        texts = [t for d in splits for t in d.texts]
+        spans = [s for d in splits for s in d.spans]
+        labels = [g for d in splits for g in d.labels]
+        pick = np.sort(np.random.default_rng(seed).choice(len(texts), max_n, replace=False))
+        splits = [WsdSplit(word, f"sample{max_n}", [texts[i] for i in pick], [spans[i] for i in pick],
+                           [labels[i] for i in pick])]
+    X = [cached_target_vectors(encoder, d) for d in splits]
+    return np.concatenate(X), np.array([g for d in splits for g in d.labels])
+
+
+class CacheOnly:
+    """Stands in for the encoder when only cached vectors may be used (--cached-only)."""
+
+    def __init__(self, encoder) -> None:
+        self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
+
+    def word_vectors(self, texts, spans):
+        raise LookupError("not cached")
 
 
 def kmeans_silhouette(X: np.ndarray, centred: bool, seed: int = 0) -> np.ndarray:
@@ -59,13 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--baselines", action="store_true", help="Also k-means + silhouette on raw and centred vectors.")
     ap.add_argument("--single-sense", action="store_true", help="Also cluster each gold sense (>= 30 occurrences) alone.")
+    ap.add_argument("--max-per-word", type=int, help="Seeded sample of at most this many sentences per word.")
+    ap.add_argument("--cached-only", action="store_true", help="Skip words whose vectors are not cached yet.")
     ap.add_argument("--json", dest="json_out", help="Also write the results as JSON to this file.")
     args = ap.parse_args(argv)
     encoder = Encoder("mpnet")
+    if args.cached_only:
+        encoder = CacheOnly(encoder)
     rows, single = [], []
     t_all = time.perf_counter()
     for word in args.words:
-        X, y = load(encoder, word)
+        try:
+            X, y = load(encoder, word, args.max_per_word)
+        except LookupError:
+            print(f"{word:<8} skipped: vectors not cached", file=sys.stderr)
+            continue
         t0 = time.perf_counter()
         cl = cluster_vectors(X, "auto", seed=args.seed)
         secs = time.perf_counter() - t0
@@ -89,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
                                    "k": cluster_vectors(part, "auto", seed=args.seed).k})
     total = time.perf_counter() - t_all
     print(table(rows, args.baselines))
+    if args.max_per_word:
+        print(f"\nWords with more than {args.max_per_word:,} sentences (train+test): a seeded random sample of "
+              f"{args.max_per_word:,} (the occurrences column shows the sample).")
     if single:
         ones = sum(1 for s in single if s["k"] == 1)
         print(f"\nSingle-sense check: {ones}/{len(single)} gold senses (>= 30 occurrences) clustered alone came back "
