@@ -37,11 +37,11 @@ def bare_forward(encoder, texts: list[str]) -> float:
     return time.perf_counter() - t
 
 
-def pipeline(encoder, corpus: Path, tmp: Path) -> tuple[float, dict]:
+def pipeline(encoder, corpus: Path, tmp: Path, codec: str = "Flat") -> tuple[float, dict]:
     from senseindex import SenseIndex
 
     path = tmp / f"idx-{time.monotonic_ns()}"
-    si = SenseIndex.open_or_create(path, encoder=encoder)
+    si = SenseIndex.open_or_create(path, encoder=encoder, codec=codec)
     t = time.perf_counter()
     si.add([corpus])
     return time.perf_counter() - t, si.info()
@@ -92,8 +92,10 @@ def main() -> None:
             pipe_t.append(p)
             ratios.append(b / p)
         n_tokens = sum(len(x) for x in encoder.tokenize(texts)[0])
+        _, sq8 = pipeline(encoder, DEMO, tmp / "sq8", codec="SQ8")
 
-        si = SenseIndex.open(tmp / sorted(p.name for p in tmp.iterdir() if p.name.startswith("idx"))[0], encoder=encoder)
+        first = sorted(p for p in tmp.iterdir() if p.name.startswith("idx"))[0]
+        si = SenseIndex.open(first, encoder=encoder)
         queries = ["I have a [mole] on my hip", "The [bank] raised its interest rates",
                    "We sat on the river [bank]", "A [crane] lifted the steel beams"]
         si.search(queries[0])
@@ -125,6 +127,7 @@ def main() -> None:
         "search_latency_ms_p90": round(1000 * sorted(lat)[int(0.9 * len(lat)) - 1], 1),
         "peak_rss_mb_1x": round(rss1), "peak_rss_mb_10x": round(rss10),
         "bytes_per_occurrence": info["bytes_per_occurrence"],
+        "bytes_per_occurrence_sq8": sq8["bytes_per_occurrence"],
         "size_mb": round(info["size_bytes"] / 1e6, 2),
     }
     print(json.dumps(result, indent=2))
