@@ -201,3 +201,19 @@ def test_cli_import_list_export_and_search(writable_demo, tmp_path, mpnet_encode
     assert {(h.label, h.label_source) for h in hits} == {("riverside", "review")}
     bad = runner.invoke(cli, ["labels", "import", str(writable_demo), str(tmp_path / "missing.csv")])
     assert bad.exit_code == 1 and "no such file" in bad.output and "Traceback" not in bad.output
+
+
+def test_jsonl_round_trip(tiny, tmp_path):
+    report = _report(tiny)
+    path = tmp_path / "r.jsonl"
+    export_review(report, path)
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    for r in rows:
+        r["cluster_label"] = f"sense {r['cluster']}"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    store = Store.open(tiny)
+    assert import_review(store, path)["changed"] == len(rows)
+    assert import_review(store, path)["changed"] == 0
+    path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    with pytest.raises(SenseIndexError, match=r"r.jsonl:11: not JSON"):
+        import_review(store, path)
