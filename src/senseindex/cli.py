@@ -362,15 +362,14 @@ def senses(index_path, word, k, min_size, seed, examples, export_path, as_json):
     senseindex senses demo mole --export mole.csv   # fill `label`/`cluster_label`, then:
     senseindex labels import demo mole.csv
     """
+    from .review import export_format, export_review
     from .senses import induce_senses, senses_text
 
+    if export_path:
+        export_format(export_path)
     si = SenseIndex.open(index_path)
     report = induce_senses(si.store, word, k, min_size, seed, examples)
-    exported = None
-    if export_path:
-        from .review import export_review
-
-        exported = export_review(report, export_path)
+    exported = export_review(report, export_path) if export_path else None
     if as_json:
         click.echo(render.to_json({**report.to_dict(), "export": exported}))
         return

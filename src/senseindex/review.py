@@ -39,12 +39,18 @@ def review_rows(report: SenseReport) -> list[dict]:
              "doc": o.doc, "line": o.line} for o in report.rows]
 
 
+def export_format(path: str | Path) -> str:
+    """The review file format from its extension; checked before any clustering work."""
+    fmt = Path(path).suffix.lower()
+    if fmt not in FORMATS:
+        raise SenseIndexError(f"{path}: export to {', '.join(FORMATS)} (by extension)")
+    return fmt
+
+
 def export_review(report: SenseReport, path: str | Path) -> dict:
     """Write the review file; the format follows the extension (.csv, .jsonl or .html)."""
     path = Path(path)
-    fmt = path.suffix.lower()
-    if fmt not in FORMATS:
-        raise SenseIndexError(f"{path}: export to {', '.join(FORMATS)} (by extension)")
+    fmt = export_format(path)
     rows = review_rows(report)
     if fmt == ".csv":
         # utf-8-sig: spreadsheet programs then read non-ASCII text correctly
