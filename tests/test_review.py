@@ -157,7 +157,7 @@ def test_spreadsheet_saved_csv_imports(tiny, tmp_path):
                 report.index_id, "bank"])
     for o in rows[1:]:
         w.writerow([o.sentence, "", str(o.occurrence_id), "", str(o.cluster), report.index_id, "bank"])
-    w.writerow(["", "riverside", "", "whole cluster 1", "1", report.index_id, "bank"])
+    w.writerow(["", "riverside", "", "whole cluster 1", "1", "", ""])  # a reviewer's own row: no id, no word
     w.writerow(["", "", "", "", "", "", ""])
     path = tmp_path / "saved.csv"
     path.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))

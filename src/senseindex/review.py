@@ -8,7 +8,7 @@ Review files (.csv or .jsonl) hold one row per occurrence. A reviewer fills eith
   in the file that has no ``label`` of its own.
 
 Imported labels are stored with source "review" (they beat gold and predicted ones). Every
-row carries ``index_id``, so a file exported from another index is refused. Imports are all
+occurrence row carries ``index_id``, so a file exported from another index is refused. Imports are all
 or nothing: any bad row stops the import with a list of the problems.
 """
 
@@ -189,13 +189,13 @@ def import_review(store, path: str | Path) -> dict:
                               f"{store.path} is {mine}); nothing imported")
     for line, r in rows:
         where = f"line {line}"
-        if not r.get("index_id", "").strip():
-            problems.append(f"{where}: no index_id")
-            continue
         try:
             oid = _int(r.get("occurrence_id", ""))
         except ValueError as exc:
             problems.append(f"{where}: occurrence_id {exc} is not a number")
+            continue
+        if oid is not None and not r.get("index_id", "").strip():  # a whole-cluster row may omit it
+            problems.append(f"{where}: no index_id")
             continue
         try:
             cluster = _int(r.get("cluster", ""))
@@ -229,6 +229,17 @@ def import_review(store, path: str | Path) -> dict:
             key = (word, cluster)
             if cluster_labels.setdefault(key, clabel) != clabel:
                 problems.append(f"{where}: cluster {cluster} is labelled both {cluster_labels[key]!r} and {clabel!r}")
+    words = {w for w in word_of.values() if w}
+    for (word, cluster) in [key for key in cluster_labels if not key[0]]:  # whole-cluster row without a word
+        if len(words) == 1:
+            cluster_labels.setdefault((next(iter(words)), cluster), cluster_labels[(word, cluster)])
+            if cluster_labels[(next(iter(words)), cluster)] != cluster_labels[(word, cluster)]:
+                problems.append(f"cluster {cluster} is labelled both {cluster_labels[(next(iter(words)), cluster)]!r} "
+                                f"and {cluster_labels[(word, cluster)]!r}")
+        elif len(words) > 1:
+            problems.append(f"a whole-cluster row for cluster {cluster} needs `word`: the file holds several words")
+    if not words and not any(r.get("index_id", "").strip() == mine for _, r in rows):
+        problems.append(f"no row carries this index's index_id ({mine})")
     known = _lemmas(store.db, list(word_of))
     unknown = sorted(i for i in word_of if i not in known)
     if unknown:
