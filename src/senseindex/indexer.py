@@ -83,9 +83,9 @@ def word_spans(sentence: Sentence, all_words: bool) -> list[tuple[int, int, str,
         return [(s, e, w, lemmatize(w), None, None) for s, e, w in find_words(sentence.text, all_words)]
     out = []
     for t in sentence.tokens:
-        alpha = t.word.replace(" ", "").replace("-", "").replace("'", "").replace("_", "")
-        if not alpha.isalpha():
-            continue
+        alpha = t.word.replace(" ", "").replace("-", "").replace("'", "").replace("_", "").replace(".", "")
+        if not alpha.isalpha() and t.sense is None:
+            continue  # a sense-tagged token is kept whatever it looks like ("Mr.", "U. S.", "1960")
         if t.sense is None and not all_words and is_stopword(t.word):
             continue
         lemma = (t.lemma or lemmatize(t.word)).lower()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SenseIndexError
-from .search import _SELECT, Hit, Target, _hits, lemma_count, nearest_words
+from .search import OCCURRENCE_SELECT, Hit, Target, hits_from_rows, lemma_count, nearest_words
 
 DEFAULT_K = 10
 # Labels that may vote: a reviewer's or the data's word, never an earlier prediction (which
@@ -115,6 +115,6 @@ def predict(si, query: str, word: str | None = None, k: int = DEFAULT_K, min_sco
     order = np.argsort(-sims, kind="stable")[: min(k, len(ids))]
     order = [int(i) for i in order if sims[i] >= min_score]
     chosen = [int(ids[i]) for i in order]
-    by_id = {r[0]: r for r in db.execute(_SELECT + f"where o.id in ({','.join('?' * len(chosen))})", chosen)}
-    hits = _hits(si.store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
+    by_id = {r[0]: r for r in db.execute(OCCURRENCE_SELECT + f"where o.id in ({','.join('?' * len(chosen))})", chosen)}
+    hits = hits_from_rows(si.store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
     return Prediction(target, label, confidence, "knn", k, len(ids), votes, hits)

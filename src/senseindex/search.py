@@ -100,7 +100,7 @@ def nearest_words(store, glove, word: str, n: int = 5) -> list[str]:
     return out
 
 
-def _hits(store, rows: list[tuple], scores: dict[int, float], by: str) -> list[Hit]:
+def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) -> list[Hit]:
     """Join search results with sentences, documents and labels, keeping FAISS order."""
     hits = []
     labels = labels_for(store.db, [r[0] for r in rows if r[0] is not None])
@@ -111,7 +111,7 @@ def _hits(store, rows: list[tuple], scores: dict[int, float], by: str) -> list[H
     return hits
 
 
-_SELECT = ("select o.id, s.id, o.start, o.end, o.word, o.lemma, s.text, s.line, d.path "
+OCCURRENCE_SELECT = ("select o.id, s.id, o.start, o.end, o.word, o.lemma, s.text, s.line, d.path "
            "from occurrences o join sentences s on s.id = o.sentence_id join documents d on d.id = s.document_id ")
 
 
@@ -131,8 +131,8 @@ def contextual_search(store, encoder, target: Target, k: int = 10, any_word: boo
     if not found:
         return []
     by_id = {r[0]: r for r in store.db.execute(
-        _SELECT + f"where o.id in ({','.join('?' * len(found))})", [i for i, _ in found])}
-    return _hits(store, [by_id[i] for i, _ in found], dict(found), "occ")
+        OCCURRENCE_SELECT + f"where o.id in ({','.join('?' * len(found))})", [i for i, _ in found])}
+    return hits_from_rows(store, [by_id[i] for i, _ in found], dict(found), "occ")
 
 
 def static_search(store, glove, target: Target, k: int = 10, any_word: bool = False) -> list[Hit]:
@@ -154,9 +154,9 @@ def static_search(store, glove, target: Target, k: int = 10, any_word: bool = Fa
     sids = [i for i, _ in found]
     marks = ",".join("?" * len(sids))
     occ = {}
-    for r in store.db.execute(_SELECT + f"where s.id in ({marks}) and o.lemma = ? order by o.id", [*sids, target.lemma]):
+    for r in store.db.execute(OCCURRENCE_SELECT + f"where s.id in ({marks}) and o.lemma = ? order by o.id", [*sids, target.lemma]):
         occ.setdefault(r[1], r)
     sent = {r[0]: r for r in store.db.execute(
         f"select s.id, s.text, s.line, d.path from sentences s join documents d on d.id = s.document_id where s.id in ({marks})", sids)}
     rows = [occ.get(sid) or (None, sid, None, None, None, None, sent[sid][1], sent[sid][2], sent[sid][3]) for sid in sids]
-    return _hits(store, rows, dict(found), "sent")
+    return hits_from_rows(store, rows, dict(found), "sent")
