@@ -53,9 +53,17 @@ def cli():
     """Sense-aware search: one contextual vector per word occurrence, with a static-vector contrast.
 
     \b
-    senseindex index corpora/demo --index indexes/demo
-    senseindex search indexes/demo "I have a [mole] on my hip" --compare
-    senseindex explain "I have a [mole] on my hip" "The [mole] dug a tunnel" --index indexes/demo
+    Build and search:
+      senseindex index corpora/demo --index indexes/demo --labels corpora/demo.gold.tsv
+      senseindex search demo "I have a [mole] on my hip" --compare
+      senseindex explain "I have a [mole] on my hip" "The [mole] dug a tunnel" --index demo
+    Senses and labels:
+      senseindex senses demo mole --export review.csv
+      senseindex labels import demo review.csv
+      senseindex label demo "The [bank] raised its rates"
+    Measure:
+      senseindex eval coarsewsd20
+      senseindex eval semcor indexes/semcor
     """
 
 
