@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SenseIndexError
-from .search import OCCURRENCE_SELECT, Hit, Target, hits_from_rows, lemma_count, nearest_words
+from .search import OCCURRENCE_SELECT, Hit, Target, hits_from_rows
 
 DEFAULT_K = 10
 # Labels that may vote: a reviewer's or the data's word, never an earlier prediction (which
@@ -99,10 +99,7 @@ def predict(si, query: str, word: str | None = None, k: int = DEFAULT_K, min_sco
     db = si.store.db
     ids, labels = labelled_occurrences(db, target.lemma)
     if len(ids) == 0:
-        if lemma_count(db, target.lemma) == 0:
-            near = nearest_words(si.store, si.glove, target.word)
-            hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
-            raise SenseIndexError(f"{target.word!r} is not in the index{hint}")
+        si.require_indexed(target)
         raise SenseIndexError(
             f"no labelled occurrences of {target.lemma!r} in {si.store.path} (labels come from gold data, e.g. "
             "`senseindex index ... --labels FILE` or pre-tokenised input with senses, or from review)")

@@ -100,16 +100,23 @@ class SenseIndex:
     def search(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
                static: bool = False):
         """(target, hits) for a query; raises with nearby words when the target is not indexed."""
-        from .search import contextual_search, lemma_count, nearest_words, static_search
+        from .search import contextual_search, static_search
 
         target = self.target(query, word)
-        if not any_word and lemma_count(self.store.db, target.lemma) == 0:
-            near = nearest_words(self.store, self.glove, target.word)
-            hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
-            raise SenseIndexError(f"{target.word!r} is not in the index{hint}")
+        if not any_word:
+            self.require_indexed(target)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
         return target, contextual_search(self.store, self.encoder, target, k, any_word)
+
+    def require_indexed(self, target) -> None:
+        """A clear error, with the nearest indexed words, when the target's lemma is not indexed."""
+        from .search import lemma_count, nearest_words
+
+        if lemma_count(self.store.db, target.lemma) == 0:
+            near = nearest_words(self.store, self.glove, target.word)
+            hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
+            raise SenseIndexError(f"{target.word!r} is not in the index{hint}")
 
     def explain(self, sentences: list[str], neighbours: int = 8) -> dict:
         from .explain import explain
