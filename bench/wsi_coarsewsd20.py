@@ -10,6 +10,7 @@ cut k=2..8 of the same tree, chosen with the gold senses: the ceiling of the met
 
     .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --single-sense
     .venv/bin/python bench/wsi_coarsewsd20.py mole bank --baselines --cached-only
+    .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --variant glove:0.5
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from senseindex.encoder import Encoder
 from senseindex.senses import cluster_vectors
 
 
-def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled train+test vectors and gold senses; above max_n, a seeded sample of the pooled sentences."""
+def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[WsdSplit]]:
+    """Pooled train+test vectors, gold senses and the splits; above max_n, a seeded sample of the pooled sentences."""
     splits = [read_coarsewsd(shared_data() / "coarsewsd20", word, split) for split in ("train", "test")]
     if max_n and sum(len(d.texts) for d in splits) > max_n:
         texts = [t for d in splits for t in d.texts]
@@ -46,7 +47,38 @@ def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[n
         splits = [WsdSplit(word, f"sample{max_n}", [texts[i] for i in pick], [spans[i] for i in pick],
                            [labels[i] for i in pick])]
     X = [cached_target_vectors(encoder, d) for d in splits]
-    return np.concatenate(X), np.array([g for d in splits for g in d.labels])
+    return np.concatenate(X), np.array([g for d in splits for g in d.labels]), splits
+
+
+VARIANTS = ("raw", "centred", "pca:D", "glove:W", "glovex:W")
+
+
+def represent(X: np.ndarray, splits: list[WsdSplit], variant: str) -> np.ndarray:
+    """The vectors a variant clusters (--variant): the occurrence vectors as they are (raw, the
+    default of `senseindex senses`), mean-centred and renormalised, projected on their top D
+    principal components, or concatenated with W x the sentence's static context vector (mean
+    GloVe of its content words, as the index's static_log holds it; glovex: without the target)."""
+    from senseindex.senses import _normalise
+
+    name, _, arg = variant.partition(":")
+    X = X.astype(np.float64)
+    if name == "raw":
+        return X
+    if name == "centred":
+        return _normalise(X - X.mean(0))
+    if name == "pca":
+        C = X - X.mean(0)
+        return C @ np.linalg.svd(C, full_matrices=False)[2][: int(arg)].T
+    if name in ("glove", "glovex"):
+        from senseindex.static import load_glove
+        from senseindex.words import content_words
+
+        glove = load_glove()
+        texts = [t if name == "glove" else t[: a] + " " + t[b:]
+                 for d in splits for t, (a, b) in zip(d.texts, d.spans, strict=True)]
+        G = np.stack([glove.mean_vector(content_words(t)) for t in texts]).astype(np.float64)
+        return _normalise(np.hstack([X, float(arg) * G]))
+    raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
 
 
 class CacheOnly:
@@ -84,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", action="append", default=[], metavar="WORD=N",
                     help="Use a seeded sample of N sentences of WORD (repeatable), to bound encoding time.")
     ap.add_argument("--cached-only", action="store_true", help="Skip words whose vectors are not cached yet.")
+    ap.add_argument("--variant", default="raw", metavar="NAME",
+                    help=f"Vectors to cluster: {', '.join(VARIANTS)} (default raw, what `senseindex senses` uses).")
     ap.add_argument("--json", dest="json_out", help="Also write the results as JSON to this file.")
     args = ap.parse_args(argv)
     try:
@@ -97,10 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     for word in args.words:
         try:
-            X, y = load(encoder, word, samples.get(word))
+            X, y, splits = load(encoder, word, samples.get(word))
         except LookupError:
             print(f"{word:<8} skipped: vectors not cached", file=sys.stderr)
             continue
+        try:
+            X = represent(X, splits, args.variant)
+        except ValueError as e:
+            ap.error(str(e))
         t0 = time.perf_counter()
         cl = cluster_vectors(X, "auto", seed=args.seed)
         secs = time.perf_counter() - t0
@@ -125,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                     single.append({"word": word, "sense": sense, "n": len(part),
                                    "k": cluster_vectors(part, "auto", seed=args.seed).k})
     total = time.perf_counter() - t_all
+    if args.variant != "raw":
+        print(f"Variant: {args.variant}\n")
     print(table(rows, args.baselines))
     if samples:
         print("\nSampled (seeded, from train+test pooled; the occurrences column shows the sample): "
