@@ -215,5 +215,5 @@ def test_jsonl_round_trip(tiny, tmp_path):
     assert import_review(store, path)["changed"] == len(rows)
     assert import_review(store, path)["changed"] == 0
     path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
-    with pytest.raises(SenseIndexError, match=r"r.jsonl:11: not JSON"):
+    with pytest.raises(SenseIndexError, match=r"r.jsonl:11: invalid JSON"):
         import_review(store, path)

@@ -200,16 +200,22 @@ def _pretokenised(record: dict, path: Path, number: int) -> Sentence:
     return Sentence(text=" ".join(tokens), line=number, section=None if section is None else str(section), tokens=out)
 
 
+def json_object(line: str, where: str) -> dict:
+    """One JSON-lines record, which must be an object; `where` is 'file:line' for the message."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{where}: invalid JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise CorpusError(f"{where}: each line must be a JSON object")
+    return record
+
+
 def _jsonl(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
     for number, line in _lines(path, opts):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise CorpusError(f"{path}:{number}: each line must be a JSON object")
+        record = json_object(line, f"{path}:{number}")
         if "tokens" in record:
             yield _pretokenised(record, path, number)
             continue

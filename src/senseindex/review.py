@@ -20,7 +20,8 @@ import io
 import json
 from pathlib import Path
 
-from .errors import SenseIndexError
+from .corpus import json_object
+from .errors import CorpusError, SenseIndexError
 from .labels import SOURCES, labels_for, set_labels
 from .senses import SenseReport, index_id
 from .words import lemmatize
@@ -130,11 +131,9 @@ def read_review_file(path: str | Path) -> list[tuple[int, dict]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SenseIndexError(f"{path}:{n}: not JSON ({exc.msg}); nothing imported") from None
-            if not isinstance(obj, dict):
-                raise SenseIndexError(f"{path}:{n}: each line must be a JSON object; nothing imported")
+                obj = json_object(line, f"{path}:{n}")
+            except CorpusError as exc:
+                raise SenseIndexError(f"{exc}; nothing imported") from None
             rows.append((n, {_key(k): "" if v is None else str(v) for k, v in obj.items()}))
         return rows
     first = text.split("\n", 1)[0]
