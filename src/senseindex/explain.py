@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import faiss
 import numpy as np
 
 from .errors import SenseIndexError
@@ -41,11 +40,10 @@ def contextual_neighbours(store, vec: np.ndarray, lemma: str, n: int = 8, pool: 
 
 
 def static_neighbours(store, glove, word: str, n: int = 8) -> list[tuple[str, float]]:
+    """Indexed words whose GloVe vectors are nearest the word's (the one-vector-per-word view)."""
     vec = glove.vector(word)
-    if vec is None or not store.vocab_faiss_path.exists():
-        return []
-    index = faiss.read_index(str(store.vocab_faiss_path))
-    if index.ntotal == 0:
+    index = store.vocab_index()
+    if vec is None or index is None or index.ntotal == 0:
         return []
     scores, ids = index.search(vec[None, :], min(n + 1, index.ntotal))
     words = dict(store.db.execute(

@@ -85,15 +85,9 @@ def lemma_count(db, lemma: str) -> int:
 
 def nearest_words(store, glove, word: str, n: int = 5) -> list[str]:
     """Indexed words close to an unknown one: by GloVe meaning if possible, else by spelling."""
-    out: list[str] = []
-    vec = glove.vector(word) if glove is not None else None
-    if vec is not None and store.vocab_faiss_path.exists():
-        index = faiss.read_index(str(store.vocab_faiss_path))
-        if index.ntotal:
-            _, ids = index.search(vec[None, :], min(n + 1, index.ntotal))
-            rows = {r[0]: r[1] for r in store.db.execute(
-                f"select id, word from vocab where id in ({','.join('?' * len(ids[0]))})", [int(i) for i in ids[0]])}
-            out = [rows[int(i)] for i in ids[0] if int(i) in rows and rows[int(i)] != word.lower()][:n]
+    from .explain import static_neighbours
+
+    out = [w for w, _ in static_neighbours(store, glove, word, n)] if glove is not None else []
     if not out:
         vocab = [r[0] for r in store.db.execute("select word from vocab where word like ?", [word[:1].lower() + "%"])]
         out = difflib.get_close_matches(word.lower(), vocab, n=n, cutoff=0.6)

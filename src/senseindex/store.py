@@ -40,6 +40,7 @@ class Store:
         self.static_log = VectorLog(path / "sentences_static.f32", sdim)
         self.static_faiss = FaissView(self.static_log, path / "sentences_static.faiss", "Flat")
         self.vocab_faiss_path = path / "vocab_static.faiss"
+        self._vocab_index = None
         self._lock_fh = None
 
     # --- opening -----------------------------------------------------------------
@@ -131,6 +132,14 @@ class Store:
 
     def sentence_index(self):
         return self.static_faiss.index(self.count("sentences"))
+
+    def vocab_index(self):
+        """GloVe vectors of the corpus vocabulary (ids = vocab ids), read once; None if absent."""
+        if self._vocab_index is None and self.vocab_faiss_path.exists():
+            import faiss
+
+            self._vocab_index = faiss.read_index(str(self.vocab_faiss_path))
+        return self._vocab_index
 
     def size_on_disk(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
