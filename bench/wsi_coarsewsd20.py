@@ -33,7 +33,7 @@ from senseindex.datasets import (
     shared_data,
 )
 from senseindex.encoder import Encoder
-from senseindex.senses import cluster_vectors
+from senseindex.senses import _normalise, cluster_vectors
 
 
 def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[WsdSplit]]:
@@ -50,16 +50,79 @@ def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[n
     return np.concatenate(X), np.array([g for d in splits for g in d.labels]), splits
 
 
-VARIANTS = ("raw", "centred", "pca:D", "glove:W", "glovex:W")
+VARIANTS = ("raw", "centred", "pca:D", "glove:W", "glovex:W", "zscore:INDEX", "layer:N", "sentence[:W]", "context[:W]")
 
 
-def represent(X: np.ndarray, splits: list[WsdSplit], variant: str) -> np.ndarray:
+def extra_vectors(encoder, word: str, splits: list[WsdSplit], batch: int = 32) -> dict[str, np.ndarray]:
+    """What the layer, sentence and context variants need, from one forward pass per sentence,
+    cached beside the target vectors: the target's vector at every hidden layer (float16), and
+    the mean of all subword vectors of the last layer with and without the target's subwords."""
+    import hashlib
+
+    import torch
+
+    from senseindex.models import cache_dir
+
+    texts = [t for d in splits for t in d.texts]
+    spans = [s for d in splits for s in d.spans]
+    key = hashlib.sha256(json.dumps([encoder.name, encoder.precision, texts, spans]).encode()).hexdigest()[:16]
+    path = cache_dir() / "vectors" / f"wsi-extra-{word}-{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return dict(z)
+    if isinstance(encoder, CacheOnly):
+        raise LookupError("not cached")
+    tok, model = encoder.tokenizer, encoder.model
+    n, L, D = len(texts), encoder.num_layers + 1, encoder.dim
+    layers = np.zeros((n, L, D), np.float16)
+    sentence, context = np.zeros((n, D), np.float32), np.zeros((n, D), np.float32)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    for lo in range(0, n, batch):
+        idx = order[lo : lo + batch]
+        enc = tok([texts[i] for i in idx], return_offsets_mapping=True, truncation=True,
+                  max_length=encoder.max_length, padding=True, return_tensors="pt")
+        offsets = enc.pop("offset_mapping").numpy()
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                    enabled=encoder.precision == "bf16"):
+            hidden = torch.stack(model(**enc, output_hidden_states=True).hidden_states, 1).float().numpy()
+        for r, i in enumerate(idx):
+            a, b = spans[i]
+            o = offsets[r]
+            real = o[:, 1] > o[:, 0]  # not special, not padding
+            target = real & (o[:, 0] < b) & (o[:, 1] > a)
+            if target.any():
+                layers[i] = _normalise(hidden[r][:, target].mean(1))
+            sentence[i] = hidden[r, -1, real].mean(0)
+            rest = real & ~target
+            context[i] = hidden[r, -1, rest if rest.any() else real].mean(0)
+    out = {"layers": layers, "sentence": sentence, "context": context}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **out)
+    tmp.replace(path)
+    return out
+
+
+def index_stats(index: str, rows: int = 100_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and standard deviation of a seeded sample of an index's occurrence vectors."""
+    from senseindex.store import Store
+
+    store = Store.open(index)
+    data = store.occ_log.array()
+    pick = np.sort(np.random.default_rng(seed).choice(len(data), min(rows, len(data)), replace=False))
+    sample = np.asarray(data[pick], dtype=np.float64)
+    return sample.mean(0), sample.std(0) + 1e-6
+
+
+def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None) -> np.ndarray:
     """The vectors a variant clusters (--variant): the occurrence vectors as they are (raw, the
     default of `senseindex senses`), mean-centred and renormalised, projected on their top D
-    principal components, or concatenated with W x the sentence's static context vector (mean
-    GloVe of its content words, as the index's static_log holds it; glovex: without the target)."""
-    from senseindex.senses import _normalise
-
+    principal components, concatenated with W x the sentence's static context vector (mean
+    GloVe of its content words, as the index's static_log holds it; glovex: without the target),
+    standardised per dimension with the statistics of an index's occurrence vectors (zscore:
+    INDEX, a general corpus such as SemCor), taken from another hidden layer N (layer:N, 0 =
+    embeddings), or replaced by / concatenated with W x the sentence's contextual vector (mean
+    of all its last-layer subword vectors; context: without the target's subwords)."""
     name, _, arg = variant.partition(":")
     X = X.astype(np.float64)
     if name == "raw":
@@ -78,6 +141,15 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str) -> np.ndarray
                  for d in splits for t, (a, b) in zip(d.texts, d.spans, strict=True)]
         G = np.stack([glove.mean_vector(content_words(t)) for t in texts]).astype(np.float64)
         return _normalise(np.hstack([X, float(arg) * G]))
+    if name == "zscore":
+        mean, std = index_stats(arg)
+        return _normalise((X - mean) / std)
+    if name in ("layer", "sentence", "context"):
+        extra = extra_vectors(encoder, splits[0].word, splits)
+        if name == "layer":
+            return extra["layers"][:, int(arg)].astype(np.float64)
+        E = _normalise(extra[name].astype(np.float64))
+        return E if not arg else _normalise(np.hstack([X, float(arg) * E]))
     raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
 
 
@@ -136,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{word:<8} skipped: vectors not cached", file=sys.stderr)
             continue
         try:
-            X = represent(X, splits, args.variant)
+            X = represent(X, splits, args.variant, encoder)
+        except LookupError:
+            print(f"{word:<8} skipped: {args.variant} vectors not cached", file=sys.stderr)
+            continue
         except ValueError as e:
             ap.error(str(e))
         t0 = time.perf_counter()
