@@ -11,6 +11,11 @@ cut k=2..8 of the same tree, chosen with the gold senses: the ceiling of the met
     .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --single-sense
     .venv/bin/python bench/wsi_coarsewsd20.py mole bank --baselines --cached-only
     .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --variant glove:0.5
+    .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --variant sentence:0.5
+    .venv/bin/python bench/wsi_coarsewsd20.py --variant zscore:indexes/semcor   # SemCor indexed first
+
+The layer, sentence, context and subst variants encode every sentence once more (all hidden
+states; about 17 minutes for the 20 words with java and pitcher sampled) and cache the result.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[n
     return np.concatenate(X), np.array([g for d in splits for g in d.labels]), splits
 
 
-VARIANTS = ("raw", "centred", "pca:D", "glove:W", "glovex:W", "zscore:INDEX", "layer:N", "sentence[:W]", "context[:W]")
+VARIANTS = ("raw", "centred", "pca:D", "glove:W", "glovex:W", "zscore:INDEX", "layer:N", "sentence[:W]", "context[:W]",
+            "subst:N")
 
 
 def extra_vectors(encoder, word: str, splits: list[WsdSplit], batch: int = 32) -> dict[str, np.ndarray]:
@@ -103,6 +109,26 @@ def extra_vectors(encoder, word: str, splits: list[WsdSplit], batch: int = 32) -
     return out
 
 
+def substitutes(encoder, splits: list[WsdSplit], H: np.ndarray, top: int = 50) -> np.ndarray:
+    """A stand-in for substitute-based WSI without a masked-LM head: score the vocabulary by the
+    target's hidden state against the input embeddings (tied to the output in pre-training),
+    keep the top 50 whole words other than the target, and TF-IDF-weight the bag."""
+    enc = encoder.load() if isinstance(encoder, CacheOnly) else encoder
+    tok = enc.tokenizer
+    E = enc.model.embeddings.word_embeddings.weight.detach().float().numpy()
+    vocab = tok.convert_ids_to_tokens(list(range(len(E))))
+    word = splits[0].word
+    allowed = np.array([v.isalpha() and len(v) > 2 and v not in (word, word + "s") for v in vocab])
+    scores = H.astype(np.float32) @ E.T
+    scores[:, ~allowed] = -np.inf
+    best = np.argpartition(-scores, top, axis=1)[:, :top]
+    bag = np.zeros((len(H), len(E)), np.float32)
+    bag[np.repeat(np.arange(len(H)), top), best.ravel()] = 1
+    bag = bag[:, bag.any(0)]
+    idf = np.log(len(H) / bag.sum(0))
+    return _normalise((bag * idf).astype(np.float64))
+
+
 def index_stats(index: str, rows: int = 100_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and standard deviation of a seeded sample of an index's occurrence vectors."""
     from senseindex.store import Store
@@ -122,7 +148,8 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
     standardised per dimension with the statistics of an index's occurrence vectors (zscore:
     INDEX, a general corpus such as SemCor), taken from another hidden layer N (layer:N, 0 =
     embeddings), or replaced by / concatenated with W x the sentence's contextual vector (mean
-    of all its last-layer subword vectors; context: without the target's subwords)."""
+    of all its last-layer subword vectors; context: without the target's subwords), or replaced
+    by a bag of pseudo-substitutes read off layer N (subst:N, see `substitutes`)."""
     name, _, arg = variant.partition(":")
     X = X.astype(np.float64)
     if name == "raw":
@@ -144,6 +171,8 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
     if name == "zscore":
         mean, std = index_stats(arg)
         return _normalise((X - mean) / std)
+    if name == "subst":
+        return substitutes(encoder, splits, extra_vectors(encoder, splits[0].word, splits)["layers"][:, int(arg)])
     if name in ("layer", "sentence", "context"):
         extra = extra_vectors(encoder, splits[0].word, splits)
         if name == "layer":
@@ -158,6 +187,10 @@ class CacheOnly:
 
     def __init__(self, encoder) -> None:
         self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
+        self.encoder = encoder
+
+    def load(self):
+        return self.encoder
 
     def word_vectors(self, texts, spans):
         raise LookupError("not cached")
