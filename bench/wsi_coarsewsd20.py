@@ -26,16 +26,21 @@ import platform
 import sys
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
 from senseindex.datasets import (
     COARSEWSD_WORDS,
+    CacheMiss,
+    CacheOnly,
     WsdSplit,
+    cache_path,
     cached_target_vectors,
     read_coarsewsd,
     shared_data,
+    write_atomically,
 )
 from senseindex.encoder import Encoder
 from senseindex.senses import _normalise, cluster_vectors
@@ -63,21 +68,16 @@ def extra_vectors(encoder, word: str, splits: list[WsdSplit], batch: int = 32) -
     """What the layer, sentence and context variants need, from one forward pass per sentence,
     cached beside the target vectors: the target's vector at every hidden layer (float16), and
     the mean of all subword vectors of the last layer with and without the target's subwords."""
-    import hashlib
-
     import torch
-
-    from senseindex.models import cache_dir
 
     texts = [t for d in splits for t in d.texts]
     spans = [s for d in splits for s in d.spans]
-    key = hashlib.sha256(json.dumps([encoder.name, encoder.precision, texts, spans]).encode()).hexdigest()[:16]
-    path = cache_dir() / "vectors" / f"wsi-extra-{word}-{key}.npz"
+    path = cache_path(f"wsi-extra-{word}", [encoder.name, encoder.precision, texts, spans], ".npz")
     if path.exists():
         with np.load(path) as z:
             return dict(z)
     if isinstance(encoder, CacheOnly):
-        raise LookupError("not cached")
+        raise CacheMiss("not cached")
     tok, model = encoder.tokenizer, encoder.model
     n, L, D = len(texts), encoder.num_layers + 1, encoder.dim
     layers = np.zeros((n, L, D), np.float16)
@@ -102,10 +102,7 @@ def extra_vectors(encoder, word: str, splits: list[WsdSplit], batch: int = 32) -
             rest = real & ~target
             context[i] = hidden[r, -1, rest if rest.any() else real].mean(0)
     out = {"layers": layers, "sentence": sentence, "context": context}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **out)
-    tmp.replace(path)
+    write_atomically(path, lambda tmp: np.savez(tmp, **out))
     return out
 
 
@@ -113,7 +110,7 @@ def substitutes(encoder, splits: list[WsdSplit], H: np.ndarray, top: int = 50) -
     """A stand-in for substitute-based WSI without a masked-LM head: score the vocabulary by the
     target's hidden state against the input embeddings (tied to the output in pre-training),
     keep the top 50 whole words other than the target, and TF-IDF-weight the bag."""
-    enc = encoder.load() if isinstance(encoder, CacheOnly) else encoder
+    enc = encoder.encoder if isinstance(encoder, CacheOnly) else encoder
     tok = enc.tokenizer
     E = enc.model.embeddings.word_embeddings.weight.detach().float().numpy()
     vocab = tok.convert_ids_to_tokens(list(range(len(E))))
@@ -129,6 +126,7 @@ def substitutes(encoder, splits: list[WsdSplit], H: np.ndarray, top: int = 50) -
     return _normalise((bag * idf).astype(np.float64))
 
 
+@lru_cache(maxsize=2)
 def index_stats(index: str, rows: int = 100_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and standard deviation of a seeded sample of an index's occurrence vectors."""
     from senseindex.store import Store
@@ -182,20 +180,6 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
     raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
 
 
-class CacheOnly:
-    """Stands in for the encoder when only cached vectors may be used (--cached-only)."""
-
-    def __init__(self, encoder) -> None:
-        self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
-        self.encoder = encoder
-
-    def load(self):
-        return self.encoder
-
-    def word_vectors(self, texts, spans):
-        raise LookupError("not cached")
-
-
 def kmeans_silhouette(X: np.ndarray, centred: bool, seed: int = 0) -> np.ndarray:
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
@@ -237,12 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     for word in args.words:
         try:
             X, y, splits = load(encoder, word, samples.get(word))
-        except LookupError:
+        except CacheMiss:
             print(f"{word:<8} skipped: vectors not cached", file=sys.stderr)
             continue
         try:
             X = represent(X, splits, args.variant, encoder)
-        except LookupError:
+        except CacheMiss:
             print(f"{word:<8} skipped: {args.variant} vectors not cached", file=sys.stderr)
             continue
         except ValueError as e:

@@ -53,11 +53,40 @@ def read_coarsewsd(root: str | Path, word: str, split: str) -> WsdSplit:
     return WsdSplit(word, split, texts, spans, labels)
 
 
+class CacheMiss(LookupError):
+    """The vectors are not in the cache, and the encoder may not make them."""
+
+
+class CacheOnly:
+    """An encoder's cache identity without encoding: reads the vector cache, raises CacheMiss
+    for anything not in it. `encoder` stays reachable for work that needs the model itself."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+        self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
+
+    def word_vectors(self, texts, spans):
+        raise CacheMiss("not cached")
+
+
+def cache_path(stem: str, identity: list, suffix: str) -> Path:
+    """A file under the vector cache named by a hash of everything the vectors depend on."""
+    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    return cache_dir() / "vectors" / f"{stem}-{key}{suffix}"
+
+
+def write_atomically(path: Path, write) -> None:
+    """Write through a temporary file, so an interrupted run never leaves half a cache entry."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp" + path.suffix)
+    write(tmp)
+    tmp.replace(path)
+
+
 def cached_target_vectors(encoder, data: WsdSplit, batch: int = 512) -> np.ndarray:
     """Target-word vectors for a split, cached under the senseindex cache by model, layer and content."""
-    key = hashlib.sha256(
-        json.dumps([encoder.name, encoder.layer, encoder.precision, data.texts, data.spans]).encode()).hexdigest()[:16]
-    path = cache_dir() / "vectors" / f"{data.word}-{data.split}-{key}.npy"
+    path = cache_path(f"{data.word}-{data.split}",
+                      [encoder.name, encoder.layer, encoder.precision, data.texts, data.spans], ".npy")
     if path.exists():
         return np.load(path)
     out = []
@@ -65,8 +94,5 @@ def cached_target_vectors(encoder, data: WsdSplit, batch: int = 512) -> np.ndarr
         vecs = encoder.word_vectors(data.texts[lo:lo + batch], [[s] for s in data.spans[lo:lo + batch]])
         out.extend(v[0] for v in vecs)
     arr = np.stack(out).astype(np.float32) if out else np.zeros((0, encoder.dim), np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, arr)
-    tmp.replace(path)
+    write_atomically(path, lambda tmp: np.save(tmp, arr))
     return arr

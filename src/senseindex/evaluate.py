@@ -12,7 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import COARSEWSD_WORDS, WsdSplit, cached_target_vectors, read_coarsewsd, shared_data
+from .datasets import (
+    COARSEWSD_WORDS,
+    CacheMiss,
+    CacheOnly,
+    WsdSplit,
+    cached_target_vectors,
+    read_coarsewsd,
+    shared_data,
+)
 from .errors import SenseIndexError
 from .labeller import DEFAULT_K, knn_vote, most_frequent
 from .words import content_words
@@ -179,6 +187,16 @@ def summarise(per_word: dict[str, dict], gold: dict[str, list[str]], pred: dict[
     return out
 
 
+def summary_rows(result: dict) -> list[tuple[str, list[float | None]]]:
+    """The overall rows of both CoarseWSD-20 tables: micro accuracy, per-word mean, macro-F1,
+    P@5 and P@10 of each method, then the published anchors (nearest sense centroid) and the target."""
+    rows = [(m, [s["micro_accuracy"], s["per_word_accuracy_mean"], s["macro_f1_mean"],
+                 s.get("precision_at_5"), s.get("precision_at_10")]) for m, s in result["methods"].items()]
+    rows += [(f"{name} (published)", [*scores, None, None]) for name, scores in ANCHORS.items()]
+    rows.append(("target", [*TARGETS, None, None]))
+    return rows
+
+
 def coarsewsd_table(result: dict) -> str:
     """Per-word accuracy per method, then the overall rows beside the published anchors."""
     methods = list(result["methods"])
@@ -194,17 +212,11 @@ def coarsewsd_table(result: dict) -> str:
             f"{r['accuracy']:>{w - 7}.1f} ({r['macro_f1']:>4.0f})"
             for r in (result["methods"][m]["per_word"][word] for m in methods))
         lines.append(f"{word:<8}{first['n_test']:>6}  {cells}")
+    widths = (10, 10, 10, 7, 7)
     lines += ["", f"{'':<24}{'micro acc':>10}{'word mean':>10}{'macro-F1':>10}{'P@5':>7}{'P@10':>7}"]
-    for m in methods:
-        s = result["methods"][m]
-        p5 = f"{s['precision_at_5']:>7.1f}" if "precision_at_5" in s else f"{'':>7}"
-        p10 = f"{s['precision_at_10']:>7.1f}" if "precision_at_10" in s else f"{'':>7}"
-        lines.append(f"{m:<24}{s['micro_accuracy']:>10.1f}{s['per_word_accuracy_mean']:>10.1f}"
-                     f"{s['macro_f1_mean']:>10.1f}{p5}{p10}")
-    for name, (a, b, c) in ANCHORS.items():
-        lines.append(f"{name + ' (published)':<24}{a:>10.1f}{b:>10.1f}{c:>10.1f}")
-    a, b, c = TARGETS
-    lines.append(f"{'target':<24}{a:>10.1f}{b:>10.1f}{c:>10.1f}")
+    for label, values in summary_rows(result):
+        lines.append(f"{label:<24}" + "".join(f"{'' if v is None else f'{v:.1f}':>{w}}"
+                                              for v, w in zip(values, widths, strict=True)).rstrip())
     lines.append(f"({result['seconds']:.0f}s; static-context = mean GloVe of the context words without the target, "
                  "static-sentence = with it)")
     return "\n".join(lines)
@@ -228,28 +240,14 @@ def take_split(split: WsdSplit, idx: np.ndarray | None) -> WsdSplit:
                     [split.labels[i] for i in idx])
 
 
-class _CacheMiss(Exception):
-    pass
-
-
-class _CacheOnly:
-    """An encoder's cache identity without its model: reads the vector cache, never encodes."""
-
-    def __init__(self, encoder) -> None:
-        self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
-
-    def word_vectors(self, texts, spans):
-        raise _CacheMiss
-
-
 def target_vectors(encoder, split: WsdSplit, idx: np.ndarray | None = None) -> np.ndarray:
     """Cached target vectors of a split or of some of its rows; rows are cut from the whole
     split's cache when that exists (each sentence is encoded on its own, so they are the same)."""
     if idx is None:
         return cached_target_vectors(encoder, split)
     try:
-        return cached_target_vectors(_CacheOnly(encoder), split)[idx]
-    except _CacheMiss:
+        return cached_target_vectors(CacheOnly(encoder), split)[idx]
+    except CacheMiss:
         return cached_target_vectors(encoder, take_split(split, idx))
 
 
@@ -401,15 +399,8 @@ def coarsewsd_markdown(result: dict) -> str:
         lines.append(f"| {word} | {n} | {cells} |")
     lines += ["", "| method | micro accuracy | mean of per-word accuracy | mean of per-word macro-F1 | P@5 | P@10 |",
               "|---|---:|---:|---:|---:|---:|"]
-    for m in methods:
-        s = result["methods"][m]
-        p = " | ".join(f"{s[key]:.1f}" if key in s else "" for key in ("precision_at_5", "precision_at_10"))
-        lines.append(f"| {m} | {s['micro_accuracy']:.1f} | {s['per_word_accuracy_mean']:.1f} | "
-                     f"{s['macro_f1_mean']:.1f} | {p} |")
-    for name, (a, b, c) in ANCHORS.items():
-        lines.append(f"| {name} (published, nearest sense centroid) | {a} | {b} | {c} | | |")
-    a, b, c = TARGETS
-    lines.append(f"| target | {a} | {b} | {c} | | |")
+    for label, values in summary_rows(result):
+        lines.append(f"| {label} | " + " | ".join("" if v is None else f"{v:.1f}" for v in values) + " |")
     return "\n".join(lines)
 
 
