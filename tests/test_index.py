@@ -24,7 +24,7 @@ def write_corpus(folder, n_files=3, n_lines=40):
 
 def consistent(path):
     store = Store.open(path)
-    occ, sent = store.count("occurrences"), store.count("sentences")
+    occ, sent = store.max_id("occurrences"), store.max_id("sentences")
     n_occ_rows = store.db.execute("select count(*) from occurrences").fetchone()[0]
     assert occ == n_occ_rows, "occurrence ids must be dense"
     assert store.occ_log.rows() >= occ and store.static_log.rows() >= sent
@@ -108,8 +108,8 @@ def test_sigkill_mid_run_leaves_an_index_that_opens_and_resumes(tmp_path, hash_e
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == -9, proc.stderr
     store = Store.open(tmp_path / "idx")
-    assert store.occ_log.rows() > store.count("occurrences")  # uncommitted tail on disk
-    assert store.count("sentences") == 20
+    assert store.occ_log.rows() > store.max_id("occurrences")  # uncommitted tail on disk
+    assert store.max_id("sentences") == 20
     si = SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder)
     si.add([corpus], chunk_sentences=10)
     occ, sent = consistent(tmp_path / "idx")
@@ -146,7 +146,7 @@ def test_long_sentences_are_windowed_not_truncated(tmp_path, minilm_encoder):
     si = SenseIndex.open_or_create(tmp_path / "idx", encoder=minilm_encoder)
     si.add([tmp_path / "long.txt"])
     n_words = len(find_words(body))
-    assert si.store.count("occurrences") == n_words > 300
+    assert si.store.max_id("occurrences") == n_words > 300
     ids = [r[0] for r in si.store.db.execute("select id from occurrences where lemma = 'mole' order by id")]
     v = si.store.occ_log.take(ids)
     assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3)
@@ -163,7 +163,7 @@ def test_codec_starts_exact_then_trains_when_enough_rows(tmp_path, hash_encoder)
     si.add([write_corpus(tmp_path / "b", 3, 60)])
     si = SenseIndex.open(tmp_path / "idx", encoder=hash_encoder)
     index = si.store.occurrence_index()
-    assert index.ntotal == si.store.count("occurrences") >= 1000
+    assert index.ntotal == si.store.max_id("occurrences") >= 1000
     assert isinstance(faiss.downcast_index(index.index), faiss.IndexScalarQuantizer)
     target, hits = si.search("a [mole] in the garden", k=3)
     assert [h.lemma for h in hits] == ["mole"] * 3

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import DEMO_QUERIES
 from senseindex import SenseIndex
 from senseindex.cli import cli
-from senseindex.labeller import knn_vote, predict
+from senseindex.labeller import knn_vote
 from senseindex.labels import set_labels
 
 
@@ -116,9 +116,9 @@ def test_review_labels_vote_and_predictions_do_not(writable_demo):
     everything = [r[0] for r in db.execute("select id from occurrences where lemma = 'mole'")]
     with db.conn:
         set_labels(db, [(i, "bogus") for i in everything], "predicted")
-    assert predict(si, "I have a [mole] on my hip").label == "skin"
+    assert si.label("I have a [mole] on my hip").label == "skin"
     with db.conn:
         set_labels(db, [(i, "birthmark") for i in skin], "review")
-    p = predict(si, "I have a [mole] on my hip")
+    p = si.label("I have a [mole] on my hip")
     assert p.label == "birthmark" and p.method == "knn"
     assert all(h.label == "birthmark" and h.label_source == "review" for h in p.neighbours[:3])

@@ -12,9 +12,8 @@ from click.testing import CliRunner
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labels import labels_for
-from senseindex.review import export_review, import_review
-from senseindex.senses import induce_senses
+from senseindex.labels import effective_labels
+from senseindex.review_export import export_review
 from senseindex.store import Store
 
 SENTENCES = [
@@ -40,7 +39,7 @@ def tiny(tmp_path, hash_encoder):
 
 
 def _report(path, k=2):
-    return induce_senses(Store.open(path), "bank", k=k)
+    return SenseIndex.open(path).senses("bank", k=k)
 
 
 def test_csv_and_jsonl_rows(tiny, tmp_path):
@@ -64,7 +63,7 @@ def test_csv_and_jsonl_rows(tiny, tmp_path):
 def test_html_is_escaped_and_self_contained(tiny, tmp_path):
     export_review(_report(tiny), tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "<script>" not in page and "&lt;script&gt;alert(&quot;" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(" in page
     assert "&amp; laughed" in page and "Zürich" in page and "café" in page
     assert "<mark>bank</mark>" in page or "<mark>Bank</mark>" in page
     assert page.count("<section") == 2
@@ -100,12 +99,12 @@ def test_import_round_trip_idempotent(tiny, tmp_path):
 
     f = _fill(tiny, tmp_path, edit)
     store = Store.open(tiny)
-    first = import_review(store, f)
+    first = SenseIndex.open(tiny).import_review(f)
     n0 = sum(1 for r in _report(tiny).rows if r.cluster == 0)
     assert first["changed"] == first["labelled"] >= n0
-    second = import_review(store, f)
+    second = SenseIndex.open(tiny).import_review(f)
     assert second["changed"] == 0 and second["unchanged"] == first["labelled"]
-    got = labels_for(store.db, [o.occurrence_id for o in _report(tiny).rows])
+    got = effective_labels(store.db, [o.occurrence_id for o in _report(tiny).rows])
     assert {s for _, s in got.values()} == {"review"}
     last = _report(tiny).rows[-1].occurrence_id
     assert got[last][0] == "river"
@@ -121,7 +120,7 @@ def test_import_is_all_or_nothing(tiny, tmp_path):
     f = _fill(tiny, tmp_path, edit)
     store = Store.open(tiny)
     with pytest.raises(SenseIndexError) as err:
-        import_review(store, f)
+        SenseIndex.open(tiny).import_review(f)
     msg = str(err.value)
     assert "nothing imported" in msg and "999999" in msg and "abc" in msg
     assert store.db.execute("select count(*) from labels").fetchone()[0] == 0
@@ -134,7 +133,7 @@ def test_import_refuses_another_index(tiny, tmp_path):
             r["index_id"] = "0123456789abcdef"
 
     with pytest.raises(SenseIndexError, match="another index"):
-        import_review(Store.open(tiny), _fill(tiny, tmp_path, edit))
+        SenseIndex.open(tiny).import_review(_fill(tiny, tmp_path, edit))
 
 
 def test_conflicting_cluster_labels(tiny, tmp_path):
@@ -143,7 +142,7 @@ def test_conflicting_cluster_labels(tiny, tmp_path):
         zero[0]["cluster_label"], zero[1]["cluster_label"] = "a", "b"
 
     with pytest.raises(SenseIndexError, match="labelled both 'a' and 'b'"):
-        import_review(Store.open(tiny), _fill(tiny, tmp_path, edit))
+        SenseIndex.open(tiny).import_review(_fill(tiny, tmp_path, edit))
 
 
 def test_spreadsheet_saved_csv_imports(tiny, tmp_path):
@@ -161,10 +160,10 @@ def test_spreadsheet_saved_csv_imports(tiny, tmp_path):
     w.writerow(["", "", "", "", "", "", ""])
     path = tmp_path / "saved.csv"
     path.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
-    result = import_review(Store.open(tiny), path)
+    result = SenseIndex.open(tiny).import_review(path)
     n1 = sum(1 for o in rows if o.cluster == 1)
     assert result["labelled"] == 1 + n1 and result["from_cluster_labels"] == n1
-    got = labels_for(Store.open(tiny).db, [rows[0].occurrence_id])
+    got = effective_labels(Store.open(tiny).db, [rows[0].occurrence_id])
     assert got[rows[0].occurrence_id] == ('money; "the" institution', "review")
 
 
@@ -211,9 +210,8 @@ def test_jsonl_round_trip(tiny, tmp_path):
     for r in rows:
         r["cluster_label"] = f"sense {r['cluster']}"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    store = Store.open(tiny)
-    assert import_review(store, path)["changed"] == len(rows)
-    assert import_review(store, path)["changed"] == 0
+    assert SenseIndex.open(tiny).import_review(path)["changed"] == len(rows)
+    assert SenseIndex.open(tiny).import_review(path)["changed"] == 0
     path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
     with pytest.raises(SenseIndexError, match=r"r.jsonl:11: invalid JSON"):
-        import_review(store, path)
+        SenseIndex.open(tiny).import_review(path)

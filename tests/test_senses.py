@@ -11,14 +11,14 @@ from sklearn.metrics import adjusted_rand_score
 
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labels import labels_for
+from senseindex.labels import effective_labels
 from senseindex.senses import cluster_vectors, induce_senses
 from senseindex.store import Store
 
 
 def _gold(store, report):
     ids = [o.occurrence_id for o in report.rows]
-    gold = labels_for(store.db, ids)
+    gold = effective_labels(store.db, ids)
     return [gold[i][0] for i in ids], [o.cluster for o in report.rows]
 
 

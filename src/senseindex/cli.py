@@ -1,29 +1,43 @@
-"""The senseindex command line: parse options, call the library, render."""
+"""The senseindex command line: parse options, call one SenseIndex method, render the result.
+
+Every command takes the same output options: --json (one JSON document), --nl (newline-delimited
+JSON, one row per line), --csv and --tsv (rows with a header). Without them, a table for people.
+"""
 
 from __future__ import annotations
 
 import functools
 import signal
 import sys
-import time
+from collections.abc import Callable
 
 import click
 
 from . import render
-from .corpus import DEFAULT_INCLUDE, ReadOptions
 from .errors import SenseIndexError
-from .sense_index import SenseIndex
-from .store import Store, resolve_index_path
+
+FORMAT_FLAGS = (("json", "Print JSON."), ("nl", "Print newline-delimited JSON, one row per line."),
+                ("csv", "Print CSV rows with a header."), ("tsv", "Print tab-separated rows with a header."))
 
 
 def output_options(fn):
-    """--json (and --csv where a command prints rows), shared by every command."""
-    fn = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(fn)
+    """--json, --nl, --csv, --tsv: one shared set of machine-readable outputs (stored as `fmt`)."""
+    for flag, text in reversed(FORMAT_FLAGS):
+        fn = click.option(f"--{flag}", "fmt", flag_value=flag, help=text)(fn)
     return fn
 
 
-def csv_option(fn):
-    return click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows.")(fn)
+def emit(fmt: str | None, text: Callable[[], str], rows: list[dict] | None = None, data=None,
+         columns: list[str] | None = None) -> None:
+    """Render a result: `data` for --json (rows when absent), `rows` for --nl/--csv/--tsv, else text()."""
+    from .rows import rows_text, to_json
+
+    if fmt == "json":
+        click.echo(to_json(data if data is not None else rows))
+    elif fmt:
+        click.echo(rows_text(rows if rows is not None else [data], fmt, columns), nl=False)
+    else:
+        click.echo(text())
 
 
 def user_errors(fn):
@@ -47,6 +61,49 @@ def model_options(fn):
     return fn
 
 
+def quiet_option(fn):
+    return click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(fn)
+
+
+def _k_value(ctx, param, value):
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise click.BadParameter("use auto or a number") from None
+    if k < 1:
+        raise click.BadParameter("must be at least 1")
+    return k
+
+
+def k_option(default=10, maximum=10_000, auto: bool = False, help: str = "Number of results."):
+    """The one spelling of a count of results, neighbours or clusters: -k/--k."""
+    if auto:
+        return click.option("-k", "--k", "k", default="auto", show_default=True, callback=_k_value, help=help)
+    return click.option("-k", "--k", "k", default=default, show_default=True, type=click.IntRange(1, maximum),
+                        help=help)
+
+
+def progress_bar(total: int | None, unit: str, quiet: bool, desc: str | None = None):
+    """A tqdm bar on stderr; off with -q or when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True, leave=False,
+                disable=quiet or not sys.stderr.isatty())
+
+
+def _open(index_path, **kwargs):
+    from .sense_index import SenseIndex
+
+    return SenseIndex.open(index_path, **kwargs)
+
+
+def _say_target(target) -> None:
+    how = {"marked": "", "--word": " (from --word)", "rarest": " (the query word with the fewest occurrences)"}
+    click.echo(f"target: {target.word} (lemma {target.lemma}){how.get(target.how, '')}", err=True)
+
+
 @click.group()
 @click.version_option(package_name="senseindex")
 def cli():
@@ -64,6 +121,8 @@ def cli():
     Measure:
       senseindex eval coarsewsd20
       senseindex eval semcor indexes/semcor
+
+    Every command prints a table, or rows with --json, --nl, --csv or --tsv.
     """
 
 
@@ -81,180 +140,150 @@ def cli():
               show_default=True, help="What to do with bytes that do not decode.")
 @click.option("--all-words", is_flag=True, help="Index stopwords too.")
 @click.option("--labels", "labels_file", type=click.Path(), help="Gold senses TSV (file, line, word, sense) to attach.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option
 @model_options
 @output_options
 @user_errors
 def index(sources, index_path, model, layer, codec, text_field, text_column, include, encoding, decode_errors,
-          all_words, labels_file, quiet, device, precision, as_json):
+          all_words, labels_file, quiet, device, precision, fmt):
     """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, or .gz of these).
 
     Every word occurrence gets a contextual vector; each sentence also gets a static GloVe
-    vector. Files already indexed (same content) are skipped; an interrupted run resumes.
+    vector. All input is read and checked before the index is touched. Files already indexed
+    (same content) are skipped; an interrupted run (Ctrl-C, kill) resumes where it stopped.
     """
-    options = ReadOptions(text_field, text_column, encoding, decode_errors)
-    from .indexer import plan_files
+    from .corpus import DEFAULT_INCLUDE, ReadOptions
+    from .sense_index import SenseIndex
 
-    include = include or DEFAULT_INCLUDE
-    existing = resolve_index_path(index_path)
-    store = Store.open(existing) if Store.is_index(existing) else None
-    planned, skipped = plan_files(store, sources, options, include)  # validate before creating anything
-    if not sum(p.sentences for p in planned):
-        if not skipped:
-            raise SenseIndexError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
-    known = {p.sha256: p.sentences for p in planned}
     si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec)
-    bar = {}
+    bar = progress_bar(None, "sent", quiet)
 
     def on_plan(todo, skipped):
         if skipped and not quiet:
             click.echo(f"skipping {len(skipped)} already indexed file(s)", err=True)
-        bar["total"] = sum(p.sentences - p.done_before for p in todo)
-        bar["done"], bar["words"], bar["t0"] = 0, 0, time.perf_counter()
+        bar.reset(total=sum(p.sentences - p.done_before for p in todo))
 
-    def progress(n_sent, n_words):
-        bar["done"] += n_sent
-        bar["words"] += n_words
-        if quiet:
-            return
-        el = max(time.perf_counter() - bar["t0"], 1e-9)
-        rate = bar["done"] / el
-        eta = (bar["total"] - bar["done"]) / rate if rate else 0
-        width = 30
-        fill = int(width * bar["done"] / max(bar["total"], 1))
-        click.echo(f"\r[{'#' * fill}{'.' * (width - fill)}] {bar['done']:,}/{bar['total']:,} sentences  "
-                   f"{rate:,.1f} sent/s  {bar['words'] / el:,.0f} words/s  ETA {int(eta) // 60}:{int(eta) % 60:02d}",
-                   nl=False, err=True)
+    def progress(sentences, words):
+        bar.update(sentences)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, stop)
     try:
-        report = si.add(sources, options, include, all_words, progress, on_plan, known=known)
+        report = si.add(sources, ReadOptions(text_field, text_column, encoding, decode_errors),
+                        include or DEFAULT_INCLUDE, all_words, labels_file, progress, on_plan)
     except KeyboardInterrupt:
+        bar.close()
+        if not si.exists:
+            click.echo("\ninterrupted before anything was written", err=True)
+            sys.exit(130)
         info = si.info()
         click.echo(f"\ninterrupted: the index holds {info['sentences']:,} sentences and {info['occurrences']:,} "
                    "occurrences; run the same command again to resume", err=True)
         sys.exit(130)
     finally:
         signal.signal(signal.SIGTERM, old)
-    if not quiet and bar.get("done"):
-        click.echo("", err=True)
-    result = {"documents_added": report.documents, "files_skipped": len(report.skipped),
-              "sentences_added": report.sentences, "occurrences_added": report.occurrences,
-              "gold_labels_added": report.labels, "seconds": round(report.seconds, 2)}
-    if labels_file:
-        result["labels_file"] = si.import_gold(labels_file)
-    result["index"] = si.info()
-    if as_json:
-        click.echo(render.to_json(result))
-    else:
-        click.echo(f"added {report.sentences:,} sentences, {report.occurrences:,} occurrences "
-                   f"from {report.documents} document(s) in {report.seconds:.1f}s; skipped {len(report.skipped)} file(s)")
-        if labels_file:
-            lf = result["labels_file"]
-            click.echo(f"gold labels: {lf['labelled']:,} occurrences labelled, {lf['unmatched']} rows unmatched")
-        click.echo(render.info_text(result["index"]))
+        bar.close()
+    summary = {"documents_added": report.documents, "files_skipped": len(report.skipped),
+               "sentences_added": report.sentences, "occurrences_added": report.occurrences,
+               "gold_labels_added": report.labels, "seconds": round(report.seconds, 2)}
+    if report.gold_file is not None:
+        summary["labels_file"] = report.gold_file
+    result = {**summary, "index": si.info()}
+
+    def text() -> str:
+        lines = [f"added {report.sentences:,} sentences, {report.occurrences:,} occurrences from "
+                 f"{report.documents} document(s) in {report.seconds:.1f}s; skipped {len(report.skipped)} file(s)"]
+        if report.gold_file is not None:
+            g = report.gold_file
+            lines.append(f"gold labels: {g['labelled']:,} occurrences labelled, {g['unmatched']} rows unmatched"
+                         + (f", {g['ambiguous']} ambiguous file names" if g.get("ambiguous") else ""))
+        return "\n".join([*lines, render.info_text(result["index"])])
+
+    emit(fmt, text, [summary], result)
 
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
 @click.argument("query")
 @click.option("--word", help="The target word, when the query is not marked with [brackets].")
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 10000), help="Number of results.")
+@k_option()
 @click.option("--any-word", is_flag=True, help="Search all occurrences, not only the target's lemma.")
 @click.option("--static", is_flag=True, help="Rank with the static GloVe index (sentence vectors).")
 @click.option("--compare", is_flag=True, help="Contextual and static results side by side.")
 @model_options
 @output_options
-@csv_option
 @user_errors
-def search(index_path, query, word, k, any_word, static, compare, device, precision, as_json, as_csv):
+def search(index_path, query, word, k, any_word, static, compare, device, precision, fmt):
     """Find occurrences of a word used in the same sense as in QUERY.
 
     Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
     fewest occurrences in the index is used.
     """
-    si = SenseIndex.open(index_path, device=device, precision=precision)
+    si = _open(index_path, device=device, precision=precision)
     if compare:
-        target, ctx = si.search(query, k, word, any_word)
-        _, st = si.search(query, k, word, any_word, static=True)
-        if as_json:
-            click.echo(render.to_json({"target": target.__dict__, "contextual": [h.to_dict() for h in ctx],
-                                       "static": [h.to_dict() for h in st]}))
-            return
-        if as_csv:
-            rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
-            click.echo(render.to_csv(rows), nl=False)
-            return
-        _say_target(target)
-        click.echo(render.compare_table(ctx, st))
+        target, ctx, st = si.compare(query, k, word, any_word)
+        rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
+        data = {"target": target.__dict__, "contextual": [h.to_dict() for h in ctx],
+                "static": [h.to_dict() for h in st]}
+        if not fmt:
+            _say_target(target)
+        emit(fmt, lambda: render.compare_table(ctx, st), rows, data)
         return
     target, hits = si.search(query, k, word, any_word, static)
-    if target.how != "marked" or not (as_json or as_csv):
+    if target.how != "marked" or not fmt:
         _say_target(target)
-    if as_json:
-        click.echo(render.to_json([h.to_dict() for h in hits]))
-    elif as_csv:
-        click.echo(render.to_csv([h.to_dict() for h in hits]), nl=False)
-    else:
-        click.echo(render.hits_table(hits, color=sys.stdout.isatty()))
-
-
-def _say_target(target) -> None:
-    how = {"marked": "", "--word": " (from --word)", "rarest": " (the query word with the fewest occurrences)"}
-    click.echo(f"target: {target.word} (lemma {target.lemma}){how.get(target.how, '')}", err=True)
+    emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
 
 
 @cli.command()
 @click.argument("sentences", nargs=-1, required=True)
 @click.option("--index", "index_path", help="An index, for the nearest other words of each occurrence.")
 @click.option("--model", default=None, help="Model when no --index is given (default mpnet).")
-@click.option("-n", "neighbours", default=8, show_default=True, help="Nearest words to list per occurrence.")
+@click.option("-n", "--neighbours", default=8, show_default=True, type=click.IntRange(0, 100),
+              help="Nearest words to list per occurrence.")
 @model_options
 @output_options
 @user_errors
-def explain(sentences, index_path, model, neighbours, device, precision, as_json):
+def explain(sentences, index_path, model, neighbours, device, precision, fmt):
     """Show why one vector per word is not enough: cosine of each marked occurrence.
 
     \b
     senseindex explain "I have a [mole] on my hip" "The [mole] dug under the lawn" --index demo
     """
     if index_path:
-        result = SenseIndex.open(index_path, model, device, precision).explain(list(sentences), neighbours)
+        result = _open(index_path, model=model, device=device, precision=precision).explain(sentences, neighbours)
     else:
-        from .encoder import load_encoder
-        from .explain import explain as run_explain
-        from .static import load_glove
+        from .sense_index import explain as explain_sentences
 
-        result = run_explain(load_encoder(model, "last", device, precision), load_glove(), list(sentences))
-    click.echo(render.to_json(result) if as_json else render.explain_text(result, color=sys.stdout.isatty()))
+        result = explain_sentences(sentences, model, device=device, precision=precision)
+    rows = [{"n": i, **o, "contextual_cosine": c, "static_cosine": s} for i, (o, c, s) in enumerate(
+        zip(result["occurrences"], result["contextual_cosine"], result["static_cosine"], strict=True), 1)]
+    emit(fmt, lambda: render.explain_text(result, color=sys.stdout.isatty()), rows, result)
 
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
 @output_options
 @user_errors
-def info(index_path, as_json):
+def info(index_path, fmt):
     """What an index holds: documents, sentences, occurrences, model, size per occurrence."""
-    data = SenseIndex.open(index_path).info()
-    click.echo(render.to_json(data) if as_json else render.info_text(data))
+    data = _open(index_path).info()
+    emit(fmt, lambda: render.info_text(data), [data], data)
 
 
-# --- labelling and evaluation commands (issue 3) ---
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
 @click.argument("query")
 @click.option("--word", help="The target word, when the query is not marked with [brackets].")
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000),
-              help="Labelled neighbours that vote (each with its cosine similarity).")
+@k_option(maximum=1000, help="Labelled neighbours that vote (each with its cosine similarity).")
 @click.option("--min-score", default=0.0, show_default=True, type=float,
               help="Neighbours less similar than this do not vote; with none left, the most frequent sense is given.")
 @model_options
 @output_options
 @user_errors
-def label(index_path, query, word, k, min_score, device, precision, as_json):
+def label(index_path, query, word, k, min_score, device, precision, fmt):
     """Predict the sense of the marked word in QUERY from its nearest labelled occurrences.
 
     Only occurrences of the same lemma with a gold or review label vote.
@@ -262,21 +291,25 @@ def label(index_path, query, word, k, min_score, device, precision, as_json):
     \b
     senseindex label demo "I have a [mole] on my hip"
     """
-    from .labeller import predict
+    p = _open(index_path, device=device, precision=precision).label(query, word, k, min_score)
+    data = p.to_dict()
+    row = {"word": p.target.word, "lemma": p.target.lemma, "label": p.label, "confidence": data["confidence"],
+           "method": p.method, "k": p.k, "labelled": p.labelled, "votes": data["votes"]}
 
-    p = predict(SenseIndex.open(index_path, device=device, precision=precision), query, word, k, min_score)
-    if as_json:
-        click.echo(render.to_json(p.to_dict()))
-        return
-    _say_target(p.target)
-    how = (f"{p.method}: {len(p.neighbours)} nearest of {p.labelled:,} labelled occurrences"
-           if p.method == "knn" else f"most frequent sense of {p.labelled:,} labelled occurrences (no neighbour "
-           f"scored {min_score} or more)")
-    click.echo(f"{p.label}  (confidence {p.confidence:.2f}; {how})")
-    if len(p.votes) > 1:
-        click.echo("votes: " + ", ".join(f"{lab} {v:.2f}" for lab, v in p.votes.items()))
-    if p.neighbours:
-        click.echo(render.hits_table(p.neighbours, color=sys.stdout.isatty()))
+    def text() -> str:
+        how = (f"{p.method}: {len(p.neighbours)} nearest of {p.labelled:,} labelled occurrences"
+               if p.method == "knn" else f"most frequent sense of {p.labelled:,} labelled occurrences (no "
+               f"neighbour scored {min_score} or more)")
+        lines = [f"{p.label}  (confidence {p.confidence:.2f}; {how})"]
+        if len(p.votes) > 1:
+            lines.append("votes: " + ", ".join(f"{lab} {v:.2f}" for lab, v in p.votes.items()))
+        if p.neighbours:
+            lines.append(render.hits_table(p.neighbours, color=sys.stdout.isatty()))
+        return "\n".join(lines)
+
+    if not fmt:
+        _say_target(p.target)
+    emit(fmt, text, [row], data)
 
 
 @cli.group(name="eval")
@@ -286,74 +319,64 @@ def eval_group():
 
 @eval_group.command(name="coarsewsd20")
 @click.argument("root", metavar="DIR", required=False, type=click.Path())
+@click.option("--data-dir", envvar="SENSEINDEX_DATA", type=click.Path(),
+              help="Folder holding coarsewsd20/ (default: $SENSEINDEX_DATA, else ../shared/data).")
 @click.option("--words", help="Comma-separated subset of the 20 words (default all).")
 @click.option("--model", default=None, help="mpnet (default), minilm, a Hugging Face id or a local folder.")
 @click.option("--layer", default="last", show_default=True, help="Hidden layer: last, lastN, middle or a number.")
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000),
-              help="Neighbours for the similarity-weighted contextual-knn method.")
+@k_option(maximum=1000, help="Neighbours for the similarity-weighted contextual-knn method.")
+@quiet_option
 @model_options
 @output_options
 @user_errors
-def eval_coarsewsd20(root, words, model, layer, k, device, precision, as_json):
+def eval_coarsewsd20(root, data_dir, words, model, layer, k, quiet, device, precision, fmt):
     """CoarseWSD-20: label each test sentence from the word's training sentences.
 
-    DIR defaults to ../shared/data/coarsewsd20. Methods: nearest training instance, nearest
-    sense centroid, k-NN, nearest static GloVe context vector, most frequent sense. Vectors
-    are cached under ~/.cache/senseindex; nothing is written into DIR.
+    DIR is the CoarseWSD-20 folder (default: coarsewsd20/ in the data folder). Methods: nearest
+    training instance, nearest sense centroid, k-NN, nearest static GloVe context vector, most
+    frequent sense. Vectors are cached under ~/.cache/senseindex; nothing is written into DIR.
     """
-    from .evaluate import coarsewsd_table, evaluate_coarsewsd
+    from .datasets import COARSEWSD_WORDS
+    from .datasets import data_dir as find_data
+    from .evaluation.reports import coarsewsd_rows, coarsewsd_table
+    from .sense_index import evaluate_coarsewsd
 
     chosen = [w.strip() for w in words.split(",") if w.strip()] if words else None
+    root = root or find_data(data_dir) / "coarsewsd20"
+    with progress_bar(len(chosen or COARSEWSD_WORDS), "word", quiet, "CoarseWSD-20") as bar:
+        def progress(word, seconds):
+            bar.set_postfix_str(f"{word} {seconds:.0f}s")
+            bar.update(1)
 
-    def progress(word, seconds):
-        if not as_json:
-            click.echo(f"{word}: {seconds:.1f}s", err=True)
-
-    result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device, precision=precision,
-                                progress=progress)
-    click.echo(render.to_json(result) if as_json else coarsewsd_table(result))
+        result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device,
+                                    precision=precision, progress=progress)
+    emit(fmt, lambda: coarsewsd_table(result), coarsewsd_rows(result), result)
 
 
 @eval_group.command(name="semcor")
 @click.argument("index_path", metavar="INDEX")
 @click.option("--holdout", default=0.1, show_default=True, type=float,
               help="Share of documents held out (a fixed choice by hash of the document id).")
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000),
-              help="Neighbours for the similarity-weighted k-NN.")
+@k_option(maximum=1000, help="Neighbours for the similarity-weighted k-NN.")
 @output_options
 @user_errors
-def eval_semcor(index_path, holdout, k, as_json):
+def eval_semcor(index_path, holdout, k, fmt):
     """SemCor: label the gold occurrences of held-out documents from the rest of an index.
 
     \b
     senseindex index ../shared/data/semcor/semcor30.jsonl.gz --index indexes/semcor -q
     senseindex eval semcor indexes/semcor
     """
-    from .evaluate import evaluate_semcor, semcor_text
+    from .evaluation.reports import semcor_rows, semcor_text
 
-    result = evaluate_semcor(SenseIndex.open(index_path), holdout, k)
-    click.echo(render.to_json(result) if as_json else semcor_text(result))
-
-
-# --- sense cluster commands (issue 4) ---
-
-def _k_option(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        raise click.BadParameter("use auto or a number") from None
-    if k < 1:
-        raise click.BadParameter("must be at least 1")
-    return k
+    result = _open(index_path).evaluate_semcor(holdout, k)
+    emit(fmt, lambda: semcor_text(result), semcor_rows(result), result)
 
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
 @click.argument("word")
-@click.option("--k", "k", default="auto", show_default=True, callback=lambda c, p, v: _k_option(v),
-              help="Number of senses, or auto (largest jump in the Ward merge tree, k up to 8).")
+@k_option(auto=True, help="Number of senses, or auto (largest jump in the Ward merge tree, k up to 8).")
 @click.option("--min-size", type=click.IntRange(1), default=None,
               help="Smallest cluster kept as a sense; smaller ones merge into the nearest (default 1% of occurrences, at least 2).")
 @click.option("--seed", default=0, show_default=True, help="Seed for the sample drawn above 4,000 occurrences.")
@@ -362,7 +385,7 @@ def _k_option(value: str) -> int | str:
               help="Write a review file: .csv or .jsonl (one row per occurrence, fill `label`) or .html (to read).")
 @output_options
 @user_errors
-def senses(index_path, word, k, min_size, seed, examples, export_path, as_json):
+def senses(index_path, word, k, min_size, seed, examples, export_path, fmt):
     """Group every occurrence of WORD into senses and describe each group.
 
     \b
@@ -370,20 +393,12 @@ def senses(index_path, word, k, min_size, seed, examples, export_path, as_json):
     senseindex senses demo mole --export mole.csv   # fill `label`/`cluster_label`, then:
     senseindex labels import demo mole.csv
     """
-    from .review import export_format, export_review
-    from .senses import induce_senses, senses_text
-
-    if export_path:
-        export_format(export_path)
-    si = SenseIndex.open(index_path)
-    report = induce_senses(si.store, word, k, min_size, seed, examples)
-    exported = export_review(report, export_path) if export_path else None
-    if as_json:
-        click.echo(render.to_json({**report.to_dict(), "export": exported}))
-        return
-    click.echo(senses_text(report))
-    if exported:
-        click.echo(f"\nwrote {exported['rows']:,} rows to {exported['path']}", err=True)
+    report = _open(index_path).senses(word, k, min_size, seed, examples, export_path)
+    rows = [{"lemma": report.lemma, "cluster": s.cluster, "name": s.name, "size": s.size, "share": s.share,
+             "words": s.words, "examples": [o.sentence for o in s.examples]} for s in report.senses]
+    emit(fmt, lambda: render.senses_text(report), rows, report.to_dict())
+    if report.export and not fmt:
+        click.echo(f"\nwrote {report.export['rows']:,} rows to {report.export['path']}", err=True)
 
 
 @cli.group()
@@ -396,22 +411,17 @@ def labels():
 @click.argument("file", type=click.Path(dir_okay=False))
 @output_options
 @user_errors
-def labels_import(index_path, file, as_json):
+def labels_import(index_path, file, fmt):
     """Store the labels of a reviewed FILE (.csv or .jsonl from `senses --export`) as source "review".
 
     A `label` sets one occurrence; a `cluster_label` (on any row of a cluster, or a row with a
     cluster and no occurrence_id) labels the cluster's occurrences that have no label of their
     own. All or nothing: a bad row stops the import and lists the problems.
     """
-    from .review import import_review
-
-    result = import_review(SenseIndex.open(index_path).store, file)
-    if as_json:
-        click.echo(render.to_json(result))
-    else:
-        click.echo(f"{result['labelled']:,} occurrence(s) labelled ({result['from_cluster_labels']:,} through cluster "
-                   f"labels): {result['changed']:,} changed, {result['unchanged']:,} unchanged; "
-                   f"{result['unlabelled']:,} row(s) left unlabelled")
+    r = _open(index_path).import_review(file)
+    emit(fmt, lambda: (f"{r['labelled']:,} occurrence(s) labelled ({r['from_cluster_labels']:,} through cluster "
+                       f"labels): {r['changed']:,} changed, {r['unchanged']:,} unchanged; "
+                       f"{r['unlabelled']:,} row(s) left unlabelled"), [r], r)
 
 
 @labels.command("export")
@@ -422,19 +432,17 @@ def labels_import(index_path, file, as_json):
 @click.option("--word", help="Only occurrences of this word's lemma.")
 @output_options
 @user_errors
-def labels_export(index_path, file, sources, word, as_json):
-    """Write stored labels (one row per occurrence and source) to FILE (.csv/.jsonl) or print CSV."""
-    from .labels import SOURCES
-    from .review import export_labels, stored_labels
+def labels_export(index_path, file, sources, word, fmt):
+    """Write stored labels (one row per occurrence and source) to FILE (.csv, .tsv, .jsonl, .json),
+    or print them (CSV unless another output option is given)."""
+    from .labels import SOURCES, STORED_COLUMNS
 
-    rows = stored_labels(SenseIndex.open(index_path).store, tuple(sources) or SOURCES, word)
+    si = _open(index_path)
     if file:
-        result = export_labels(rows, file)
-        click.echo(render.to_json(result) if as_json else f"wrote {result['rows']:,} labels to {result['path']}")
-    elif as_json:
-        click.echo(render.to_json(rows))
-    else:
-        click.echo(render.to_csv(rows), nl=False)
+        result = si.export_labels(file, tuple(sources) or SOURCES, word)
+        emit(fmt, lambda: f"wrote {result['rows']:,} labels to {result['path']}", [result], result)
+        return
+    emit(fmt or "csv", lambda: "", si.labels(tuple(sources) or SOURCES, word), columns=STORED_COLUMNS)
 
 
 @labels.command("list")
@@ -442,12 +450,11 @@ def labels_export(index_path, file, sources, word, as_json):
 @click.argument("word")
 @output_options
 @user_errors
-def labels_list(index_path, word, as_json):
+def labels_list(index_path, word, fmt):
     """How many occurrences of WORD carry each label, by source (review, gold, predicted) and in effect."""
-    from .review import label_summary, label_summary_text
-
-    summary = label_summary(SenseIndex.open(index_path).store, word)
-    click.echo(render.to_json(summary) if as_json else label_summary_text(summary))
+    summary = _open(index_path).label_summary(word)
+    emit(fmt, lambda: render.label_summary_text(summary),
+         [{"lemma": summary["lemma"], **r} for r in summary["labels"]], summary)
 
 
 @cli.command()
@@ -458,17 +465,11 @@ def labels_list(index_path, word, as_json):
               help="Colour points by sense cluster or by stored label.")
 @click.option("--projection", type=click.Choice(["pca", "umap"]), default="pca", show_default=True,
               help="2-D projection (umap needs umap-learn).")
-@click.option("--k", "k", default="auto", show_default=True, callback=lambda c, p, v: _k_option(v),
-              help="Number of clusters, as for `senses`.")
+@k_option(auto=True, help="Number of clusters, as for `senses`.")
 @click.option("--seed", default=0, show_default=True, help="Seed for sampling and the projection.")
 @output_options
 @user_errors
-def plot(index_path, word, out, color, projection, k, seed, as_json):
+def plot(index_path, word, out, color, projection, k, seed, fmt):
     """Draw a 2-D map of WORD's occurrences, with the mean (one vector per word) marked."""
-    from .plot import plot_data, write_plot
-    from .senses import induce_senses
-
-    si = SenseIndex.open(index_path)
-    report = induce_senses(si.store, word, k, None, seed)
-    result = write_plot(plot_data(si.store, report, color, projection, seed), out)
-    click.echo(render.to_json(result) if as_json else f"wrote {result['points']:,} points to {result['path']}")
+    result = _open(index_path).plot(word, out, color, projection, k, seed)
+    emit(fmt, lambda: f"wrote {result['points']:,} points to {result['path']}", [result], result)

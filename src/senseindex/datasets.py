@@ -1,25 +1,43 @@
-"""Readers for the annotated benchmark data beside the project (CoarseWSD-20, SemCor), with a
-vector cache so that evaluation and sense induction encode each instance once."""
+"""Readers for the annotated benchmark data (CoarseWSD-20, SemCor), with a vector cache so
+that evaluation and sense induction encode each instance once.
+
+The data is not shipped (its licences differ from ours): it is read from a data folder,
+`--data-dir` or SENSEINDEX_DATA, else `../shared/data` beside the working directory or the
+source checkout.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .encoder import vector_identity
 from .errors import SenseIndexError
 from .models import cache_dir
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 COARSEWSD_WORDS = ("apple arm bank bass bow chair club crane deck digit hood java mole pitcher pound seal "
                    "spring square trunk yard").split()
+DATA_ENV = "SENSEINDEX_DATA"
 
 
-def shared_data() -> Path:
-    return SHARED
+def data_dir(explicit: str | Path | None = None) -> Path:
+    """Where the benchmark data lives: the explicit folder, $SENSEINDEX_DATA, or ../shared/data
+    (beside the current directory, then beside a source checkout); an error names all three."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    candidates = [Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
+    for c in candidates:
+        if c.is_dir():
+            return c
+    raise SenseIndexError(f"benchmark data not found: give --data-dir, set {DATA_ENV}, or put it in "
+                          f"{candidates[0]}")
 
 
 @dataclass
@@ -85,8 +103,7 @@ def write_atomically(path: Path, write) -> None:
 
 def cached_target_vectors(encoder, data: WsdSplit, batch: int = 512) -> np.ndarray:
     """Target-word vectors for a split, cached under the senseindex cache by model, layer and content."""
-    path = cache_path(f"{data.word}-{data.split}",
-                      [encoder.name, encoder.layer, encoder.precision, data.texts, data.spans], ".npy")
+    path = cache_path(f"{data.word}-{data.split}", [vector_identity(encoder), data.texts, data.spans], ".npy")
     if path.exists():
         return np.load(path)
     out = []

@@ -3,18 +3,63 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .errors import SenseIndexError
 from .models import ModelSource, resolve_model
+from .vectors import l2_normalise
 
 Spans = Sequence[tuple[int, int]]
+POOLING = "mean-subwords-l2"
+# Bump when the way word vectors are computed changes (pooling, windowing, normalisation), so
+# indexes and cached vectors made the old way are told apart from new ones.
+VECTOR_FORMAT = "1"
+
+
+@runtime_checkable
+class WordEncoder(Protocol):
+    """What indexing, search and evaluation need from an encoder: one unit vector per word span.
+
+    The transformer-backed `Encoder` below is the real one; tests use a tiny deterministic fake."""
+
+    name: str  # model name recorded in the index manifest
+    layer: str  # hidden layer choice, as given ("last", "last4", "middle", "8")
+    dim: int
+    precision: str  # precision actually used: fp32, bf16 or fp16
+    max_length: int  # subword window of the model
+
+    def word_vectors(self, texts: Sequence[str], spans: Sequence[Spans]) -> list[np.ndarray]:
+        """One (len(spans[i]), dim) float32 array of L2-normalised vectors per text."""
+        ...
+
+
+def vector_identity(encoder: WordEncoder) -> dict[str, str]:
+    """Everything a word vector depends on: recorded in the manifest and in vector cache keys."""
+    return {"model": encoder.name, "layer": str(encoder.layer), "pooling": POOLING,
+            "precision": encoder.precision, "vector_format": VECTOR_FORMAT}
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' warnings and progress bars while a model loads, then restore them,
+    so importing senseindex into a program does not change that program's logging."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bar:
+            hf_logging.enable_progress_bar()
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +96,7 @@ def parse_layer(layer: str | int, num_layers: int) -> list[int]:
 
 
 class Encoder:
-    """Loads a transformer once and turns (sentence, word spans) into word vectors."""
+    """Loads a transformer once and turns (sentence, word spans) into word vectors (a WordEncoder)."""
 
     def __init__(
         self,
@@ -63,17 +108,14 @@ class Encoder:
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        logging.getLogger("transformers").setLevel(logging.ERROR)
         self.source: ModelSource = resolve_model(model)
-        if self.source.packaged:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # packaged models are local folders: never ask the hub about them
+        local = {"local_files_only": True} if self.source.packaged else {}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.source.location, use_fast=True)
-            self.model = AutoModel.from_pretrained(self.source.location, use_safetensors=True)
+            with quiet_transformers():
+                self.tokenizer = AutoTokenizer.from_pretrained(self.source.location, use_fast=True, **local)
+                self.model = AutoModel.from_pretrained(self.source.location, use_safetensors=True, **local)
         except OSError as exc:
             raise SenseIndexError(f"cannot load model {self.source.name!r}: {str(exc).splitlines()[0]}") from None
         if not getattr(self.tokenizer, "is_fast", False):
@@ -200,7 +242,10 @@ class Encoder:
 
 
 def pool_words(token_vecs: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.ndarray:
-    """Average the subwords overlapping each word span; a word no subword covers takes the nearest."""
+    """Average each word's subwords; a word no subword covers takes the nearest real subword.
+
+    A subword belongs to the first word span it overlaps (a piece that straddles two words,
+    e.g. across a zero-width joiner, counts once, for the first)."""
     span_arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
     n_words, dim = len(span_arr), token_vecs.shape[1]
     sums = np.zeros((n_words, dim), dtype=np.float32)
@@ -212,13 +257,12 @@ def pool_words(token_vecs: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.
         ok[ok] &= span_arr[j[ok], 0] < b[ok]
         np.add.at(sums, j[ok], token_vecs[ok])
         np.add.at(counts, j[ok], 1)
-        for w in np.flatnonzero(counts == 0):
-            nearest = int(np.argmin(np.abs(a - span_arr[w, 0])))
+        real = np.flatnonzero(b > a)  # zero-length pieces (special tokens) never stand in for a word
+        for w in np.flatnonzero(counts == 0) if len(real) else []:
+            nearest = int(real[np.argmin(np.abs(a[real] - span_arr[w, 0]))])
             sums[w] = token_vecs[nearest]
             counts[w] = 1
-    vecs = sums / np.maximum(counts, 1)[:, None]
-    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)
+    return l2_normalise(sums / np.maximum(counts, 1)[:, None])
 
 
 def load_encoder(model: str | None = None, layer: str | int = "last", device: str = "auto",

@@ -6,8 +6,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from .db import select_in
 from .errors import SenseIndexError
 from .search import Target, parse_target
+from .static import GLOVE_NAME, static_neighbours
 from .words import is_stopword
 
 
@@ -29,8 +31,7 @@ def contextual_neighbours(store, vec: np.ndarray, lemma: str, n: int = 8, pool: 
         return []
     scores, ids = index.search(vec[None, :].astype(np.float32), min(pool, index.ntotal))
     keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-    lemmas = dict(store.db.execute(
-        f"select id, lemma from occurrences where id in ({','.join('?' * len(keep))})", [i for i, _ in keep]).fetchall())
+    lemmas = dict(select_in(store.db, "select id, lemma from occurrences where id in ({ids})", [i for i, _ in keep]))
     best: dict[str, float] = defaultdict(float)
     for i, s in keep:
         lem = lemmas.get(i)
@@ -39,20 +40,8 @@ def contextual_neighbours(store, vec: np.ndarray, lemma: str, n: int = 8, pool: 
     return sorted(best.items(), key=lambda x: -x[1])[:n]
 
 
-def static_neighbours(store, glove, word: str, n: int = 8) -> list[tuple[str, float]]:
-    """Indexed words whose GloVe vectors are nearest the word's (the one-vector-per-word view)."""
-    vec = glove.vector(word)
-    index = store.vocab_index()
-    if vec is None or index is None or index.ntotal == 0:
-        return []
-    scores, ids = index.search(vec[None, :], min(n + 1, index.ntotal))
-    words = dict(store.db.execute(
-        f"select id, word from vocab where id in ({','.join('?' * len(ids[0]))})", [int(i) for i in ids[0]]).fetchall())
-    return [(words[int(i)], round(float(s), 4)) for i, s in zip(ids[0], scores[0], strict=True)
-            if int(i) in words and words[int(i)] != word.lower()][:n]
-
-
 def explain(encoder, glove, sentences: list[str], store=None, neighbours: int = 8) -> dict:
+    """Contextual and static cosine matrices of the marked words and, with a store, their nearest words."""
     targets = targets_of(sentences)
     vecs = np.stack([encoder.word_vectors([t.text], [[(t.start, t.end)]])[0][0] for t in targets])
     contextual = vecs @ vecs.T
@@ -71,7 +60,7 @@ def explain(encoder, glove, sentences: list[str], store=None, neighbours: int = 
     return {
         "model": encoder.name,
         "layer": encoder.layer,
-        "static_model": "glove-6B-50d",
+        "static_model": GLOVE_NAME,
         "occurrences": items,
         "contextual_cosine": np.round(contextual, 4).tolist(),
         "static_cosine": [[None if np.isnan(x) else round(x, 4) for x in row] for row in static],

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from .corpus import (
@@ -20,8 +19,9 @@ from .corpus import (
     read_sentences,
     resolve_sources,
 )
+from .db import utc_now
 from .errors import CorpusError
-from .labels import now, set_labels
+from .labels import set_labels
 from .static import Glove
 from .store import Store
 from .words import find_words, is_stopword, lemmatize
@@ -47,7 +47,7 @@ class IndexReport:
     occurrences: int = 0
     labels: int = 0
     seconds: float = 0.0
-    glove_missing: int = 0
+    gold_file: dict[str, int] | None = None  # what a gold-labels file attached
 
 
 @dataclass
@@ -58,23 +58,46 @@ class _Pending:
     last: bool
 
 
-def plan_files(store: Store | None, sources: Iterable[str | Path], opts: ReadOptions,
-               include: Iterable[str] = DEFAULT_INCLUDE,
-               known: dict[str, int] | None = None) -> tuple[list[PlannedFile], list[str]]:
-    """Read every file once before writing anything: bad input fails here, with its file and line.
-    `known` maps content hashes to sentence counts from an earlier pass, so a file is parsed once."""
-    planned, skipped = [], []
+def read_plan(sources: Iterable[str | Path], opts: ReadOptions, include: Iterable[str] = DEFAULT_INCLUDE,
+              store: Store | None = None) -> tuple[list[PlannedFile], list[str]]:
+    """(files to index, files already indexed): every file to index is read once here, before
+    anything is written, so bad input fails naming its file and line. Each file is hashed once;
+    its content hash is what makes a re-run skip it (fully indexed) or resume it (partly)."""
+    todo, skipped = [], []
     for path in resolve_sources(sources, include):
-        digest = file_hash(path)
-        doc = None
-        if store is not None:
-            doc = next(store.db["documents"].rows_where("sha256 = ?", [digest], limit=1), None)
-            if doc and doc["status"] == "done":
-                skipped.append(str(path))
-                continue
-        n = known[digest] if known and digest in known else sum(1 for _ in read_sentences(path, opts))
-        planned.append(PlannedFile(path, digest, n, doc["id"] if doc else None, doc["sentences"] if doc else 0))
-    return planned, skipped
+        item = PlannedFile(path, file_hash(path), 0)
+        done = _done_before(store, item)
+        if done is None:
+            skipped.append(str(path))
+            continue
+        item.doc_id, item.done_before = done
+        item.sentences = sum(1 for _ in read_sentences(path, opts))
+        todo.append(item)
+    return todo, skipped
+
+
+def _done_before(store: Store | None, item: PlannedFile) -> tuple[int | None, int] | None:
+    """(document id, sentences committed) of a partly indexed file, (None, 0) for a new one,
+    None when the same content is fully indexed."""
+    if store is None:
+        return None, 0
+    doc = next(store.db["documents"].rows_where("sha256 = ?", [item.sha256], limit=1), None)
+    if doc is None:
+        return None, 0
+    return None if doc["status"] == "done" else (doc["id"], doc["sentences"])
+
+
+def against_index(store: Store, planned: list[PlannedFile]) -> tuple[list[PlannedFile], list[str]]:
+    """Re-check a plan against the index under the write lock (another writer may have indexed
+    some of its files since): database look-ups only, nothing is read again."""
+    todo, skipped = [], []
+    for item in planned:
+        done = _done_before(store, item)
+        if done is None:
+            skipped.append(str(item.path))
+        else:
+            todo.append(PlannedFile(item.path, item.sha256, item.sentences, *done))
+    return todo, skipped
 
 
 def word_spans(sentence: Sentence, all_words: bool) -> list[tuple[int, int, str, str, str | None, str | None]]:
@@ -113,7 +136,7 @@ class Indexer:
                     with db.conn:
                         item.doc_id = db["documents"].insert({
                             "path": str(item.path), "sha256": item.sha256, "format": file_format(item.path),
-                            "status": "partial", "sentences": 0, "added": now(),
+                            "status": "partial", "sentences": 0, "added": utc_now(),
                         }).last_pk
                     report.documents += 1
                 if item.sentences == 0:
@@ -145,8 +168,8 @@ class Indexer:
         spans = [word_spans(p.sentence, self.all_words) for p in chunk]
         vectors = self.encoder.word_vectors([p.sentence.text for p in chunk], [[(s, e) for s, e, *_ in sp] for sp in spans])
         static = np.stack([self.glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]) if chunk else None
-        next_sent = store.count("sentences") + 1
-        next_occ = store.count("occurrences") + 1
+        next_sent = store.max_id("sentences") + 1
+        next_occ = store.max_id("occurrences") + 1
         sent_rows, occ_rows, gold, vocab = [], [], [], Counter()
         for i, (p, sp) in enumerate(zip(chunk, spans, strict=True)):
             sid = next_sent + i
@@ -188,6 +211,8 @@ class Indexer:
 
     def _save_vocab_index(self) -> None:
         """Type vectors of the corpus vocabulary (GloVe), for static nearest-word lists."""
+        import faiss
+
         rows = self.store.db.execute("select id, word from vocab where in_glove = 1").fetchall()
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.glove.dim))
         if rows:

@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import SenseIndexError
-from .search import OCCURRENCE_SELECT, Hit, Target, hits_from_rows
+from .db import occurrences_by_id
+from .labels import VOTING_SOURCES, effective_labels
+from .search import Hit, Target, hits_from_rows
 
 DEFAULT_K = 10
-# Labels that may vote: a reviewer's or the data's word, never an earlier prediction (which
-# would let the labeller reinforce its own mistakes).
-VOTING_SOURCES = ("review", "gold")
 
 
 @dataclass
@@ -67,20 +65,9 @@ def knn_vote(sims: np.ndarray, labels: list[str], k: int = DEFAULT_K, min_score:
 
 
 def labelled_occurrences(db, lemma: str) -> tuple[np.ndarray, list[str]]:
-    """Occurrence ids of a lemma with a voting label, and that label (review beats gold)."""
-    rows = db.execute(
-        "select o.id, l.label from occurrences o join labels l on l.occurrence_id = o.id "
-        "where o.lemma = ? and l.source in ('review', 'gold') "
-        "order by o.id, case l.source when 'review' then 0 else 1 end",
-        [lemma],
-    ).fetchall()
-    ids, labels, seen = [], [], set()
-    for oid, label in rows:
-        if oid not in seen:
-            seen.add(oid)
-            ids.append(oid)
-            labels.append(label)
-    return np.asarray(ids, dtype=np.int64), labels
+    """Occurrence ids of a lemma with a voting label, and the label in effect (labels.SOURCES order)."""
+    labels = effective_labels(db, lemma=lemma, sources=VOTING_SOURCES)
+    return np.fromiter(labels, dtype=np.int64, count=len(labels)), [lab for lab, _ in labels.values()]
 
 
 def most_frequent(labels: list[str]) -> tuple[str, float]:
@@ -90,21 +77,17 @@ def most_frequent(labels: list[str]) -> tuple[str, float]:
     return label, counts[label] / len(labels)
 
 
-def predict(si, query: str, word: str | None = None, k: int = DEFAULT_K, min_score: float = 0.0) -> Prediction:
-    """Predict the sense of the marked word in QUERY from the labelled occurrences of its lemma.
+def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float = 0.0) -> Prediction | None:
+    """Predict the sense of the target occurrence from the labelled occurrences of its lemma.
 
     Neighbours below min_score do not vote; with none left, the lemma's most frequent sense is
-    returned (method "mfs") with its share of the labels as confidence."""
-    target = si.target(query, word)
-    db = si.store.db
-    ids, labels = labelled_occurrences(db, target.lemma)
+    returned (method "mfs") with its share of the labels as confidence. None when the lemma has
+    no labelled occurrence at all (the caller says why)."""
+    ids, labels = labelled_occurrences(store.db, target.lemma)
     if len(ids) == 0:
-        si.require_indexed(target)
-        raise SenseIndexError(
-            f"no labelled occurrences of {target.lemma!r} in {si.store.path} (labels come from gold data, e.g. "
-            "`senseindex index ... --labels FILE` or pre-tokenised input with senses, or from review)")
-    vec = si.encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
-    sims = si.store.occ_log.take(ids) @ vec
+        return None
+    vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
+    sims = store.occ_log.take(ids) @ vec
     label, confidence, votes = knn_vote(sims, labels, k, min_score)
     if label is None:
         label, confidence = most_frequent(labels)
@@ -112,6 +95,6 @@ def predict(si, query: str, word: str | None = None, k: int = DEFAULT_K, min_sco
     order = np.argsort(-sims, kind="stable")[: min(k, len(ids))]
     order = [int(i) for i in order if sims[i] >= min_score]
     chosen = [int(ids[i]) for i in order]
-    by_id = {r[0]: r for r in db.execute(OCCURRENCE_SELECT + f"where o.id in ({','.join('?' * len(chosen))})", chosen)}
-    hits = hits_from_rows(si.store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
+    by_id = occurrences_by_id(store.db, chosen)
+    hits = hits_from_rows(store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
     return Prediction(target, label, confidence, "knn", k, len(ids), votes, hits)

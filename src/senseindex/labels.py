@@ -1,29 +1,39 @@
-"""Sense labels on occurrences: one table, one row per (occurrence, source)."""
+"""Sense labels on occurrences: one table, one row per (occurrence, source), and the one rule
+that decides which label is in effect when an occurrence has several."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
+from .db import select_in, utc_now
 from .errors import SenseIndexError
 
-SOURCES = ("review", "gold", "predicted")  # precedence: a reviewer's word beats everything
-_RANK = "case source when 'review' then 0 when 'gold' then 1 else 2 end"
+# Precedence, highest first: a reviewer's word beats the data's, which beats a prediction.
+SOURCES = ("review", "gold", "predicted")
+# Labels that may vote in k-NN labelling: never an earlier prediction (which would let the
+# labeller reinforce its own mistakes).
+VOTING_SOURCES = ("review", "gold")
+RANK_SQL = "case l.source " + " ".join(f"when '{s}' then {i}" for i, s in enumerate(SOURCES)) + " end"
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def check_sources(sources: Iterable[str]) -> tuple[str, ...]:
+    sources = tuple(sources)
+    bad = [s for s in sources if s not in SOURCES]
+    if bad:
+        raise SenseIndexError(f"unknown label source {', '.join(bad)} (use {', '.join(SOURCES)})")
+    return sources
 
 
-def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]], source: str, confidence: float | None = None) -> int:
+def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]], source: str,
+               confidence: float | None = None) -> int:
     """Upsert labels for occurrence ids; the caller owns the transaction."""
-    if source not in SOURCES:
-        raise SenseIndexError(f"unknown label source {source!r} (use {', '.join(SOURCES)})")
-    stamp = now()
+    check_sources([source])
+    stamp = utc_now()
     data = [(int(oid), str(label), source, confidence, stamp) for oid, label in rows]
     db.conn.executemany(
         "insert into labels (occurrence_id, label, source, confidence, updated) values (?, ?, ?, ?, ?) "
@@ -34,50 +44,128 @@ def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]], sourc
     return len(data)
 
 
-def labels_for(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """Effective label and its source per occurrence id (review > gold > predicted)."""
-    ids = [int(i) for i in ids]
+def effective_labels(db: sqlite_utils.Database, ids: Iterable[int] | None = None, *, lemma: str | None = None,
+                     sources: Iterable[str] = SOURCES) -> dict[int, tuple[str, str]]:
+    """(label, source) in effect per occurrence id, by SOURCES precedence, in id order.
+
+    Give occurrence ids, or a lemma for all of its occurrences; `sources` narrows which labels
+    count (k-NN voting passes VOTING_SOURCES)."""
+    sources = check_sources(sources)
+    src = ",".join("?" * len(sources))
+    if lemma is not None:
+        rows = db.execute(
+            "select l.occurrence_id, l.label, l.source from labels l join occurrences o on o.id = l.occurrence_id "
+            f"where o.lemma = ? and l.source in ({src}) order by l.occurrence_id, {RANK_SQL}",
+            [lemma, *sources]).fetchall()
+    else:
+        rows = sorted(select_in(
+            db, f"select l.occurrence_id, l.label, l.source from labels l where l.occurrence_id in ({{ids}}) "
+            f"and l.source in ({src})", [int(i) for i in (() if ids is None else ids)], after=sources),
+            key=lambda r: (r[0], SOURCES.index(r[2])))
     out: dict[int, tuple[str, str]] = {}
-    for lo in range(0, len(ids), 900):
-        part = ids[lo : lo + 900]
-        sql = (
-            f"select occurrence_id, label, source from labels where occurrence_id in ({','.join('?' * len(part))}) "
-            f"order by occurrence_id, {_RANK}"
-        )
-        for oid, label, source in db.execute(sql, part).fetchall():
-            out.setdefault(oid, (label, source))
+    for oid, label, source in rows:
+        out.setdefault(oid, (label, source))
     return out
 
 
-def import_gold_tsv(db: sqlite_utils.Database, path: str | Path) -> dict[str, int]:
-    """Gold senses from a TSV of `file, line, word, sense` (the demo's format) onto matching occurrences."""
+@dataclass
+class GoldRow:
+    line_num: int  # line of the labels file, for messages
+    file: str
+    line: int  # line of the corpus file
+    word: str
+    sense: str
+
+
+def read_gold_tsv(path: str | Path) -> list[GoldRow]:
+    """Read and check a gold TSV of `file, line, word, sense` (the demo's format); writes nothing."""
     path = Path(path)
     if not path.is_file():
         raise SenseIndexError(f"{path}: no such labels file")
-    docs = [(r["id"], Path(r["path"])) for r in db["documents"].rows]
-    rows, missing = [], []
+    out = []
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         need = {"file", "line", "word", "sense"}
         if not reader.fieldnames or not need <= set(reader.fieldnames):
             raise SenseIndexError(f"{path}:1: header must hold file, line, word, sense")
-        for row in reader:
-            try:
-                line = int(row["line"])
-            except (TypeError, ValueError):
-                raise SenseIndexError(f"{path}:{reader.line_num}: line must be a number") from None
-            file_parts = Path(row["file"]).parts
-            doc_ids = [d for d, p in docs if p.parts[-len(file_parts) :] == file_parts]
-            found = []
-            if doc_ids:
-                found = db.execute(
-                    f"select o.id from occurrences o join sentences s on s.id = o.sentence_id "
-                    f"where s.document_id in ({','.join('?' * len(doc_ids))}) and s.line = ? and o.lemma = ?",
-                    [*doc_ids, line, row["word"].lower()],
-                ).fetchall()
-            if not found:
-                missing.append(f"{row['file']}:{line} {row['word']}")
-            rows.extend((oid, row["sense"]) for (oid,) in found)
+        try:
+            for row in reader:
+                try:
+                    line = int(row["line"])
+                except (TypeError, ValueError):
+                    raise SenseIndexError(f"{path}:{reader.line_num}: line must be a number") from None
+                out.append(GoldRow(reader.line_num, row["file"] or "", line, row["word"] or "", row["sense"] or ""))
+        except UnicodeDecodeError as exc:
+            raise SenseIndexError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    return out
+
+
+def apply_gold(db: sqlite_utils.Database, rows: list[GoldRow]) -> dict[str, int]:
+    """Attach checked gold rows to the occurrences they name, in one transaction.
+
+    `file` matches an indexed document whose path ends with it, whole components only. A name that
+    fits documents at more than one path (dir1/a.txt and dir2/a.txt for `a.txt`) labels nothing: the
+    row is counted under "ambiguous" until it names enough of the path (`dir1/a.txt`) to pick one.
+    """
+    docs = [(r["id"], Path(r["path"])) for r in db["documents"].rows]
+    labels, missing, ambiguous = [], 0, 0
+    for row in rows:
+        file_parts = Path(row.file).parts
+        matches = [(d, p) for d, p in docs if file_parts and p.parts[-len(file_parts) :] == file_parts]
+        if len({p for _, p in matches}) > 1:
+            ambiguous += 1
+            continue
+        doc_ids = [d for d, _ in matches]  # several only for versions of one file at one path
+        found = list(select_in(db, "select o.id from occurrences o join sentences s on s.id = o.sentence_id "
+                                   "where s.document_id in ({ids}) and s.line = ? and o.lemma = ?",
+                               doc_ids, after=[row.line, row.word.lower()]))
+        if not found:
+            missing += 1
+        labels.extend((oid, row.sense) for (oid,) in found)
     with db.conn:
-        set_labels(db, rows, "gold")
-    return {"labelled": len(rows), "unmatched": len(missing)}
+        set_labels(db, labels, "gold")
+    return {"labelled": len(labels), "unmatched": missing, "ambiguous": ambiguous}
+
+
+def import_gold_tsv(db: sqlite_utils.Database, path: str | Path) -> dict[str, int]:
+    """Read, check, then attach a gold TSV (see read_gold_tsv and apply_gold)."""
+    return apply_gold(db, read_gold_tsv(path))
+
+
+# --- what is stored ---------------------------------------------------------------------
+STORED_COLUMNS = ["occurrence_id", "lemma", "word", "source", "label", "confidence", "updated", "sentence", "start",
+                  "end", "doc", "line"]
+
+
+def stored_labels(db: sqlite_utils.Database, sources: Iterable[str] = SOURCES, lemma: str | None = None) -> list[dict]:
+    """Every stored label (one row per occurrence and source) with its sentence, in id order."""
+    sources = check_sources(sources)
+    sql = ("select l.occurrence_id, o.lemma, o.word, l.source, l.label, l.confidence, l.updated, s.text, o.start, "
+           "o.end, d.path, s.line from labels l join occurrences o on o.id = l.occurrence_id "
+           "join sentences s on s.id = o.sentence_id join documents d on d.id = s.document_id "
+           f"where l.source in ({','.join('?' * len(sources))})")
+    params: list = list(sources)
+    if lemma:
+        sql += " and o.lemma = ?"
+        params.append(lemma)
+    sql += " order by l.occurrence_id, l.source"
+    return [dict(zip(STORED_COLUMNS, r, strict=True)) for r in db.execute(sql, params)]
+
+
+def label_summary(db: sqlite_utils.Database, lemma: str) -> dict:
+    """Counts per label and source for one lemma, plus the label in effect (SOURCES precedence)."""
+    n = db.execute("select count(*) from occurrences where lemma = ?", [lemma]).fetchone()[0]
+    counts: dict[str, dict[str, int]] = {}
+
+    def row(label: str) -> dict[str, int]:
+        return counts.setdefault(label, {s: 0 for s in (*SOURCES, "effective")})
+
+    for source, label, c in db.execute(
+            "select l.source, l.label, count(*) from labels l join occurrences o on o.id = l.occurrence_id "
+            "where o.lemma = ? group by l.source, l.label", [lemma]):
+        row(label)[source] = c
+    effective = effective_labels(db, lemma=lemma)
+    for label, _ in effective.values():
+        row(label)["effective"] += 1
+    rows = [{"label": lab, **c} for lab, c in sorted(counts.items(), key=lambda x: (-x[1]["effective"], x[0]))]
+    return {"lemma": lemma, "occurrences": n, "labelled": len(effective), "labels": rows}

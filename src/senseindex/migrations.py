@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from .db import utc_now
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
 
@@ -60,15 +62,9 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             continue
         with db.conn:
             fn(db)
-            db["_migrations"].insert({"name": name, "applied": _now()})
+            db["_migrations"].insert({"name": name, "applied": utc_now()})
         applied.append(name)
     return applied
-
-
-def _now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @migration

@@ -6,13 +6,13 @@ between the sense clusters, close to none of them.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import numpy as np
 
+from . import pages
 from .errors import SenseIndexError
-from .labels import labels_for
+from .labels import effective_labels
 
 MAX_POINTS = 5000  # a seeded sample beyond this keeps files small and drawing fast
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -58,7 +58,7 @@ def plot_data(store, report, color: str = "cluster", method: str = "pca", seed: 
     xy, mean_xy = project(X, method, seed)
     names = report.names()
     if color == "label":
-        labs = labels_for(store.db, ids)
+        labs = effective_labels(store.db, ids.tolist())
         groups = [labs[o.occurrence_id][0] if o.occurrence_id in labs else "(no label)" for o in rows]
     else:
         groups = [f"{o.cluster}: {names[o.cluster]}" for o in rows]
@@ -69,15 +69,21 @@ def plot_data(store, report, color: str = "cluster", method: str = "pca", seed: 
             "mean": [float(mean_xy[0, 0]), float(mean_xy[0, 1])], "total": report.occurrences}
 
 
+def check_plot_path(path: str | Path) -> str:
+    """The plot format from the file name (.png, .html), checked before any clustering work."""
+    fmt = Path(path).suffix.lower()
+    if fmt not in (".png", ".html", ".htm"):
+        raise SenseIndexError(f"{path}: plot to .png or .html (by extension)")
+    return fmt
+
+
 def write_plot(data: dict, path: str | Path) -> dict:
     path = Path(path)
-    fmt = path.suffix.lower()
+    fmt = check_plot_path(path)
     if fmt == ".png":
         _png(data, path)
-    elif fmt in (".html", ".htm"):
-        path.write_text(_html(data), encoding="utf-8")
     else:
-        raise SenseIndexError(f"{path}: plot to .png or .html (by extension)")
+        path.write_text(pages.plot_page(data), encoding="utf-8")
     return {"path": str(path), "format": fmt[1:], "points": len(data["points"]), "groups": data["groups"]}
 
 
@@ -111,58 +117,3 @@ def _png(data: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-
-
-def _html(data: dict) -> str:
-    """Self-contained SVG map: hover a point for its sentence, click a legend entry to hide a group."""
-    e = html.escape
-    pts = data["points"]
-    xs = [p["x"] for p in pts] + [data["mean"][0]]
-    ys = [p["y"] for p in pts] + [data["mean"][1]]
-    W, H, pad = 760, 560, 30
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    sx = (W - 2 * pad) / ((x1 - x0) or 1)
-    sy = (H - 2 * pad) / ((y1 - y0) or 1)
-
-    def at(x: float, y: float) -> tuple[float, float]:
-        return round(pad + (x - x0) * sx, 1), round(H - pad - (y - y0) * sy, 1)
-
-    colour = {g: _colour(i, g) for i, g in enumerate(data["groups"])}
-    index = {g: i for i, g in enumerate(data["groups"])}
-    circles = []
-    for p in pts:
-        cx, cy = at(p["x"], p["y"])
-        t = p["text"]
-        tip = f"{t[:p['start']]}[{t[p['start']:p['end']]}]{t[p['end']:]} (#{p['id']}, {p['group']})"
-        circles.append(f'<circle cx="{cx}" cy="{cy}" r="3.5" fill="{colour[p["group"]]}" class="g{index[p["group"]]}">'
-                       f"<title>{e(tip)}</title></circle>")
-    mx, my = at(*data["mean"])
-    legend = "".join(
-        f'<li data-g="g{index[g]}"><span style="background:{colour[g]}"></span>{e(g)} '
-        f'({sum(1 for p in pts if p["group"] == g)})</li>' for g in data["groups"])
-    script = ("document.querySelectorAll('#legend li').forEach(li=>li.addEventListener('click',()=>{"
-              "li.classList.toggle('off');document.querySelectorAll('circle.'+li.dataset.g).forEach("
-              "c=>c.style.display=li.classList.contains('off')?'none':'')}));")
-    return "\n".join([
-        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(data['lemma'])}: occurrence map</title>",
-        "<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}svg{border:1px solid #ddd;background:#fff}"
-        "circle{opacity:.75}circle:hover{opacity:1;stroke:#000}#legend{list-style:none;padding:0}"
-        "#legend li{cursor:pointer;margin:.2em 0}#legend li.off{opacity:.35}#legend span{display:inline-block;"
-        "width:.9em;height:.9em;margin-right:.4em;border-radius:50%}.wrap{display:flex;gap:1.5em}</style></head><body>",
-        f"<h1>“{e(data['lemma'])}”: {len(pts):,} occurrences ({data['method'].upper()}, coloured by "
-        f"{e(data['color'])})</h1>",
-        "<p>Each dot is one occurrence (hover for its sentence). The star is the mean of all of them: "
-        "what one vector per word would be.</p>",
-        '<div class="wrap">',
-        f'<svg width="{W}" height="{H}" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg">',
-        *circles,
-        f'<text x="{mx}" y="{my}" text-anchor="middle" dominant-baseline="central" font-size="30" '
-        f'stroke="#fff" stroke-width="1">★<title>mean of all occurrences = one vector per word</title></text>',
-        f'<text x="{mx + 14}" y="{my + 18}" font-size="12">one vector per word</text>',
-        "</svg>",
-        f'<ul id="legend">{legend}<li>★ mean = one vector per word</li></ul>',
-        "</div>",
-        f"<script>{script}</script>",
-        "</body></html>",
-    ]) + "\n"

@@ -1,28 +1,12 @@
-"""Turning results into terminal tables, JSON and CSV."""
+"""Results as text for a terminal: KWIC tables, matrices, summaries (machine-readable rows are in rows.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import shutil
-from collections.abc import Sequence
 
 import click
 
-
-def to_json(data) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-
-
-def to_csv(rows: Sequence[dict]) -> str:
-    if not rows:
-        return ""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+from .labels import SOURCES
 
 
 def kwic(text: str, start: int | None, end: int | None, width: int, color: bool) -> str:
@@ -76,12 +60,7 @@ def compare_table(left, right, width: int | None = None) -> str:
     return "\n".join(out)
 
 
-def precision_line(hits, sense: str) -> str:
-    good = sum(1 for h in hits if h.label == sense)
-    return f"{good}/{len(hits)} of label {sense!r}"
-
-
-def matrix(rows: list[list[float | None]], labels: list[str]) -> str:
+def matrix(rows: list[list[float | None]]) -> str:
     head = "      " + " ".join(f"{i + 1:>6}" for i in range(len(rows)))
     lines = [head]
     for i, row in enumerate(rows):
@@ -97,10 +76,10 @@ def explain_text(result: dict, color: bool = False) -> str:
         out.append(f"  {i}. {kwic(o['sentence'], o['start'], o['end'], 100, color).strip()}")
     out.append("")
     out.append(f"Contextual cosine ({result['model']}, layer {result['layer']}): one vector per occurrence")
-    out.append(matrix(result["contextual_cosine"], []))
+    out.append(matrix(result["contextual_cosine"]))
     out.append("")
     out.append(f"Static cosine ({result['static_model']}): one vector per word")
-    out.append(matrix(result["static_cosine"], []))
+    out.append(matrix(result["static_cosine"]))
     if "contextual_neighbours" in occ[0]:
         out.append("")
         out.append("Nearest other words in the index:")
@@ -130,3 +109,30 @@ def info_text(info: dict) -> str:
         ("size on disk", mb(info["size_bytes"]) + (f" ({info['bytes_per_occurrence']:,.0f} bytes per occurrence)" if info["bytes_per_occurrence"] else "")),
     ]
     return "\n".join(f"{k:<13} {v}" for k, v in rows)
+
+
+def senses_text(report, width: int = 100) -> str:
+    """One block per sense cluster with its distinctive words and most representative sentences."""
+    out = [f"{report.lemma}: {report.occurrences:,} occurrences, {report.k} sense cluster(s) ({report.how})"]
+    if report.sampled:
+        out.append(f"(tree built on a seeded sample of {report.sampled:,}; every occurrence assigned to its nearest cluster)")
+    out.append("")
+    out.append(f"{'cluster':>7}  {'size':>7}  {'share':>6}  name / distinctive words")
+    for s in report.senses:
+        out.append(f"{s.cluster:>7}  {s.size:>7,}  {s.share:>6.1%}  {s.name}: {', '.join(s.words) or '-'}")
+        for o in s.examples:
+            out.append(f"{'':>9}{o.similarity:5.2f}  {kwic(o.sentence, o.start, o.end, width - 16, False).strip()}")
+    return "\n".join(out)
+
+
+def label_summary_text(summary: dict) -> str:
+    """Counts per label by source, and the label in effect."""
+    head = f"{summary['lemma']}: {summary['occurrences']:,} occurrences, {summary['labelled']:,} labelled"
+    if not summary["labels"]:
+        return head + "\n(no labels)"
+    w = max(5, *(len(r["label"]) for r in summary["labels"]))
+    cols = [*SOURCES, "effective"]
+    lines = [head, f"{'label':<{w}}  " + "  ".join(f"{c:>9}" for c in cols)]
+    for r in summary["labels"]:
+        lines.append(f"{r['label']:<{w}}  " + "  ".join(f"{r[c]:>9,}" for c in cols))
+    return "\n".join(lines)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-import faiss
 import numpy as np
 
+from .db import OCCURRENCE_SELECT, occurrences_by_id, select_in
 from .errors import SenseIndexError
-from .labels import labels_for
+from .labels import effective_labels
 from .words import WORD_RE, content_words, find_words, lemmatize
 
 MARK_RE = re.compile(r"\[([^\[\]]+)\]")
@@ -46,7 +46,7 @@ class Hit:
         return asdict(self)
 
 
-def parse_target(query: str, word: str | None = None, counts=None) -> Target:
+def parse_target(query: str, word: str | None = None, counts: Callable[[str], int] | None = None) -> Target:
     """The marked word, else --word, else the query word with the fewest corpus occurrences."""
     marks = list(MARK_RE.finditer(query))
     if len(marks) > 1:
@@ -79,25 +79,10 @@ def parse_target(query: str, word: str | None = None, counts=None) -> Target:
     return Target(query, s, e, w, lemmatize(w), "rarest")
 
 
-def lemma_count(db, lemma: str) -> int:
-    return int(db.execute("select count(*) from occurrences where lemma = ?", [lemma]).fetchone()[0])
-
-
-def nearest_words(store, glove, word: str, n: int = 5) -> list[str]:
-    """Indexed words close to an unknown one: by GloVe meaning if possible, else by spelling."""
-    from .explain import static_neighbours
-
-    out = [w for w, _ in static_neighbours(store, glove, word, n)] if glove is not None else []
-    if not out:
-        vocab = [r[0] for r in store.db.execute("select word from vocab where word like ?", [word[:1].lower() + "%"])]
-        out = difflib.get_close_matches(word.lower(), vocab, n=n, cutoff=0.6)
-    return out
-
-
 def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) -> list[Hit]:
     """Join search results with sentences, documents and labels, keeping FAISS order."""
     hits = []
-    labels = labels_for(store.db, [r[0] for r in rows if r[0] is not None])
+    labels = effective_labels(store.db, [r[0] for r in rows if r[0] is not None])
     for rank, (oid, sid, start, end, word, lemma, text, line, doc) in enumerate(rows, 1):
         label = labels.get(oid) if oid is not None else None
         hits.append(Hit(rank, round(float(scores[oid if by == "occ" else sid]), 4), text, word, lemma, start, end,
@@ -105,11 +90,10 @@ def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) 
     return hits
 
 
-OCCURRENCE_SELECT = ("select o.id, s.id, o.start, o.end, o.word, o.lemma, s.text, s.line, d.path "
-           "from occurrences o join sentences s on s.id = o.sentence_id join documents d on d.id = s.document_id ")
-
-
 def contextual_search(store, encoder, target: Target, k: int = 10, any_word: bool = False) -> list[Hit]:
+    """Occurrences of the target's lemma (or of any word) nearest the target's vector in its sentence."""
+    import faiss
+
     vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
     index = store.occurrence_index()
     params = None
@@ -124,13 +108,14 @@ def contextual_search(store, encoder, target: Target, k: int = 10, any_word: boo
     found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
     if not found:
         return []
-    by_id = {r[0]: r for r in store.db.execute(
-        OCCURRENCE_SELECT + f"where o.id in ({','.join('?' * len(found))})", [i for i, _ in found])}
+    by_id = occurrences_by_id(store.db, [i for i, _ in found])
     return hits_from_rows(store, [by_id[i] for i, _ in found], dict(found), "occ")
 
 
 def static_search(store, glove, target: Target, k: int = 10, any_word: bool = False) -> list[Hit]:
     """One vector per word cannot rank occurrences of that word, so rank their sentences' mean GloVe."""
+    import faiss
+
     vec = glove.mean_vector(content_words(target.text))
     index = store.sentence_index()
     params = None
@@ -146,11 +131,12 @@ def static_search(store, glove, target: Target, k: int = 10, any_word: bool = Fa
     if not found:
         return []
     sids = [i for i, _ in found]
-    marks = ",".join("?" * len(sids))
-    occ = {}
-    for r in store.db.execute(OCCURRENCE_SELECT + f"where s.id in ({marks}) and o.lemma = ? order by o.id", [*sids, target.lemma]):
-        occ.setdefault(r[1], r)
-    sent = {r[0]: r for r in store.db.execute(
-        f"select s.id, s.text, s.line, d.path from sentences s join documents d on d.id = s.document_id where s.id in ({marks})", sids)}
+    occ: dict[int, tuple] = {}
+    for r in sorted(select_in(store.db, OCCURRENCE_SELECT + "where s.id in ({ids}) and o.lemma = ?", sids,
+                              after=[target.lemma])):
+        occ.setdefault(r[1], r)  # the sentence's first occurrence of the lemma
+    sent = {r[0]: r for r in select_in(
+        store.db, "select s.id, s.text, s.line, d.path from sentences s join documents d on d.id = s.document_id "
+        "where s.id in ({ids})", sids)}
     rows = [occ.get(sid) or (None, sid, None, None, None, None, sent[sid][1], sent[sid][2], sent[sid][3]) for sid in sids]
     return hits_from_rows(store, rows, dict(found), "sent")

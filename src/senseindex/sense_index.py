@@ -1,138 +1,225 @@
-"""SenseIndex: the Python API behind every command."""
+"""SenseIndex: the one entry point for every workflow; the CLI only parses, calls one method, renders.
+
+A Python user gets every guarantee the command line gives: input is read and checked before an
+index is created or written, one writer at a time, interrupted work resumes, labels are imported
+all or nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .corpus import DEFAULT_INCLUDE, ReadOptions
-from .errors import SenseIndexError
+from .errors import CorpusError, SenseIndexError
+from .labels import SOURCES
 from .models import resolve_model, same_model
-from .static import GLOVE_NAME, load_glove
+from .static import GLOVE_NAME, Glove, load_glove, not_indexed
 from .store import Store, resolve_index_path
-from .words import LEMMATISER
+from .words import LEMMATISER, lemmatize
+
+if TYPE_CHECKING:
+    from .encoder import WordEncoder
+    from .indexer import IndexReport, PlannedFile
+    from .labeller import Prediction
+    from .search import Hit, Target
+    from .senses import SenseReport
+
+Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
 
 class SenseIndex:
-    """An index of word occurrences; open an existing one or create it on first `add`."""
+    """An index of word occurrences, each with a contextual vector, searchable by sense.
 
-    def __init__(self, store: Store, encoder=None, device: str = "auto", precision: str = "auto") -> None:
-        self.store = store
+    Open an existing index with `open`, or `open_or_create` one that `add` creates on its first
+    successful read of the input. The encoder is loaded on first use (searching and labelling
+    need it; info, senses, labels and plots do not)."""
+
+    def __init__(self, store: Store | None, encoder: WordEncoder | None = None, device: str = "auto",
+                 precision: str = "auto", *, path: str | Path | None = None, new: dict | None = None) -> None:
+        self._store = store
         self._encoder = encoder
         self.device = device
         self.precision = precision
+        self._path = store.path if store is not None else Path(path)
+        self._new = new or {}  # model, layer and codec of an index that `add` has yet to create
 
     # --- opening -----------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, model: str | None = None, device: str = "auto", precision: str = "auto",
-             encoder=None) -> SenseIndex:
+             encoder: WordEncoder | None = None) -> SenseIndex:
+        """Open an existing index; `model` or `encoder`, when given, must be the index's model."""
         store = Store.open(path)
-        if model and not same_model(resolve_model(model).name, store.manifest["model"]):
-            raise SenseIndexError(
-                f"{store.path} was built with {store.manifest['model']}; it cannot be searched with {model}")
+        built = store.manifest["model"]
+        asked = encoder.name if encoder is not None else (resolve_model(model).name if model else None)
+        if asked and not same_model(asked, built):
+            raise SenseIndexError(f"{store.path} was built with {built}; it cannot be searched with {model or asked}")
         return cls(store, encoder, device, precision)
 
     @classmethod
-    def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None, device: str = "auto",
-                       precision: str = "auto", codec: str = "Flat", encoder=None) -> SenseIndex:
+    def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None,
+                       device: str = "auto", precision: str = "auto", codec: str = "Flat",
+                       encoder: WordEncoder | None = None) -> SenseIndex:
+        """Open the index at `path`, or prepare a new one there (written by the first `add`)."""
         path = resolve_index_path(path)
         if Store.is_index(path):
             si = cls.open(path, model, device, precision, encoder)
             if layer and str(layer) != si.store.manifest["layer"]:
                 raise SenseIndexError(f"{path} was built from layer {si.store.manifest['layer']}, not {layer}")
             return si
-        if encoder is None:
-            from .encoder import load_encoder
-
-            encoder = load_encoder(model, layer or "last", device, precision)
-        from .vectors import check_codec
-
-        check_codec(encoder.dim, codec)
-        manifest = {
-            "model": encoder.name, "layer": encoder.layer, "pooling": "mean-subwords-l2",
-            "dimensions": encoder.dim, "static_model": GLOVE_NAME, "static_dimensions": load_glove().dim,
-            "lemmatiser": LEMMATISER, "codec": codec, "max_length": encoder.max_length,
-        }
-        return cls(Store.create(path, manifest), encoder, device, precision)
+        Store.check_new(path)
+        return cls(None, encoder, device, precision, path=path,
+                   new={"model": model, "layer": layer or "last", "codec": codec})
 
     @property
-    def encoder(self):
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def exists(self) -> bool:
+        """False for a prepared index that `add` has not created yet."""
+        return self._store is not None or Store.is_index(self._path)
+
+    @property
+    def store(self) -> Store:
+        """The index on disk; a prepared new index is created here, on first need."""
+        if self._store is None:
+            if Store.is_index(self._path):  # made by another process since open_or_create
+                self._store = Store.open(self._path)
+            else:
+                self._store = Store.create(self._path, self._new_manifest())
+        return self._store
+
+    def _new_manifest(self) -> dict:
+        from .encoder import vector_identity
+        from .vectors import check_codec
+
+        enc, codec = self.encoder, self._new["codec"]
+        check_codec(enc.dim, codec)
+        return {**vector_identity(enc), "dimensions": enc.dim, "static_model": GLOVE_NAME,
+                "static_dimensions": load_glove().dim, "lemmatiser": LEMMATISER, "codec": codec,
+                "max_length": enc.max_length}
+
+    @property
+    def encoder(self) -> WordEncoder:
+        """The model, loaded on first use (the one the index was built with)."""
         if self._encoder is None:
             from .encoder import load_encoder
 
-            m = self.store.manifest
-            self._encoder = load_encoder(m["model"], m["layer"], self.device, self.precision)
+            if self._store is None and not Store.is_index(self._path):
+                model, layer = self._new["model"], self._new["layer"]
+            else:
+                model, layer = self.store.manifest["model"], self.store.manifest["layer"]
+            self._encoder = load_encoder(model, layer, self.device, self.precision)
         return self._encoder
 
     @property
-    def glove(self):
+    def glove(self) -> Glove:
         return load_glove()
 
     # --- building ----------------------------------------------------------------
-    def add(self, sources: Iterable[str | Path], options: ReadOptions | None = None, include=DEFAULT_INCLUDE,
-            all_words: bool = False, progress=None, on_plan=None, chunk_sentences: int = 1024,
-            known: dict[str, int] | None = None):
-        """Index files; already-indexed files are skipped and an interrupted run resumes."""
-        from .indexer import Indexer, plan_files
+    def add(self, sources: Iterable[str | Path], options: ReadOptions | None = None,
+            include: Sequence[str] = DEFAULT_INCLUDE, all_words: bool = False, gold: str | Path | None = None,
+            progress: Progress | None = None, on_plan: Callable[[list[PlannedFile], list[str]], None] | None = None,
+            chunk_sentences: int = 1024) -> IndexReport:
+        """Index files (.txt, .jsonl, .csv, .tsv, .gz of these, folders of them).
+
+        Every file is read and checked, and hashed once, before the index is created or touched;
+        files whose content is already indexed are skipped and a partly indexed one resumes.
+        `gold` attaches gold senses from a TSV (file, line, word, sense), also checked first.
+        `on_plan(todo, skipped)` is called once before indexing starts (for a progress bar)."""
+        from .indexer import Indexer, against_index, read_plan
+        from .labels import read_gold_tsv
 
         options = options or ReadOptions()
+        sources = list(sources)
+        existing = self._store if self._store is not None else (
+            Store.open(self._path) if Store.is_index(self._path) else None)
+        todo, skipped = read_plan(sources, options, include, existing)
+        gold_rows = read_gold_tsv(gold) if gold else None
+        if not skipped and not sum(p.sentences for p in todo):
+            raise CorpusError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
         with self.store.lock():
-            planned, skipped = plan_files(self.store, sources, options, include, known)
+            todo, more = against_index(self.store, todo)  # another writer may have finished some
+            skipped += more
             if on_plan:
-                on_plan(planned, skipped)
+                on_plan(todo, skipped)
             report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(
-                planned, options, progress)
-        report.skipped = skipped
+                todo, options, progress)
+            report.skipped = skipped
+            if gold_rows is not None:
+                report.gold_file = self._apply_gold(gold_rows)
         return report
 
     def import_gold(self, path: str | Path) -> dict[str, int]:
-        from .labels import import_gold_tsv
+        """Attach gold senses from a TSV of file, line, word, sense (checked whole before writing)."""
+        from .labels import read_gold_tsv
 
+        rows = read_gold_tsv(path)
         with self.store.lock():
-            return import_gold_tsv(self.store.db, path)
+            return self._apply_gold(rows)
 
-    # --- querying ----------------------------------------------------------------
-    def target(self, query: str, word: str | None = None):
-        from .search import lemma_count, parse_target
+    def _apply_gold(self, rows) -> dict[str, int]:
+        from .labels import apply_gold
 
-        return parse_target(query, word, lambda lemma: lemma_count(self.store.db, lemma))
+        return apply_gold(self.store.db, rows)
+
+    # --- searching ---------------------------------------------------------------
+    def target(self, query: str, word: str | None = None) -> Target:
+        """The word to search for: the [marked] one, else `word`, else the query's rarest indexed word."""
+        from .search import parse_target
+
+        return parse_target(query, word, self.store.lemma_count)
+
+    def require_indexed(self, word: str, lemma: str | None = None) -> str:
+        """The word's lemma, or the one "not in the index; nearest words" error."""
+        lemma = lemma or lemmatize(word)
+        if self.store.lemma_count(lemma) == 0:
+            raise not_indexed(self.store, self.glove, word)
+        return lemma
 
     def search(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
-               static: bool = False):
-        """(target, hits) for a query; raises with nearby words when the target is not indexed."""
+               static: bool = False) -> tuple[Target, list[Hit]]:
+        """(target, hits): occurrences used in the same sense as the target in QUERY, best first.
+
+        `static` ranks by the static GloVe view instead (the sentences' mean word vectors);
+        `any_word` searches every occurrence, not only the target's lemma."""
         from .search import contextual_search, static_search
 
         target = self.target(query, word)
         if not any_word:
-            self.require_indexed(target)
+            self.require_indexed(target.word, target.lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
         return target, contextual_search(self.store, self.encoder, target, k, any_word)
 
-    def require_indexed(self, target) -> None:
-        """A clear error, with the nearest indexed words, when the target's lemma is not indexed."""
-        from .search import lemma_count, nearest_words
+    def compare(self, query: str, k: int = 10, word: str | None = None,
+                any_word: bool = False) -> tuple[Target, list[Hit], list[Hit]]:
+        """(target, contextual hits, static hits) for the same query, for a side-by-side view."""
+        target, contextual = self.search(query, k, word, any_word)
+        _, static = self.search(query, k, word, any_word, static=True)
+        return target, contextual, static
 
-        if lemma_count(self.store.db, target.lemma) == 0:
-            near = nearest_words(self.store, self.glove, target.word)
-            hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
-            raise SenseIndexError(f"{target.word!r} is not in the index{hint}")
-
-    def explain(self, sentences: list[str], neighbours: int = 8) -> dict:
+    def explain(self, sentences: Sequence[str], neighbours: int = 8) -> dict:
+        """Cosine matrices of the marked words (contextual and static) and each occurrence's
+        nearest other words in this index."""
         from .explain import explain
 
-        return explain(self.encoder, self.glove, sentences, self.store, neighbours)
+        return explain(self.encoder, self.glove, list(sentences), self.store, neighbours)
 
     def info(self) -> dict:
-        db, m = self.store.db, self.store.manifest
-        occ = self.store.count("occurrences")
-        size = self.store.size_on_disk()
+        """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk."""
+        store = self.store
+        db, m = store.db, store.manifest
+        occ = store.max_id("occurrences")
+        size = store.size_on_disk()
         docs = dict(db.execute("select status, count(*) from documents group by status").fetchall())
         return {
-            "path": str(self.store.path),
+            "path": str(store.path),
             "documents": sum(docs.values()),
             "documents_incomplete": docs.get("partial", 0),
-            "sentences": self.store.count("sentences"),
+            "sentences": store.max_id("sentences"),
             "occurrences": occ,
             "vocabulary_words": db["vocab"].count,
             "vocabulary_lemmas": db.execute("select count(distinct lemma) from occurrences").fetchone()[0],
@@ -141,11 +228,111 @@ class SenseIndex:
             "model": m["model"],
             "layer": m["layer"],
             "pooling": m["pooling"],
+            "precision": m.get("precision", "unknown"),
+            "vector_format": m.get("vector_format", "unknown"),
             "dimensions": int(m["dimensions"]),
             "codec": m.get("codec", "Flat"),
             "static_model": m["static_model"],
             "lemmatiser": m["lemmatiser"],
             "format_version": m["format_version"],
+            "index_id": store.index_id,
             "size_bytes": size,
             "bytes_per_occurrence": round(size / occ, 1) if occ else None,
         }
+
+    # --- labels --------------------------------------------------------------------
+    def label(self, query: str, word: str | None = None, k: int = 10, min_score: float = 0.0) -> Prediction:
+        """The sense of the target in QUERY, voted by its nearest labelled occurrences (review and
+        gold labels; earlier predictions never vote)."""
+        from .labeller import predict
+
+        target = self.target(query, word)
+        prediction = predict(self.store, self.encoder, target, k, min_score)
+        if prediction is None:
+            self.require_indexed(target.word, target.lemma)
+            raise SenseIndexError(
+                f"no labelled occurrences of {target.lemma!r} in {self.store.path} (labels come from gold data, e.g. "
+                "`senseindex index ... --labels FILE` or pre-tokenised input with senses, or from review)")
+        return prediction
+
+    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None) -> list[dict]:
+        """Every stored label (one row per occurrence and source) with its sentence."""
+        from .labels import stored_labels
+
+        lemma = self.require_indexed(word) if word else None
+        return stored_labels(self.store.db, sources, lemma)
+
+    def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None) -> dict:
+        """Write stored labels to a .csv, .tsv, .jsonl or .json file (written whole or not at all)."""
+        from .labels import STORED_COLUMNS
+        from .rows import format_for, write_file
+
+        fmt = format_for(path)
+        rows = self.labels(sources, word)
+        return {"path": str(path), "rows": write_file(path, rows, STORED_COLUMNS, fmt)}
+
+    def label_summary(self, word: str) -> dict:
+        """How many occurrences of WORD carry each label, per source and in effect."""
+        from .labels import label_summary
+
+        return label_summary(self.store.db, self.require_indexed(word))
+
+    # --- senses and review ---------------------------------------------------------------
+    def senses(self, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
+               examples: int = 5, export: str | Path | None = None) -> SenseReport:
+        """Group every occurrence of WORD's lemma into sense clusters and describe each.
+
+        With `export`, the clusters are also written as a review file (.csv, .jsonl or .html; the
+        format is checked before any clustering work); `report.export` says what was written."""
+        from .review_export import export_format, export_review
+        from .senses import induce_senses
+
+        if export:
+            export_format(export)
+        self.require_indexed(word)
+        report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove)
+        if export:
+            report.export = export_review(report, export)
+        return report
+
+    def import_review(self, path: str | Path) -> dict:
+        """Store a reviewed file's labels (source "review"): every row is checked first, then all
+        are written in one transaction, or none."""
+        from .review_import import apply_import, plan_import
+
+        plan = plan_import(self.store, path)
+        with self.store.lock():
+            return apply_import(self.store, plan)
+
+    def plot(self, word: str, out: str | Path, color: str = "cluster", projection: str = "pca",
+             k: int | str = "auto", seed: int = 0) -> dict:
+        """A 2-D map of WORD's occurrences (.png or .html), with their mean, the one-vector view."""
+        from .plot import check_plot_path, plot_data, write_plot
+
+        check_plot_path(out)
+        report = self.senses(word, k, None, seed)
+        return write_plot(plot_data(self.store, report, color, projection, seed), out)
+
+    # --- evaluation -------------------------------------------------------------------
+    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10) -> dict:
+        """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS)."""
+        from .evaluation.semcor import evaluate_semcor
+
+        return evaluate_semcor(self, holdout, k)
+
+
+def explain(sentences: Sequence[str], model: str | None = None, layer: str = "last", device: str = "auto",
+            precision: str = "auto", encoder: WordEncoder | None = None) -> dict:
+    """Cosine matrices of the marked words in SENTENCES without an index (SenseIndex.explain adds
+    each occurrence's nearest words in an index)."""
+    from .encoder import load_encoder
+    from .explain import explain as run
+
+    return run(encoder or load_encoder(model, layer, device, precision), load_glove(), list(sentences))
+
+
+def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | None = None, **kwargs) -> dict:
+    """CoarseWSD-20 sense-labelling benchmark (see evaluation.coarsewsd.evaluate_coarsewsd)."""
+    from .evaluation.coarsewsd import evaluate_coarsewsd as run
+
+    return run(root, words, **kwargs)

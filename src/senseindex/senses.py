@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import SenseIndexError
+from .vectors import l2_normalise
 from .words import content_words, lemmatize
 
 SAMPLE = 4000  # occurrences the Ward tree is built on; the rest join the nearest centroid
@@ -48,10 +49,6 @@ class Clustering:
     how: str  # how k was chosen, in words
     heights: list[float]  # top merge heights of the Ward tree, highest first
     sampled: int | None  # sample size when the tree was built on a sample
-
-
-def _normalise(a: np.ndarray) -> np.ndarray:
-    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 
 
 def _cut(Z: np.ndarray, k: int) -> np.ndarray:
@@ -90,7 +87,7 @@ def cluster_vectors(X: np.ndarray, k: int | str = "auto", min_size: int | None =
         raise SenseIndexError("no occurrences to cluster")
     min_size = default_min_size(n) if min_size is None else max(1, int(min_size))
     if n == 1:
-        return Clustering(np.zeros(1, int), _normalise(X), np.ones(1, np.float32), 1, "k=1: one occurrence", [], None)
+        return Clustering(np.zeros(1, int), l2_normalise(X), np.ones(1, np.float32), 1, "k=1: one occurrence", [], None)
     sampled = None
     rows = np.arange(n)
     if n > sample:
@@ -116,13 +113,13 @@ def cluster_vectors(X: np.ndarray, k: int | str = "auto", min_size: int | None =
             break
         c = small[0]  # the smallest joins the nearest other cluster, which may then be big enough
         others = np.array([o for o in alive if o != c])
-        target = others[np.argmax(_normalise(cents[others]) @ _normalise(cents[c : c + 1])[0])]
+        target = others[np.argmax(l2_normalise(cents[others]) @ l2_normalise(cents[c : c + 1])[0])]
         labels = np.where(labels == c, target, labels)
         how += f"; a cluster of {sizes[c]} (< min-size {min_size}) merged into its nearest"
         cents = np.stack([X[labels == c2].mean(0) if (labels == c2).any() else cents[c2] for c2 in range(len(cents))])
     labels = _renumber(labels)
     k_final = int(labels.max()) + 1
-    cents = _normalise(np.stack([X[labels == c].mean(0) for c in range(k_final)])).astype(np.float32)
+    cents = l2_normalise(np.stack([X[labels == c].mean(0) for c in range(k_final)])).astype(np.float32)
     sim = np.einsum("ij,ij->i", X, cents[labels]).astype(np.float32)
     return Clustering(labels, cents, sim, k_final, how, [round(float(h), 4) for h in Z[::-1, 2][:k_max]], sampled)
 
@@ -187,6 +184,7 @@ class SenseReport:
     sampled: int | None
     senses: list[Sense]
     rows: list[Occurrence] = field(repr=False)  # every occurrence, most representative first per cluster
+    export: dict | None = None  # the review file written, if one was asked for
 
     def names(self) -> dict[int, str]:
         return {s.cluster: s.name for s in self.senses}
@@ -242,11 +240,6 @@ def suggest_names(words: list[list[str]], lemma: str) -> list[str]:
     return names
 
 
-def index_id(store) -> str:
-    """The identifier review files carry, so a file from another index is refused on import."""
-    return store.manifest.get("index_id") or store.manifest.get("created", "") or "unknown"
-
-
 def occurrence_rows(store, lemma: str) -> list[tuple]:
     return store.db.execute(
         "select o.id, o.start, o.end, o.word, s.text, s.line, s.section, d.path from occurrences o "
@@ -260,12 +253,9 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
     lemma = lemmatize(word)
     rows = occurrence_rows(store, lemma)
     if not rows:
-        from .search import nearest_words
-        from .static import load_glove
+        from .static import load_glove, not_indexed
 
-        near = nearest_words(store, glove if glove is not None else load_glove(), word)
-        hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
-        raise SenseIndexError(f"{word!r} is not in the index{hint}")
+        raise not_indexed(store, glove if glove is not None else load_glove(), word)
     if k != "auto" and int(k) < 1:
         raise SenseIndexError("--k must be auto or a number of at least 1")
     ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -291,20 +281,4 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
             if len(shown) == examples:
                 break
         senses.append(Sense(c, names[c], len(members), round(len(members) / n, 4), words[c], shown))
-    return SenseReport(str(store.path), index_id(store), lemma, n, cl.k, cl.how, ms, seed, cl.sampled, senses, occ)
-
-
-def senses_text(report: SenseReport, width: int = 100) -> str:
-    """The terminal table: one block per sense with its distinctive words and examples."""
-    from .render import kwic
-
-    out = [f"{report.lemma}: {report.occurrences:,} occurrences, {report.k} sense cluster(s) ({report.how})"]
-    if report.sampled:
-        out.append(f"(tree built on a seeded sample of {report.sampled:,}; every occurrence assigned to its nearest cluster)")
-    out.append("")
-    out.append(f"{'cluster':>7}  {'size':>7}  {'share':>6}  name / distinctive words")
-    for s in report.senses:
-        out.append(f"{s.cluster:>7}  {s.size:>7,}  {s.share:>6.1%}  {s.name}: {', '.join(s.words) or '-'}")
-        for o in s.examples:
-            out.append(f"{'':>9}{o.similarity:5.2f}  {kwic(o.sentence, o.start, o.end, width - 16, False).strip()}")
-    return "\n".join(out)
+    return SenseReport(str(store.path), store.index_id, lemma, n, cl.k, cl.how, ms, seed, cl.sampled, senses, occ)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .db import select_in
 from .errors import SenseIndexError
+from .vectors import l2_normalise
 
 GLOVE_NAME = "glove-6B-50d"
 
@@ -23,8 +25,7 @@ class Glove:
         i = self.row.get(word.lower())
         if i is None:
             return None
-        v = np.asarray(self.vectors[i], dtype=np.float32)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        return l2_normalise(self.vectors[i])
 
     def __contains__(self, word: str) -> bool:
         return word.lower() in self.row
@@ -34,8 +35,7 @@ class Glove:
         rows = [self.row[w] for w in (x.lower() for x in words) if w in self.row]
         if not rows:
             return np.zeros(self.dim, dtype=np.float32)
-        v = np.asarray(self.vectors[rows], dtype=np.float32).mean(0)
-        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+        return l2_normalise(np.asarray(self.vectors[rows], dtype=np.float32).mean(0))
 
 
 def glove_dir() -> Path:
@@ -54,3 +54,33 @@ def load_glove() -> Glove:
     vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
     words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     return Glove(vectors, words)
+
+
+def static_neighbours(store, glove: Glove, word: str, n: int = 8) -> list[tuple[str, float]]:
+    """Indexed words whose GloVe vectors are nearest the word's (the one-vector-per-word view)."""
+    vec = glove.vector(word)
+    index = store.vocab_index()
+    if vec is None or index is None or index.ntotal == 0:
+        return []
+    scores, ids = index.search(vec[None, :], min(n + 1, index.ntotal))
+    words = dict(select_in(store.db, "select id, word from vocab where id in ({ids})", [int(i) for i in ids[0]]))
+    return [(words[int(i)], round(float(s), 4)) for i, s in zip(ids[0], scores[0], strict=True)
+            if int(i) in words and words[int(i)] != word.lower()][:n]
+
+
+def nearest_words(store, glove: Glove | None, word: str, n: int = 5) -> list[str]:
+    """Indexed words close to an unknown one: by GloVe meaning if possible, else by spelling."""
+    import difflib
+
+    out = [w for w, _ in static_neighbours(store, glove, word, n)] if glove is not None else []
+    if not out:
+        vocab = [r[0] for r in store.db.execute("select word from vocab where word like ?", [word[:1].lower() + "%"])]
+        out = difflib.get_close_matches(word.lower(), vocab, n=n, cutoff=0.6)
+    return out
+
+
+def not_indexed(store, glove: Glove | None, word: str) -> SenseIndexError:
+    """The one error for a word whose lemma the index does not hold, naming the nearest indexed words."""
+    near = nearest_words(store, glove, word)
+    hint = f"; nearest indexed words: {', '.join(near)}" if near else ""
+    return SenseIndexError(f"{word!r} is not in the index{hint}")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
+from filelock import FileLock, Timeout
 
 from .errors import IndexLockedError, SenseIndexError
 from .migrations import migrate
@@ -41,7 +41,6 @@ class Store:
         self.static_faiss = FaissView(self.static_log, path / "sentences_static.faiss", "Flat")
         self.vocab_faiss_path = path / "vocab_static.faiss"
         self._vocab_index = None
-        self._lock_fh = None
 
     # --- opening -----------------------------------------------------------------
     @staticmethod
@@ -67,10 +66,16 @@ class Store:
         return cls(path, db, manifest)
 
     @classmethod
+    def check_new(cls, path: str | Path) -> None:
+        """A new index may go into a missing or empty folder, never over other files."""
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not cls.is_index(path):
+            raise SenseIndexError(f"{path}: exists and is not a senseindex index; choose another --index")
+
+    @classmethod
     def create(cls, path: str | Path, manifest: dict[str, str]) -> Store:
         path = Path(path)
-        if path.exists() and any(path.iterdir()) and not cls.is_index(path):
-            raise SenseIndexError(f"{path}: exists and is not a senseindex index; choose another --index")
+        cls.check_new(path)
         path.mkdir(parents=True, exist_ok=True)
         db = cls._connect(path)
         with db.conn:
@@ -97,41 +102,50 @@ class Store:
     # --- writing -----------------------------------------------------------------
     @contextmanager
     def lock(self):
-        """One writer at a time; a second `index` on the same index fails at once."""
-        fh = open(self.path / ".lock", "a+")
+        """One writer at a time: a second writer (another process) fails at once with a clear message.
+
+        The lock is an OS file lock (filelock), so it is released when the holder dies, even by
+        SIGKILL; the vector logs are then cut back to what SQLite committed."""
+        lock = FileLock(self.path / ".lock", timeout=0, thread_local=False)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+            lock.acquire()
+        except Timeout:
             raise IndexLockedError(f"{self.path}: another senseindex process is writing to this index") from None
-        self._lock_fh = fh
         try:
             self.repair()
             yield self
         finally:
-            self._lock_fh = None
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
+            lock.release()
 
     def repair(self) -> None:
         """Cut vector rows that an interrupted run appended but never committed."""
-        self.occ_log.truncate(self.count("occurrences"))
-        self.static_log.truncate(self.count("sentences"))
+        self.occ_log.truncate(self.max_id("occurrences"))
+        self.static_log.truncate(self.max_id("sentences"))
 
     def save_faiss(self) -> None:
-        self.occ_faiss.index(self.count("occurrences"), save=True)
-        self.static_faiss.index(self.count("sentences"), save=True)
+        self.occ_faiss.index(self.max_id("occurrences"), save=True)
+        self.static_faiss.index(self.max_id("sentences"), save=True)
 
     # --- reading -----------------------------------------------------------------
-    def count(self, table: str) -> int:
-        """Highest id (ids are dense, so this is also the number of committed rows)."""
+    @property
+    def index_id(self) -> str:
+        """A random identifier made when the index was created; review files carry it."""
+        return self.manifest["index_id"]
+
+    def max_id(self, table: str) -> int:
+        """Highest committed id of a table: row max_id-1 is the last committed row of its vector log."""
+        if table not in ("occurrences", "sentences", "documents", "vocab"):
+            raise ValueError(f"no id column to read in {table!r}")
         return int(self.db.execute(f"select coalesce(max(id), 0) from [{table}]").fetchone()[0])
 
+    def lemma_count(self, lemma: str) -> int:
+        return int(self.db.execute("select count(*) from occurrences where lemma = ?", [lemma]).fetchone()[0])
+
     def occurrence_index(self):
-        return self.occ_faiss.index(self.count("occurrences"))
+        return self.occ_faiss.index(self.max_id("occurrences"))
 
     def sentence_index(self):
-        return self.static_faiss.index(self.count("sentences"))
+        return self.static_faiss.index(self.max_id("sentences"))
 
     def vocab_index(self):
         """GloVe vectors of the corpus vocabulary (ids = vocab ids), read once; None if absent."""

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
 
 from .errors import SenseIndexError
+
+if TYPE_CHECKING:
+    import faiss
+
+
+def l2_normalise(a: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero): cosine becomes a dot product."""
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim == 1:
+        return (a / max(float(np.linalg.norm(a)), 1e-12)).astype(np.float32)
+    return (a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 class VectorLog:
@@ -61,6 +72,8 @@ def min_training_rows(codec: str) -> int:
 def new_faiss(dim: int, codec: str, training: np.ndarray | None = None) -> faiss.Index:
     """IDMap2 over an inner-product index; codecs other than Flat are trained on a sample.
     Until there are enough rows to train, the index stays Flat (exact), then it is rebuilt."""
+    import faiss
+
     if codec.lower() == "flat" or training is None or len(training) < min_training_rows(codec):
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     try:
@@ -74,6 +87,8 @@ def new_faiss(dim: int, codec: str, training: np.ndarray | None = None) -> faiss
 
 def check_codec(dim: int, codec: str) -> None:
     """Fail before anything is written when FAISS does not know the codec string."""
+    import faiss
+
     if codec.lower() != "flat":
         try:
             faiss.index_factory(dim, f"IDMap2,{codec}", faiss.METRIC_INNER_PRODUCT)
@@ -82,6 +97,8 @@ def check_codec(dim: int, codec: str) -> None:
 
 
 def is_flat(index: faiss.Index) -> bool:
+    import faiss
+
     inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
     return isinstance(inner, faiss.IndexFlat)
 
@@ -96,6 +113,8 @@ class FaissView:
         self._index: faiss.Index | None = None
 
     def index(self, committed: int, save: bool = False) -> faiss.Index:
+        import faiss
+
         if self._index is None and self.path.exists():
             self._index = faiss.read_index(str(self.path))
         idx = self._index
@@ -121,6 +140,8 @@ class FaissView:
         return idx
 
     def save(self) -> None:
+        import faiss
+
         if self._index is None:
             return
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")

@@ -1,0 +1,90 @@
+"""SemCor: label the gold occurrences of held-out documents from the rest of an index."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import SenseIndexError
+from ..labeller import DEFAULT_K, knn_vote, most_frequent
+
+
+def pos_class(tag: str | None) -> str:
+    """Penn tag -> n, v, a, r (or x): senses are only compared within one part of speech."""
+    tag = (tag or "").upper()
+    for prefix, cls in (("NN", "n"), ("VB", "v"), ("JJ", "a"), ("RB", "r")):
+        if tag.startswith(prefix):
+            return cls
+    return "x"
+
+
+def heldout_documents(sections: Sequence[str], fraction: float = 0.1) -> list[str]:
+    """A fixed share of documents, chosen by a hash of their ids: the same on every machine and run."""
+    if not 0 < fraction < 1:
+        raise SenseIndexError("--holdout must be between 0 and 1")
+    ranked = sorted(set(sections), key=lambda s: hashlib.sha256(s.encode()).hexdigest())
+    n = max(1, round(len(ranked) * fraction))
+    if n >= len(ranked):
+        raise SenseIndexError(f"only {len(ranked)} document(s): nothing would be left to train on")
+    return sorted(ranked[:n])
+
+
+def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K) -> dict:
+    """Label the gold occurrences of held-out documents from the rest: k-NN and 1-NN against the
+    labelled occurrences of the same lemma and part of speech, beside the most frequent sense of
+    that lemma in the training documents."""
+    started = time.perf_counter()
+    rows = si.store.db.execute(
+        "select o.id, o.lemma, o.pos, l.label, s.section from labels l "
+        "join occurrences o on o.id = l.occurrence_id join sentences s on s.id = o.sentence_id "
+        "where l.source = 'gold' and s.section is not null order by o.id").fetchall()
+    if not rows:
+        raise SenseIndexError(f"{si.store.path}: no gold labels with a document id (index SemCor's "
+                              "pre-tokenised JSONL, whose 'doc' field names the document)")
+    test_docs = set(heldout_documents([r[4] for r in rows], holdout))
+    train: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    test: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+    for oid, lemma, pos, label, section in rows:
+        key = (lemma, pos_class(pos))
+        if section in test_docs:
+            test[key].append((oid, label, pos or ""))
+        else:
+            train[key].append((oid, label))
+    results = []  # (pos tag, gold, knn, 1nn, mfs, covered)
+    log = si.store.occ_log
+    for key, items in test.items():
+        known = train.get(key)
+        if not known:
+            results.extend((pos, gold, None, None, None, False) for _, gold, pos in items)
+            continue
+        labels = [lab for _, lab in known]
+        mfs = most_frequent(labels)[0]
+        sims = log.take(np.array([oid for oid, _, _ in items])) @ log.take(np.array([oid for oid, _ in known])).T
+        for (_, gold, pos), row in zip(items, sims, strict=True):
+            results.append((pos, gold, knn_vote(row, labels, k)[0], labels[int(row.argmax())], mfs, True))
+
+    def score(select: Callable[[str], bool]) -> dict:
+        part = [r for r in results if select(r[0])]
+        cov = [r for r in part if r[5]]
+        out = {"instances": len(part), "covered": len(cov),
+               "coverage": round(100 * len(cov) / len(part), 2) if part else 0.0}
+        for name, col in (("knn", 2), ("1nn", 3), ("mfs", 4)):
+            hits = sum(1 for r in part if r[col] == r[1])
+            out[f"{name}_accuracy"] = round(100 * hits / len(part), 2) if part else 0.0
+            out[f"{name}_accuracy_covered"] = round(100 * hits / len(cov), 2) if cov else 0.0
+        return out
+
+    return {
+        "dataset": "semcor", "index": str(si.store.path), "model": si.store.manifest["model"],
+        "layer": si.store.manifest["layer"], "k": k, "holdout": holdout,
+        "test_documents": sorted(test_docs), "train_documents": len({r[4] for r in rows} - test_docs),
+        "train_instances": sum(len(v) for v in train.values()),
+        "all": score(lambda p: True),
+        "nouns": score(lambda p: p.upper().startswith("NN")),
+        "verbs": score(lambda p: p.upper().startswith("VB")),
+        "seconds": round(time.perf_counter() - started, 1),
+    }

@@ -1,0 +1,240 @@
+"""Review files back in: read a filled-in review file, check every row, then store its labels.
+
+A reviewer fills either
+
+* ``label`` on a row: the sense of that one occurrence, or
+* ``cluster_label`` on any row of a cluster (or a row with a ``cluster`` and no
+  ``occurrence_id``, its sense in ``label``): the sense of every occurrence of that cluster
+  in the file that has no ``label`` of its own.
+
+Imported labels are stored with source "review" (they beat gold and predicted ones). Imports
+are all or nothing: `plan_import` reads and checks the whole file and lists every problem
+before `apply_import` writes anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .corpus import json_object
+from .db import select_in
+from .errors import CorpusError, SenseIndexError
+from .labels import set_labels
+from .words import lemmatize
+
+MAX_SHOWN = 15  # problems listed in the error message
+
+
+def _key(name: str) -> str:
+    return name.strip().strip("\ufeff").lower().replace(" ", "_").replace("-", "_")
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")  # spreadsheet programs on Windows
+
+
+def read_review_file(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV (any spreadsheet dialect) or JSONL review file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SenseIndexError(f"{path}: no such file")
+    text = _decode(path.read_bytes())
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return _jsonl_rows(path, text)
+    return _csv_rows(path, text)
+
+
+def _jsonl_rows(path: Path, text: str) -> list[tuple[int, dict]]:
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json_object(line, f"{path}:{n}")
+        except CorpusError as exc:
+            raise SenseIndexError(f"{exc}; nothing imported") from None
+        rows.append((n, {_key(k): "" if v is None else str(v) for k, v in obj.items()}))
+    return rows
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, dict]]:
+    first = text.split("\n", 1)[0]
+    try:  # the header row decides: spreadsheets save with ',', ';' or tabs
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [_key(h) for h in next(reader)]
+    except StopIteration:
+        raise SenseIndexError(f"{path}: empty file") from None
+    except csv.Error as exc:
+        raise SenseIndexError(f"{path}:1: {exc}; nothing imported") from None
+    rows = []
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
+    except csv.Error as exc:
+        raise SenseIndexError(f"{path}:{reader.line_num}: {exc}; nothing imported") from None
+    return rows
+
+
+def _int(value: str) -> int | None:
+    """A whole number, also as spreadsheets write it ('12.0'); None when empty."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        f = float(value)
+    except ValueError:
+        raise ValueError(value) from None
+    if not f.is_integer():
+        raise ValueError(value)
+    return int(f)
+
+
+@dataclass
+class ImportPlan:
+    """What a review file asks for, once every row has been read and checked."""
+
+    path: Path
+    rows: int
+    own: dict[int, str] = field(default_factory=dict)  # occurrence -> its own label
+    cluster_of: dict[int, tuple[str, int] | None] = field(default_factory=dict)  # occurrence -> (word, cluster)
+    word_of: dict[int, str] = field(default_factory=dict)
+    cluster_labels: dict[tuple[str, int], str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def wanted(self) -> tuple[dict[int, str], int]:
+        """Label per occurrence (a row's own label wins over its cluster's) and how many came via clusters."""
+        wanted = dict(self.own)
+        via_cluster = 0
+        for oid, key in self.cluster_of.items():
+            if oid not in wanted and key is not None and key in self.cluster_labels:
+                wanted[oid] = self.cluster_labels[key]
+                via_cluster += 1
+        return wanted, via_cluster
+
+
+def plan_import(store, path: str | Path) -> ImportPlan:
+    """Read and check a review file against the index; raise with every problem, write nothing."""
+    path = Path(path)
+    rows = read_review_file(path)
+    if not rows:
+        raise SenseIndexError(f"{path}: no rows")
+    _check_columns(path, rows)
+    mine = store.index_id
+    foreign = sorted({r.get("index_id", "").strip() for _, r in rows} - {mine, ""})
+    if foreign:
+        raise SenseIndexError(f"{path} was exported from another index (index id {', '.join(foreign)}; "
+                              f"{store.path} is {mine}); nothing imported")
+    plan = ImportPlan(path, len(rows))
+    for line, r in rows:
+        _read_row(plan, f"line {line}", r)
+    _assign_wordless_cluster_rows(plan)
+    if not plan.word_of and not any(r.get("index_id", "").strip() == mine for _, r in rows):
+        plan.problems.append(f"no row carries this index's index_id ({mine})")
+    _check_occurrences(store, plan)
+    if plan.problems:
+        p = plan.problems
+        shown = "; ".join(p[:MAX_SHOWN]) + (f"; and {len(p) - MAX_SHOWN} more" if len(p) > MAX_SHOWN else "")
+        raise SenseIndexError(f"{path}: {len(p)} problem(s), nothing imported: {shown}")
+    return plan
+
+
+def apply_import(store, plan: ImportPlan) -> dict:
+    """Store a checked plan's labels in one transaction; the caller holds the write lock."""
+    wanted, via_cluster = plan.wanted()
+    before = dict(select_in(store.db, "select occurrence_id, label from labels where source = 'review' "
+                                      "and occurrence_id in ({ids})", list(wanted)))
+    changed = [(oid, lab) for oid, lab in sorted(wanted.items()) if before.get(oid) != lab]
+    with store.db.conn:
+        set_labels(store.db, changed, "review")
+    return {"file": str(plan.path), "rows": plan.rows, "labelled": len(wanted), "from_cluster_labels": via_cluster,
+            "changed": len(changed), "unchanged": len(wanted) - len(changed),
+            "unlabelled": len(plan.cluster_of) - len(wanted)}
+
+
+def _check_columns(path: Path, rows: list[tuple[int, dict]]) -> None:
+    columns = set().union(*(r.keys() for _, r in rows))
+    missing = [c for c in ("index_id", "occurrence_id") if c not in columns]
+    if not ({"label", "cluster_label"} & columns):
+        missing.append("label or cluster_label")
+    if missing:
+        raise SenseIndexError(f"{path}: missing column(s) {', '.join(missing)} (export one with: senseindex senses "
+                              "INDEX WORD --export FILE.csv); nothing imported")
+
+
+def _read_row(plan: ImportPlan, where: str, r: dict) -> None:
+    """One row into the plan: an occurrence's own label, its cluster, or a whole-cluster label."""
+    try:
+        oid = _int(r.get("occurrence_id", ""))
+    except ValueError as exc:
+        plan.problems.append(f"{where}: occurrence_id {exc} is not a number")
+        return
+    if oid is not None and not r.get("index_id", "").strip():  # a whole-cluster row may omit it
+        plan.problems.append(f"{where}: no index_id")
+        return
+    try:
+        cluster = _int(r.get("cluster", ""))
+    except ValueError as exc:
+        plan.problems.append(f"{where}: cluster {exc} is not a number")
+        return
+    word = lemmatize(r.get("word", "").strip()) if r.get("word", "").strip() else ""
+    label, clabel = r.get("label", "").strip(), r.get("cluster_label", "").strip()
+    if oid is None:
+        if cluster is None or not (label or clabel):
+            plan.problems.append(f"{where}: no occurrence_id (a whole-cluster row needs cluster and label)")
+            return
+        if clabel and label and clabel != label:
+            plan.problems.append(f"{where}: label and cluster_label differ on a whole-cluster row")
+            return
+        clabel = clabel or label
+    else:
+        if (oid in plan.own or oid in plan.cluster_of) and plan.own.get(oid, "") != label:
+            plan.problems.append(f"{where}: occurrence {oid} appears twice with different labels")
+            return
+        plan.cluster_of[oid] = (word, cluster) if cluster is not None else None
+        plan.word_of[oid] = word
+        if label:
+            plan.own[oid] = label
+    if clabel:
+        if cluster is None:
+            plan.problems.append(f"{where}: cluster_label without a cluster number")
+            return
+        _set_cluster_label(plan, (word, cluster), clabel, where + ": ")
+
+
+def _set_cluster_label(plan: ImportPlan, key: tuple[str, int], label: str, where: str = "") -> None:
+    if plan.cluster_labels.setdefault(key, label) != label:
+        plan.problems.append(f"{where}cluster {key[1]} is labelled both {plan.cluster_labels[key]!r} and {label!r}")
+
+
+def _assign_wordless_cluster_rows(plan: ImportPlan) -> None:
+    """A whole-cluster row without `word` belongs to the file's one word; with several it is ambiguous."""
+    words = {w for w in plan.word_of.values() if w}
+    for word, cluster in [key for key in plan.cluster_labels if not key[0]]:
+        if len(words) == 1:
+            _set_cluster_label(plan, (next(iter(words)), cluster), plan.cluster_labels[(word, cluster)])
+        elif len(words) > 1:
+            plan.problems.append(f"a whole-cluster row for cluster {cluster} needs `word`: the file holds several words")
+
+
+def _check_occurrences(store, plan: ImportPlan) -> None:
+    """Every occurrence id exists in this index and is the word the row says."""
+    known = dict(select_in(store.db, "select id, lemma from occurrences where id in ({ids})", list(plan.word_of)))
+    unknown = sorted(i for i in plan.word_of if i not in known)
+    if unknown:
+        shown = ", ".join(map(str, unknown[:20])) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        plan.problems.append(f"unknown occurrence id(s) {shown}")
+    for oid, word in plan.word_of.items():
+        if oid in known and word and known[oid] != word:
+            plan.problems.append(f"occurrence {oid} is {known[oid]!r}, not {word!r}")
