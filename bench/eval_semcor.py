@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from senseindex import SenseIndex
-from senseindex.datasets import shared_data
-from senseindex.evaluate import evaluate_semcor, semcor_markdown, semcor_text
+from senseindex.datasets import data_dir
+from senseindex.evaluation import semcor_markdown, semcor_text
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -32,10 +32,10 @@ def main() -> None:
     if not (Path(args.index) / "index.db").exists():
         t0 = time.perf_counter()
         si = SenseIndex.open_or_create(args.index, args.model)
-        si.add([shared_data() / "semcor" / "semcor30.jsonl.gz"])
+        si.add([data_dir() / "semcor" / "semcor30.jsonl.gz"])
         index_seconds = round(time.perf_counter() - t0, 1)
     si = SenseIndex.open(args.index)
-    result = evaluate_semcor(si, args.holdout, args.k)
+    result = si.evaluate_semcor(args.holdout, args.k)
     result["index_seconds"] = index_seconds
     result["index_info"] = si.info()
     stem = OUT / f"semcor-{Path(args.index).name}"

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from senseindex.evaluate import layer_markdown, layer_study, layer_table
+from senseindex.evaluation import layer_markdown, layer_study, layer_table
 
 OUT = Path(__file__).resolve().parent / "out"
 

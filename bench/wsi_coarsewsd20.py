@@ -38,17 +38,18 @@ from senseindex.datasets import (
     WsdSplit,
     cache_path,
     cached_target_vectors,
+    data_dir,
     read_coarsewsd,
-    shared_data,
     write_atomically,
 )
 from senseindex.encoder import Encoder
-from senseindex.senses import _normalise, cluster_vectors
+from senseindex.senses import cluster_vectors
+from senseindex.vectors import l2_normalise
 
 
 def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[WsdSplit]]:
     """Pooled train+test vectors, gold senses and the splits; above max_n, a seeded sample of the pooled sentences."""
-    splits = [read_coarsewsd(shared_data() / "coarsewsd20", word, split) for split in ("train", "test")]
+    splits = [read_coarsewsd(data_dir() / "coarsewsd20", word, split) for split in ("train", "test")]
     if max_n and sum(len(d.texts) for d in splits) > max_n:
         texts = [t for d in splits for t in d.texts]
         spans = [s for d in splits for s in d.spans]
@@ -97,7 +98,7 @@ def extra_vectors(encoder, word: str, splits: list[WsdSplit], batch: int = 32) -
             real = o[:, 1] > o[:, 0]  # not special, not padding
             target = real & (o[:, 0] < b) & (o[:, 1] > a)
             if target.any():
-                layers[i] = _normalise(hidden[r][:, target].mean(1))
+                layers[i] = l2_normalise(hidden[r][:, target].mean(1))
             sentence[i] = hidden[r, -1, real].mean(0)
             rest = real & ~target
             context[i] = hidden[r, -1, rest if rest.any() else real].mean(0)
@@ -123,7 +124,7 @@ def substitutes(encoder, splits: list[WsdSplit], H: np.ndarray, top: int = 50) -
     bag[np.repeat(np.arange(len(H)), top), best.ravel()] = 1
     bag = bag[:, bag.any(0)]
     idf = np.log(len(H) / bag.sum(0))
-    return _normalise((bag * idf).astype(np.float64))
+    return l2_normalise((bag * idf).astype(np.float64))
 
 
 @lru_cache(maxsize=2)
@@ -153,7 +154,7 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
     if name == "raw":
         return X
     if name == "centred":
-        return _normalise(X - X.mean(0))
+        return l2_normalise(X - X.mean(0))
     if name == "pca":
         C = X - X.mean(0)
         return C @ np.linalg.svd(C, full_matrices=False)[2][: int(arg)].T
@@ -165,18 +166,18 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
         texts = [t if name == "glove" else t[: a] + " " + t[b:]
                  for d in splits for t, (a, b) in zip(d.texts, d.spans, strict=True)]
         G = np.stack([glove.mean_vector(content_words(t)) for t in texts]).astype(np.float64)
-        return _normalise(np.hstack([X, float(arg) * G]))
+        return l2_normalise(np.hstack([X, float(arg) * G]))
     if name == "zscore":
         mean, std = index_stats(arg)
-        return _normalise((X - mean) / std)
+        return l2_normalise((X - mean) / std)
     if name == "subst":
         return substitutes(encoder, splits, extra_vectors(encoder, splits[0].word, splits)["layers"][:, int(arg)])
     if name in ("layer", "sentence", "context"):
         extra = extra_vectors(encoder, splits[0].word, splits)
         if name == "layer":
             return extra["layers"][:, int(arg)].astype(np.float64)
-        E = _normalise(extra[name].astype(np.float64))
-        return E if not arg else _normalise(np.hstack([X, float(arg) * E]))
+        E = l2_normalise(extra[name].astype(np.float64))
+        return E if not arg else l2_normalise(np.hstack([X, float(arg) * E]))
     raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
 
 

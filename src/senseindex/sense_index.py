@@ -204,7 +204,7 @@ class SenseIndex:
     def explain(self, sentences: Sequence[str], neighbours: int = 8) -> dict:
         """Cosine matrices of the marked words (contextual and static) and each occurrence's
         nearest other words in this index."""
-        from .explain import explain
+        from .contrast import explain
 
         return explain(self.encoder, self.glove, list(sentences), self.store, neighbours)
 
@@ -326,7 +326,7 @@ def explain(sentences: Sequence[str], model: str | None = None, layer: str = "la
     """Cosine matrices of the marked words in SENTENCES without an index (SenseIndex.explain adds
     each occurrence's nearest words in an index)."""
     from .encoder import load_encoder
-    from .explain import explain as run
+    from .contrast import explain as run
 
     return run(encoder or load_encoder(model, layer, device, precision), load_glove(), list(sentences))
 
