@@ -61,6 +61,7 @@ def test_subset_is_stable_and_cut_from_the_cache(shared_data, minilm_encoder, tm
     assert np.allclose(alone, whole[idx], atol=0.02)
 
 
+@pytest.mark.model
 def test_eval_coarsewsd20_json(shared_data):
     root = shared_data / "coarsewsd20"
     before = snapshot(root)
@@ -89,6 +90,7 @@ def test_eval_coarsewsd20_json(shared_data):
     assert data["methods"]["contextual-centroid"]["macro_f1_mean"] > mfs["macro_f1_mean"] + 20
 
 
+@pytest.mark.model
 def test_eval_coarsewsd20_table_and_errors(shared_data, tmp_path):
     root = shared_data / "coarsewsd20"
     result = run("eval", "coarsewsd20", root, "--words", "digit", "--model", "minilm")

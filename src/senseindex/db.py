@@ -12,11 +12,12 @@ from typing import Any
 
 CHUNK = 900  # ids per statement, safely below SQLite's smallest parameter limit
 
+# Occurrences (o) with their sentence (s) and document (d): every query that shows an occurrence
+# in context selects its columns from this join.
+OCCURRENCE_JOIN = ("from occurrences o join sentences s on s.id = o.sentence_id "
+                   "join documents d on d.id = s.document_id ")
 # One row per occurrence with its sentence and document, in the column order `search.Hit` expects.
-OCCURRENCE_SELECT = (
-    "select o.id, s.id, o.start, o.end, o.word, o.lemma, s.text, s.line, d.path "
-    "from occurrences o join sentences s on s.id = o.sentence_id join documents d on d.id = s.document_id "
-)
+OCCURRENCE_SELECT = "select o.id, s.id, o.start, o.end, o.word, o.lemma, s.text, s.line, d.path " + OCCURRENCE_JOIN
 
 
 def utc_now() -> str:

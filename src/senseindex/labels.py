@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .db import select_in, utc_now
+from .db import OCCURRENCE_JOIN, placeholders, select_in, utc_now
 from .errors import SenseIndexError
 
 # Precedence, highest first: a reviewer's word beats the data's, which beats a prediction.
@@ -51,7 +51,7 @@ def effective_labels(db: sqlite_utils.Database, ids: Iterable[int] | None = None
     Give occurrence ids, or a lemma for all of its occurrences; `sources` narrows which labels
     count (k-NN voting passes VOTING_SOURCES)."""
     sources = check_sources(sources)
-    src = ",".join("?" * len(sources))
+    src = placeholders(len(sources))
     if lemma is not None:
         rows = db.execute(
             "select l.occurrence_id, l.label, l.source from labels l join occurrences o on o.id = l.occurrence_id "
@@ -141,9 +141,8 @@ def stored_labels(db: sqlite_utils.Database, sources: Iterable[str] = SOURCES, l
     """Every stored label (one row per occurrence and source) with its sentence, in id order."""
     sources = check_sources(sources)
     sql = ("select l.occurrence_id, o.lemma, o.word, l.source, l.label, l.confidence, l.updated, s.text, o.start, "
-           "o.end, d.path, s.line from labels l join occurrences o on o.id = l.occurrence_id "
-           "join sentences s on s.id = o.sentence_id join documents d on d.id = s.document_id "
-           f"where l.source in ({','.join('?' * len(sources))})")
+           "o.end, d.path, s.line " + OCCURRENCE_JOIN + "join labels l on l.occurrence_id = o.id "
+           f"where l.source in ({placeholders(len(sources))})")
     params: list = list(sources)
     if lemma:
         sql += " and o.lemma = ?"

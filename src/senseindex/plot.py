@@ -13,6 +13,7 @@ import numpy as np
 from . import pages
 from .errors import SenseIndexError
 from .labels import effective_labels
+from .rows import check_extension
 
 MAX_POINTS = 5000  # a seeded sample beyond this keeps files small and drawing fast
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -71,10 +72,7 @@ def plot_data(store, report, color: str = "cluster", method: str = "pca", seed: 
 
 def check_plot_path(path: str | Path) -> str:
     """The plot format from the file name (.png, .html), checked before any clustering work."""
-    fmt = Path(path).suffix.lower()
-    if fmt not in (".png", ".html", ".htm"):
-        raise SenseIndexError(f"{path}: plot to .png or .html (by extension)")
-    return fmt
+    return check_extension(path, (".png", ".html", ".htm"), "plot")
 
 
 def write_plot(data: dict, path: str | Path) -> dict:

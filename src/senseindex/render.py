@@ -103,7 +103,8 @@ def info_text(info: dict) -> str:
         ("occurrences", f"{info['occurrences']:,}"),
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
         ("labels", labels),
-        ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['dimensions']} dims, FAISS {info['codec']})"),
+        ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']}, "
+                  f"{info['dimensions']} dims, FAISS {info['codec']})"),
         ("static", info["static_model"]),
         ("lemmatiser", info["lemmatiser"]),
         ("size on disk", mb(info["size_bytes"]) + (f" ({info['bytes_per_occurrence']:,.0f} bytes per occurrence)" if info["bytes_per_occurrence"] else "")),

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import SenseIndexError
-from .rows import write_file
+from .rows import check_extension, write_file
 from .senses import SenseReport
 
 COLUMNS = ["index_id", "word", "occurrence_id", "cluster", "suggested_name", "label", "cluster_label",
@@ -28,10 +27,7 @@ def review_rows(report: SenseReport) -> list[dict]:
 
 def export_format(path: str | Path) -> str:
     """The review file format from its extension; checked before any clustering work."""
-    fmt = Path(path).suffix.lower()
-    if fmt not in FORMATS:
-        raise SenseIndexError(f"{path}: export to {', '.join(FORMATS)} (by extension)")
-    return fmt
+    return check_extension(path, FORMATS, "export")
 
 
 def export_review(report: SenseReport, path: str | Path) -> dict:

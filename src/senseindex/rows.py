@@ -63,6 +63,17 @@ def rows_text(rows: Iterable[dict], fmt: str, columns: Sequence[str] | None = No
     return buf.getvalue()
 
 
+def check_extension(path: str | Path, allowed: Sequence[str], what: str) -> str:
+    """The lower-case extension of an output file, or one clear error listing the allowed ones.
+    Called before any slow work, so a typo in a file name costs nothing."""
+    from .errors import SenseIndexError
+
+    ext = Path(path).suffix.lower()
+    if ext not in allowed:
+        raise SenseIndexError(f"{path}: {what} to {', '.join(allowed)} (by extension)")
+    return ext
+
+
 def format_for(path: str | Path, allowed: Sequence[str] = FORMATS) -> str:
     """The row format a file name asks for (.csv, .tsv, .jsonl, .json), or a clear error."""
     from .errors import SenseIndexError

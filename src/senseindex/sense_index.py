@@ -325,8 +325,8 @@ def explain(sentences: Sequence[str], model: str | None = None, layer: str = "la
             precision: str = "auto", encoder: WordEncoder | None = None) -> dict:
     """Cosine matrices of the marked words in SENTENCES without an index (SenseIndex.explain adds
     each occurrence's nearest words in an index)."""
-    from .encoder import load_encoder
     from .contrast import explain as run
+    from .encoder import load_encoder
 
     return run(encoder or load_encoder(model, layer, device, precision), load_glove(), list(sentences))
 

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .db import OCCURRENCE_JOIN
 from .errors import SenseIndexError
 from .vectors import l2_normalise
 from .words import content_words, lemmatize
@@ -241,10 +242,8 @@ def suggest_names(words: list[list[str]], lemma: str) -> list[str]:
 
 
 def occurrence_rows(store, lemma: str) -> list[tuple]:
-    return store.db.execute(
-        "select o.id, o.start, o.end, o.word, s.text, s.line, s.section, d.path from occurrences o "
-        "join sentences s on s.id = o.sentence_id join documents d on d.id = s.document_id "
-        "where o.lemma = ? order by o.id", [lemma]).fetchall()
+    return store.db.execute("select o.id, o.start, o.end, o.word, s.text, s.line, s.section, d.path "
+                            + OCCURRENCE_JOIN + "where o.lemma = ? order by o.id", [lemma]).fetchall()
 
 
 def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
