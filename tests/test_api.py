@@ -162,7 +162,7 @@ def test_senses_export_import_review(index, tmp_path):
 
 
 def test_plot_checks_the_format_first(index, tmp_path):
-    with pytest.raises(SenseIndexError, match="plot to .png or .html"):
+    with pytest.raises(SenseIndexError, match="plot to .png, .html"):
         index.plot("bank", tmp_path / "map.svg")
     result = index.plot("bank", tmp_path / "map.html", k=2)
     assert result["points"] == 6 and (tmp_path / "map.html").read_text(encoding="utf-8").count("<circle") == 6
