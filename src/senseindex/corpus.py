@@ -8,21 +8,15 @@ import fnmatch
 import gzip
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError
+from .sentences import split_sentences
 
 DEFAULT_INCLUDE = ("*.txt", "*.jsonl", "*.csv", "*.tsv", "*.txt.gz", "*.jsonl.gz", "*.csv.gz", "*.tsv.gz")
 FORMATS = ("txt", "jsonl", "csv", "tsv")
-
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc e.g i.e fig no vol inc ltd co corp dept est approx gen col lt sgt capt mt jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
-_SPLIT_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])")
-
 
 @dataclass
 class Token:
@@ -50,26 +44,6 @@ class ReadOptions:
     text_column: str = "text"
     encoding: str = "utf-8"
     errors: str = "strict"
-
-
-def split_sentences(text: str) -> list[tuple[int, str]]:
-    """Rule-based splitter: (offset, sentence) pairs; keeps abbreviations and initials together."""
-    out: list[tuple[int, str]] = []
-    start = 0
-    for m in _SPLIT_RE.finditer(text):
-        head = text[start : m.start() + 1]
-        last = head.rstrip(".!?…").rsplit(None, 1)[-1].lower() if head.strip() else ""
-        if last in ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
-            continue
-        end = m.start(1)
-        chunk = text[start:end].strip()
-        if chunk:
-            out.append((start + (len(text[start:end]) - len(text[start:end].lstrip())), chunk))
-        start = m.end(1)
-    tail = text[start:].strip()
-    if tail:
-        out.append((start + (len(text[start:]) - len(text[start:].lstrip())), tail))
-    return out
 
 
 def file_format(path: Path) -> str | None:
