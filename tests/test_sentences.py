@@ -104,3 +104,4 @@ def test_no_is_an_abbreviation_only_before_a_number():
 def test_dotted_acronyms_do_not_end_a_sentence():
     assert sents("The U.S. Army left. It rained.") == ["The U.S. Army left.", "It rained."]
     assert sents("Gov. Smith spoke. Sen. Jones replied.") == ["Gov. Smith spoke.", "Sen. Jones replied."]
+    assert sents("It ends at 6 p.m. The lights go out.") == ["It ends at 6 p.m.", "The lights go out."]

@@ -15,7 +15,7 @@ ABBREVIATIONS = frozenset(
     "mt gov sen rep op jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 NUMBERED = frozenset("no nos".split())  # "No. 5": an abbreviation only before a number
-_INITIALS_RE = re.compile(r"(?:[a-z]\.)+[a-z]")  # "U.S", "e.g" with the last period cut off
+_INITIALS_RE = re.compile(r"(?:[A-Z]\.)+[A-Z]")  # "U.S" (last period cut off); "p.m." may end a sentence
 _SPLIT_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
@@ -25,8 +25,9 @@ def split_sentences(text: str) -> list[tuple[int, str]]:
     start = 0
     for m in _SPLIT_RE.finditer(text):
         head = text[start : m.start() + 1]
-        last = head.rstrip(".!?…").rsplit(None, 1)[-1].lower() if head.strip() else ""
-        if last in ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or _INITIALS_RE.fullmatch(last):
+        word = head.rstrip(".!?…").rsplit(None, 1)[-1] if head.strip() else ""
+        last = word.lower()
+        if last in ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or _INITIALS_RE.fullmatch(word):
             continue
         if last in NUMBERED and text[m.end(1) : m.end(1) + 1].isdigit():
             continue
