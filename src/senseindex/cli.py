@@ -337,19 +337,17 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, quiet, device, prec
     frequent sense. Vectors are cached under ~/.cache/senseindex; nothing is written into DIR.
     """
     from .datasets import COARSEWSD_WORDS
-    from .datasets import data_dir as find_data
     from .evaluation.reports import coarsewsd_rows, coarsewsd_table
     from .sense_index import evaluate_coarsewsd
 
     chosen = [w.strip() for w in words.split(",") if w.strip()] if words else None
-    root = root or find_data(data_dir) / "coarsewsd20"
     with progress_bar(len(chosen or COARSEWSD_WORDS), "word", quiet, "CoarseWSD-20") as bar:
         def progress(word, seconds):
             bar.set_postfix_str(f"{word} {seconds:.0f}s")
             bar.update(1)
 
         result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device,
-                                    precision=precision, progress=progress)
+                                    precision=precision, progress=progress, data=data_dir)
     emit(fmt, lambda: coarsewsd_table(result), coarsewsd_rows(result), result)
 
 

@@ -37,8 +37,9 @@ ANCHORS = {"BERT-base": (95.7, 94.0, 91.0), "BERT-large": (96.7, 95.8, 93.2)}
 TARGETS = (97.5, 96.0, 94.0)
 
 
-def default_coarsewsd_root() -> Path:
-    return data_dir() / "coarsewsd20"
+def default_coarsewsd_root(data: str | Path | None = None) -> Path:
+    """coarsewsd20/ in the data folder (see datasets.data_dir)."""
+    return data_dir(data) / "coarsewsd20"
 
 
 def static_vectors(glove, split: WsdSplit, include_target: bool) -> np.ndarray:
@@ -71,12 +72,15 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
                        model: str | None = None, layer: str = "last", k: int = DEFAULT_K,
                        methods: Sequence[str] = METHODS, device: str = "auto", precision: str = "auto",
                        progress: Callable[[str, float], None] | None = None,
-                       subset: Callable[[WsdSplit], np.ndarray | None] | None = None) -> dict:
+                       subset: Callable[[WsdSplit], np.ndarray | None] | None = None,
+                       data: str | Path | None = None) -> dict:
     """Train on each word's training split, label its test split; per word and overall scores.
 
-    Nothing is written into the dataset folder; vectors go to the senseindex cache. `subset`
-    picks the rows of each split to use (the layer study's seeded sample)."""
-    root = Path(root) if root else default_coarsewsd_root()
+    `root` is the CoarseWSD-20 folder, else coarsewsd20/ in the data folder `data` (default
+    $SENSEINDEX_DATA or ../shared/data). Nothing is written into the dataset folder; vectors go
+    to the senseindex cache. `subset` picks the rows of each split to use (the layer study's
+    seeded sample)."""
+    root = Path(root) if root else default_coarsewsd_root(data)
     if not root.is_dir():
         raise SenseIndexError(f"{root}: no such folder (give the CoarseWSD-20 folder, --data-dir or SENSEINDEX_DATA)")
     words = list(words or COARSEWSD_WORDS)
