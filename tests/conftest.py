@@ -86,7 +86,7 @@ class HashEncoder:
 
     name = "test/hash-encoder"
     layer = "last"
-    dim = 16
+    dim = 32
     precision = "fp32"
     max_length = 64
 

@@ -26,9 +26,11 @@ from senseindex.store import DB_NAME
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def add_document(db: sqlite_utils.Database, path: Path | str, lines: dict[int, str]) -> dict[int, dict[str, int]]:
+def add_document(db: sqlite_utils.Database, path: Path | str, lines: dict[int, str],
+                 v1: bool = False) -> dict[int, dict[str, int]]:
     """A done document with one sentence per given line and one occurrence per word (lemma = the
-    word, lower-cased). Returns {line: {lemma: occurrence id}}."""
+    word, lower-cased), in the current schema or, with v1, the format-1 one.
+    Returns {line: {lemma: occurrence id}}."""
     out: dict[int, dict[str, int]] = {}
     with db.conn:
         doc = db.execute(
@@ -42,9 +44,17 @@ def add_document(db: sqlite_utils.Database, path: Path | str, lines: dict[int, s
             for word in text.split():
                 start = text.index(word, pos)
                 pos = start + len(word)
-                oid = db.execute(
-                    "insert into occurrences (sentence_id, start, end, word, lemma, pos) values (?, ?, ?, ?, ?, null)",
-                    [sid, start, pos, word, word.lower()]).lastrowid
+                if v1:
+                    oid = db.execute(
+                        "insert into occurrences (sentence_id, start, end, word, lemma, pos) values (?, ?, ?, ?, ?, null)",
+                        [sid, start, pos, word, word.lower()]).lastrowid
+                else:
+                    db.execute("insert or ignore into lemmas (lemma, count) values (?, 0)", [word.lower()])
+                    db.execute("update lemmas set count = count + 1 where lemma = ?", [word.lower()])
+                    oid = db.execute(
+                        "insert into occ (sentence_id, start, end, lemma_id, pos) "
+                        "values (?, ?, ?, (select id from lemmas where lemma = ?), null)",
+                        [sid, start, pos, word.lower()]).lastrowid
                 out.setdefault(line, {})[word.lower()] = oid
     return out
 
@@ -63,6 +73,11 @@ def write_tsv(path: Path, *rows: str, header: str = "file\tline\tword\tsense") -
     return path
 
 
+def writer(index: SenseIndex) -> sqlite_utils.Database:
+    """A read-write connection (SenseIndex opens indexes read-only until it writes)."""
+    return sqlite_utils.Database(index.store.path / DB_NAME)
+
+
 @pytest.fixture
 def index(tmp_path, hash_encoder) -> SenseIndex:
     return SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder)
@@ -72,7 +87,7 @@ def index(tmp_path, hash_encoder) -> SenseIndex:
 def corpus(tmp_path, index):
     """Two different files named a.txt in two folders, and one b.txt."""
     root = tmp_path / "corpus"
-    db = index.store.db
+    db = sqlite_utils.Database(index.store.path / DB_NAME)  # a writer's connection
     return {
         "dir1": add_document(db, root / "dir1" / "a.txt", {1: "river bank flooded", 2: "mole dug garden"}),
         "dir2": add_document(db, root / "dir2" / "a.txt", {1: "bank raised rates", 2: "mole on hip"}),
@@ -100,7 +115,7 @@ def old_index(tmp_path: Path, hash_encoder) -> Path:
     with db.conn:
         db["manifest"].insert_all(
             [{"key": k, "value": v} for k, v in reference.items() if k != "index_id"])
-    occ = add_document(db, tmp_path / "corpus" / "a.txt", {1: "river bank", 2: "mole garden"})
+    occ = add_document(db, tmp_path / "corpus" / "a.txt", {1: "river bank", 2: "mole garden"}, v1=True)
     with db.conn:
         db.execute("insert into labels (occurrence_id, source, label, confidence, updated) values (?, 'gold', 'river', null, '')",
                    [occ[1]["bank"]])
@@ -110,8 +125,21 @@ def old_index(tmp_path: Path, hash_encoder) -> Path:
 
 
 def snapshot(db) -> dict[str, list]:
-    tables = ("documents", "sentences", "occurrences", "labels", "vocab")
-    return {t: db.execute(f"select * from [{t}] order by 1, 2").fetchall() for t in tables}
+    """The rows a migration must keep, in the columns both schemas have."""
+    queries = {
+        "documents": "select id, path, sha256, format, status, sentences, added from documents order by id",
+        "sentences": "select id, document_id, ordinal, line, section, text from sentences order by id",
+        "occurrences": "select id, sentence_id, start, end, word, lemma, pos from occurrences order by id",
+        "labels": "select occurrence_id, source, label, confidence, updated from labels order by 1, 2",
+        "vocab": "select * from vocab order by 1",
+    }
+    return {t: db.execute(q).fetchall() for t, q in queries.items()}
+
+
+def migrated(path: Path) -> sqlite_utils.Database:
+    db = sqlite_utils.Database(path / DB_NAME)
+    migrate(db)
+    return db
 
 
 def test_migrations_from_an_older_schema(tmp_path, hash_encoder):
@@ -122,31 +150,32 @@ def test_migrations_from_an_older_schema(tmp_path, hash_encoder):
     raw.close()
     assert before["labels"] and before["occurrences"]
 
-    si = SenseIndex.open_or_create(path, encoder=hash_encoder)
-    db = si.store.db
+    db = migrated(path)
     names = [r[0] for r in db.execute("select name from _migrations order by rowid")]
     assert names == [name for name, _ in MIGRATIONS], "every migration recorded once, in order"
-    assert snapshot(db) == before, "rows written under the old schema survive"
-    # what the later migrations do is there: m004 gives the index its identifier
+    assert snapshot(db) == before, "rows written under the old schema survive (the word is read from the text)"
     assert "m004_index_id" in names
-    index_id = si.store.manifest.get("index_id")
+    index_id = dict(db.execute("select key, value from manifest").fetchall()).get("index_id")
     assert index_id and len(index_id) == 32
-    # the migrated schema still accepts what the current code writes
+    # lemmas became ids with counts; the migrated schema accepts what the current code writes
+    assert dict(db.execute("select lemma, count from lemmas").fetchall()) == {"river": 1, "bank": 1, "mole": 1,
+                                                                               "garden": 1}
     with db.conn:
         db.execute("insert into labels (occurrence_id, source, label, confidence, updated) values (?, 'review', 'x', 1.0, '')",
                    [before["occurrences"][0][0]])
+    with pytest.raises(sqlite3.IntegrityError):  # labels still refer to real occurrences
+        with db.conn:
+            db.execute("insert into labels (occurrence_id, source, label) values (999, 'review', 'x')")
 
 
 def test_migrating_twice_is_a_no_op(tmp_path, hash_encoder):
     path = old_index(tmp_path, hash_encoder)
-    si = SenseIndex.open_or_create(path, encoder=hash_encoder)
-    db = si.store.db
+    db = migrated(path)
     recorded = db.execute("select name, applied from _migrations order by rowid").fetchall()
     manifest = dict(db.execute("select key, value from manifest").fetchall())
     data = snapshot(db)
-
     assert migrate(db) == []
-    again = SenseIndex.open_or_create(path, encoder=hash_encoder).store.db
+    again = migrated(path)
     for d in (db, again):
         assert d.execute("select name, applied from _migrations order by rowid").fetchall() == recorded
         assert dict(d.execute("select key, value from manifest").fetchall()) == manifest  # same index_id
@@ -154,9 +183,10 @@ def test_migrating_twice_is_a_no_op(tmp_path, hash_encoder):
 
 
 def test_fresh_index_records_every_migration(tmp_path, hash_encoder):
-    db = SenseIndex.open_or_create(tmp_path / "new", encoder=hash_encoder).store.db
+    si = SenseIndex.open_or_create(tmp_path / "new", encoder=hash_encoder)
+    db = si.store.db
     assert [r[0] for r in db.execute("select name from _migrations order by rowid")] == [n for n, _ in MIGRATIONS]
-    assert migrate(db) == []
+    assert migrate(sqlite_utils.Database(si.path / DB_NAME)) == []
 
 
 # --- gold import --------------------------------------------------------------------------------
@@ -170,14 +200,14 @@ def test_gold_rows_matching_nothing_are_counted_unmatched(tmp_path, index, corpu
         "c.txt\t1\tpalm\ttree",  # no such file
         "1/a.txt\t1\tbank\triver",  # a path component is matched whole, not as a suffix of "dir1"
     )
-    result = import_gold_tsv(index.store.db, tsv)
+    result = import_gold_tsv(writer(index), tsv)
     assert counts(result) == {"labelled": 1, "unmatched": 4, "ambiguous": 0}
     assert gold_labels(index.store.db) == {corpus["b"][1]["palm"]: "tree"}
 
 
 def test_gold_word_is_matched_by_lemma_case_insensitively(tmp_path, index, corpus):
     tsv = write_tsv(tmp_path / "gold.tsv", "b.txt\t3\tPalm\ttree")
-    assert import_gold_tsv(index.store.db, tsv)["labelled"] == 1
+    assert import_gold_tsv(writer(index), tsv)["labelled"] == 1
     assert gold_labels(index.store.db) == {corpus["b"][3]["palm"]: "tree"}
 
 
@@ -185,7 +215,7 @@ def test_gold_word_is_matched_by_lemma_case_insensitively(tmp_path, index, corpu
 def test_gold_header_missing_a_column_names_file_and_line_1(tmp_path, index, corpus, header):
     tsv = write_tsv(tmp_path / "gold.tsv", "b.txt\t1\tpalm\ttree", header=header)
     with pytest.raises(SenseIndexError) as err:
-        import_gold_tsv(index.store.db, tsv)
+        import_gold_tsv(writer(index), tsv)
     assert str(err.value).startswith(f"{tsv}:1:"), str(err.value)
     assert "sense" in str(err.value)
     assert gold_labels(index.store.db) == {}
@@ -194,7 +224,7 @@ def test_gold_header_missing_a_column_names_file_and_line_1(tmp_path, index, cor
 def test_gold_non_numeric_line_names_file_and_line(tmp_path, index, corpus):
     tsv = write_tsv(tmp_path / "gold.tsv", "b.txt\t1\tpalm\ttree", "b.txt\t1\tbank\tfinance", "b.txt\tthree\tpalm\ttree")
     with pytest.raises(SenseIndexError) as err:
-        import_gold_tsv(index.store.db, tsv)
+        import_gold_tsv(writer(index), tsv)
     assert str(err.value).startswith(f"{tsv}:4:"), str(err.value)
     assert "number" in str(err.value)
     assert gold_labels(index.store.db) == {}, "a file that fails labels nothing, not its first rows"
@@ -202,13 +232,13 @@ def test_gold_non_numeric_line_names_file_and_line(tmp_path, index, corpus):
 
 def test_gold_missing_file(tmp_path, index):
     with pytest.raises(SenseIndexError, match="no such labels file"):
-        import_gold_tsv(index.store.db, tmp_path / "absent.tsv")
+        import_gold_tsv(writer(index), tmp_path / "absent.tsv")
 
 
 def test_gold_ambiguous_file_name_labels_nothing_and_is_reported(tmp_path, index, corpus):
     """dir1/a.txt and dir2/a.txt both end in a.txt: a row naming `a.txt` must not label both."""
     tsv = write_tsv(tmp_path / "gold.tsv", "a.txt\t1\tbank\tfinance", "a.txt\t2\tmole\tanimal")
-    result = import_gold_tsv(index.store.db, tsv)
+    result = import_gold_tsv(writer(index), tsv)
     assert counts(result) == {"labelled": 0, "unmatched": 0, "ambiguous": 2}
     assert gold_labels(index.store.db) == {}
 
@@ -231,7 +261,7 @@ def expected_same_name_labels(corpus) -> dict[int, str]:
 
 def test_gold_specific_path_picks_one_of_two_same_named_files(tmp_path, index, corpus):
     tsv = write_tsv(tmp_path / "gold.tsv", *SAME_NAME_ROWS)
-    result = import_gold_tsv(index.store.db, tsv)
+    result = import_gold_tsv(writer(index), tsv)
     assert counts(result) == {"labelled": 3, "unmatched": 0, "ambiguous": 1}
     assert gold_labels(index.store.db) == expected_same_name_labels(corpus)
 
@@ -246,9 +276,9 @@ def test_sense_index_import_gold_same_rule(tmp_path, index, corpus):
 
 def test_gold_same_path_in_two_versions_is_not_ambiguous(tmp_path, index, corpus):
     """A changed file indexed again is a second document at the same path: one file, not two."""
-    add_document(index.store.db, tmp_path / "corpus" / "b.txt", {1: "palm oil"})
+    add_document(writer(index), tmp_path / "corpus" / "b.txt", {1: "palm oil"})
     tsv = write_tsv(tmp_path / "gold.tsv", "b.txt\t1\tpalm\ttree")
-    result = import_gold_tsv(index.store.db, tsv)
+    result = import_gold_tsv(writer(index), tsv)
     assert result["ambiguous"] == 0 and result["unmatched"] == 0
     assert corpus["b"][1]["palm"] in gold_labels(index.store.db)
 

@@ -131,7 +131,11 @@ def cli():
 @click.option("--index", "index_path", required=True, type=click.Path(), help="Index folder (created if missing).")
 @click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
 @click.option("--layer", default=None, help="Hidden layer: last (default), lastN (mean of the last N), middle or a number.")
-@click.option("--codec", default="Flat", show_default=True, help="FAISS codec for occurrence vectors, e.g. Flat, SQ8, OPQ32,PQ32.")
+@click.option("--codec", default="OPQ32,PQ32", show_default=True,
+              help="Vector codec (a FAISS factory string: OPQ32,PQ32 = 32 bytes a vector; PQ64, SQ8; fp16 = exact). "
+                   "Trained once the index holds 50,000 vectors; exact float16 until then.")
+@click.option("--keep-vectors", type=click.Choice(["fp16", "fp32"]), default=None,
+              help="Also keep exact vectors (for re-ranking and re-training; 1.5 or 3 KB a vector).")
 @click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
 @click.option("--text-column", default="text", show_default=True, help="CSV/TSV column holding the text.")
 @click.option("--include", multiple=True, help="Glob of files to read inside directories (repeatable).")
@@ -144,7 +148,7 @@ def cli():
 @model_options
 @output_options
 @user_errors
-def index(sources, index_path, model, layer, codec, text_field, text_column, include, encoding, decode_errors,
+def index(sources, index_path, model, layer, codec, keep_vectors, text_field, text_column, include, encoding, decode_errors,
           all_words, labels_file, quiet, device, precision, fmt):
     """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, or .gz of these).
 
@@ -155,7 +159,7 @@ def index(sources, index_path, model, layer, codec, text_field, text_column, inc
     from .corpus import DEFAULT_INCLUDE, ReadOptions
     from .sense_index import SenseIndex
 
-    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec)
+    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec, keep_vectors=keep_vectors)
     bar = progress_bar(None, "sent", quiet)
 
     def on_plan(todo, skipped):
@@ -471,3 +475,86 @@ def plot(index_path, word, out, color, projection, k, seed, fmt):
     """Draw a 2-D map of WORD's occurrences, with the mean (one vector per word) marked."""
     result = _open(index_path).plot(word, out, color, projection, k, seed)
     emit(fmt, lambda: f"wrote {result['points']:,} points to {result['path']}", [result], result)
+
+
+@cli.command()
+@click.argument("index_paths", metavar="INDEX...", nargs=-1, required=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback also needs --allow-remote.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a --host other machines can reach (they can then read the corpus, and write labels "
+                   "unless --read-only).")
+@click.option("--read-only", is_flag=True, help="Serve search, senses and export only; no label is written.")
+@model_options
+@user_errors
+def serve(index_paths, host, port, allow_remote, read_only, device, precision):
+    """Open a local web workbench on one or more indexes: search, senses, review, explain.
+
+    \b
+    senseindex serve demo                 # then open http://127.0.0.1:8000/
+    senseindex serve demo semcor --read-only --port 8080
+    """
+    from .web import serve as run
+
+    run(index_paths, host, port, read_only, allow_remote, device, precision,
+        echo=lambda message: click.echo(message, err=True))
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("documents", nargs=-1, required=True)
+@output_options
+@user_errors
+def remove(index_path, documents, fmt):
+    """Remove DOCUMENTS (stored paths, or their last parts: a.txt, dir1/a.txt) from INDEX.
+
+    Their sentences, occurrences and vectors go; labels on them are kept in the index's
+    labels_orphaned table. To replace a changed file, index it again instead: its labels are
+    carried to the new version where the sentence is unchanged.
+    """
+    r = _open(index_path).remove(documents)
+    emit(fmt, lambda: "\n".join(f"removed {x['document']}: {x['sentences']:,} sentences, {x['occurrences']:,} "
+                                f"occurrences; {x['labels_orphaned']:,} label(s) kept in labels_orphaned"
+                                for x in r["removed"]), r["removed"], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@output_options
+@user_errors
+def compact(index_path, fmt):
+    """Rewrite INDEX's vector files into one segment, dropping removed occurrences.
+
+    Runs by itself when more than 20% of the vectors belong to removed occurrences. Safe to
+    interrupt: the new files are switched in only once they are complete.
+    """
+    r = _open(index_path).compact()
+    emit(fmt, lambda: (f"compacted: {r['rows_after']:,} vectors kept, {r['removed_dropped']:,} removed dropped; "
+                       f"{r['bytes_before'] / 1e6:,.1f} MB -> {r['bytes_after'] / 1e6:,.1f} MB"), [r], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.option("--codec", default="OPQ32,PQ32", show_default=True, help="Codec for the converted vectors.")
+@quiet_option
+@output_options
+@user_errors
+def upgrade(index_path, codec, quiet, fmt):
+    """Convert INDEX, made by an earlier senseindex (format 1), to the current format in place.
+
+    Nothing is re-encoded: the old float32 vector log holds the vectors. The old files are
+    deleted only once the new ones are complete.
+    """
+    from .sense_index import SenseIndex
+
+    with progress_bar(None, "vec", quiet, "upgrade") as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        r = SenseIndex.upgrade(index_path, codec, progress)
+    emit(fmt, lambda: (f"{r['path']}: upgraded to format {r['format_version']} ({r['occurrences']:,} occurrences, "
+                       f"codec {r['codec']}{'' if r['codec_trained'] else ', exact float16 until trained'})"
+                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"), [r], r)

@@ -26,12 +26,11 @@ def targets_of(sentences: list[str]) -> list[Target]:
 
 def contextual_neighbours(store, vec: np.ndarray, lemma: str, n: int = 8, pool: int = 400) -> list[tuple[str, float]]:
     """Other lemmas whose occurrences sit nearest this occurrence vector (best score per lemma)."""
-    index = store.occurrence_index()
-    if index.ntotal == 0:
+    keep = store.vectors.search(vec, pool, None, exclude=store.removed())
+    if not keep:
         return []
-    scores, ids = index.search(vec[None, :].astype(np.float32), min(pool, index.ntotal))
-    keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-    lemmas = dict(select_in(store.db, "select id, lemma from occurrences where id in ({ids})", [i for i, _ in keep]))
+    lemmas = dict(select_in(store.db, "select o.id, l.lemma from occ o join lemmas l on l.id = o.lemma_id "
+                                      "where o.id in ({ids})", [i for i, _ in keep]))
     best: dict[str, float] = defaultdict(float)
     for i, s in keep:
         lem = lemmas.get(i)

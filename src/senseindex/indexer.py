@@ -21,9 +21,8 @@ from .corpus import (
 )
 from .db import utc_now
 from .errors import CorpusError
-from .labels import set_labels
 from .static import Glove
-from .store import Store
+from .store import Chunk, Store
 from .words import find_words, is_stopword, lemmatize
 
 Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
@@ -48,6 +47,7 @@ class IndexReport:
     labels: int = 0
     seconds: float = 0.0
     gold_file: dict[str, int] | None = None  # what a gold-labels file attached
+    replaced: list[dict] = field(default_factory=list)  # old versions replaced (labels carried/orphaned)
 
 
 @dataclass
@@ -151,7 +151,6 @@ class Indexer:
             if buffer:
                 self._commit(buffer, report, progress)
         finally:
-            self.store.save_faiss()
             self._save_vocab_index()
             report.seconds = time.perf_counter() - start
         return report
@@ -164,50 +163,30 @@ class Indexer:
                 yield ordinal, sent
 
     def _commit(self, chunk: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
-        store, db = self.store, self.store.db
         spans = [word_spans(p.sentence, self.all_words) for p in chunk]
         vectors = self.encoder.word_vectors([p.sentence.text for p in chunk], [[(s, e) for s, e, *_ in sp] for sp in spans])
-        static = np.stack([self.glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]) if chunk else None
-        next_sent = store.max_id("sentences") + 1
-        next_occ = store.max_id("occurrences") + 1
-        sent_rows, occ_rows, gold, vocab = [], [], [], Counter()
-        for i, (p, sp) in enumerate(zip(chunk, spans, strict=True)):
-            sid = next_sent + i
-            sent_rows.append((sid, p.doc_id, p.ordinal, p.sentence.line, p.sentence.section, p.sentence.text))
+        occurrences, gold, vocab = [], [], Counter()
+        for i, sp in enumerate(spans):
             for s, e, w, lemma, sense, pos in sp:
-                oid = next_occ + len(occ_rows)
-                occ_rows.append((oid, sid, s, e, w, lemma, pos))
-                vocab[w.lower()] += 1
                 if sense:
-                    gold.append((oid, sense))
-        all_vecs = np.concatenate([v for v in vectors if len(v)]) if occ_rows else None
-        # vectors first, then the commit: rows past the committed ids are cut by Store.repair()
-        if all_vecs is not None:
-            store.occ_log.append(all_vecs)
-        store.static_log.append(static)
-        per_doc: dict[int, tuple[int, bool]] = {}
+                    gold.append((len(occurrences), sense))
+                occurrences.append((i, s, e, pos, lemma))
+                vocab[w.lower()] += 1
+        documents: dict[int, tuple[int, bool]] = {}
         for p in chunk:
-            per_doc[p.doc_id] = (p.ordinal, per_doc.get(p.doc_id, (0, False))[1] or p.last)
-        with db.conn:
-            db.conn.executemany(
-                "insert into sentences (id, document_id, ordinal, line, section, text) values (?,?,?,?,?,?)", sent_rows)
-            db.conn.executemany(
-                "insert into occurrences (id, sentence_id, start, end, word, lemma, pos) values (?,?,?,?,?,?,?)", occ_rows)
-            db.conn.executemany(
-                "insert into vocab (word, count, in_glove) values (?, ?, ?) "
-                "on conflict(word) do update set count = count + excluded.count",
-                [(w, c, int(w in self.glove)) for w, c in vocab.items()],
-            )
-            if gold:
-                set_labels(db, gold, "gold")
-            for doc_id, (ordinal, last) in per_doc.items():
-                db.conn.execute("update documents set sentences = ?, status = ? where id = ?",
-                                (ordinal, "done" if last else "partial", doc_id))
+            documents[p.doc_id] = (p.ordinal, documents.get(p.doc_id, (0, False))[1] or p.last)
+        self.store.append(Chunk(
+            sentences=[(p.doc_id, p.ordinal, p.sentence.line, p.sentence.section, p.sentence.text) for p in chunk],
+            static=np.stack([self.glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]),
+            occurrences=occurrences,
+            vectors=np.concatenate([v for v in vectors if len(v)]) if occurrences else np.zeros((0, self.encoder.dim)),
+            gold=gold, vocab=vocab, documents=documents, in_glove=self.glove.__contains__))
+        self.store.maintain()
         report.sentences += len(chunk)
-        report.occurrences += len(occ_rows)
+        report.occurrences += len(occurrences)
         report.labels += len(gold)
         if progress:
-            progress(len(chunk), len(occ_rows))
+            progress(len(chunk), len(occurrences))
 
     def _save_vocab_index(self) -> None:
         """Type vectors of the corpus vocabulary (GloVe), for static nearest-word lists."""

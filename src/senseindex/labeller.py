@@ -87,7 +87,7 @@ def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float
     if len(ids) == 0:
         return None
     vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
-    sims = store.occ_log.take(ids) @ vec
+    sims = store.take(ids) @ vec
     label, confidence, votes = knn_vote(sims, labels, k, min_score)
     if label is None:
         label, confidence = most_frequent(labels)

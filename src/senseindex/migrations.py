@@ -51,19 +51,42 @@ def m002_labels(db: sqlite_utils.Database) -> None:
     db["labels"].create_index(["label"])
 
 
+def pending(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations a database has not had yet (reading only)."""
+    done = {r[0] for r in db.execute("select name from _migrations")} if "_migrations" in db.table_names() else set()
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations; return the names applied."""
+    """Apply pending migrations, each in one transaction; return the names applied.
+
+    Foreign keys are checked after each migration rather than during it, so a migration may
+    rebuild a table that others refer to (SQLite's recommended table-rebuild procedure)."""
     if "_migrations" not in db.table_names():
         db["_migrations"].create({"name": str, "applied": str}, pk="name")
-    done = {r["name"] for r in db["_migrations"].rows}
+    todo = set(pending(db))
     applied = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        with db.conn:
-            fn(db)
-            db["_migrations"].insert({"name": name, "applied": utc_now()})
-        applied.append(name)
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for name, fn in MIGRATIONS:
+            if name not in todo:
+                continue
+            if db.conn.in_transaction:
+                db.conn.commit()
+            db.conn.execute("BEGIN IMMEDIATE")  # DDL too: the whole migration or nothing
+            try:
+                fn(db)
+                bad = db.execute("PRAGMA foreign_key_check").fetchall()
+                if bad:
+                    raise RuntimeError(f"migration {name} left {len(bad)} broken reference(s)")
+                db.conn.execute("insert into _migrations (name, applied) values (?, ?)", [name, utc_now()])
+                db.conn.commit()
+            except BaseException:
+                db.conn.rollback()
+                raise
+            applied.append(name)
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
     return applied
 
 
@@ -73,3 +96,37 @@ def m004_index_id(db: sqlite_utils.Database) -> None:
     import uuid
 
     db["manifest"].insert({"key": "index_id", "value": uuid.uuid4().hex}, replace=True)
+
+
+@migration
+def m005_compact_storage(db: sqlite_utils.Database) -> None:
+    """Format 2: lemmas as ids (table `lemmas`), occurrences in a compact table `occ` (the word is
+    read from the sentence text by its offsets) behind a view `occurrences` with the old columns,
+    static sentence vectors as float16 blobs in `sentences`, vector-file state, tombstones for
+    removed occurrences, and orphaned labels. Runs on a new index, or in `senseindex upgrade`."""
+    ex = db.conn.execute
+    ex("create table lemmas (id integer primary key, lemma text not null unique, count integer not null default 0)")
+    ex("insert into lemmas (lemma, count) select lemma, count(*) from occurrences group by lemma order by lemma")
+    ex("create table occ (id integer primary key, sentence_id integer not null references sentences(id), "
+       "start integer not null, end integer not null, lemma_id integer not null references lemmas(id), pos text)")
+    ex("insert into occ (id, sentence_id, start, end, lemma_id, pos) select o.id, o.sentence_id, o.start, o.end, "
+       "l.id, o.pos from occurrences o join lemmas l on l.lemma = o.lemma order by o.id")
+    ex("create table labels_new (occurrence_id integer not null references occ(id), source text not null, "
+       "label text not null, confidence float, updated text, primary key (occurrence_id, source))")
+    ex("insert into labels_new select occurrence_id, source, label, confidence, updated from labels")
+    ex("drop table labels")
+    ex("alter table labels_new rename to labels")
+    ex("create index idx_labels_label on labels (label)")
+    ex("drop table occurrences")
+    ex("create index idx_occ_lemma on occ (lemma_id)")
+    ex("create view occurrences as select o.id as id, o.sentence_id as sentence_id, o.start as start, "
+       "o.end as end, substr(s.text, o.start + 1, o.end - o.start) as word, l.lemma as lemma, o.pos as pos, "
+       "o.lemma_id as lemma_id from occ o join lemmas l on l.id = o.lemma_id join sentences s on s.id = o.sentence_id")
+    ex("alter table sentences add column static blob")
+    ex("create index idx_documents_path on documents (path)")
+    ex("create table vector_state (key text primary key, value text not null)")
+    ex("create table removed (id integer primary key, lemma_id integer not null)")
+    ex("create index idx_removed_lemma on removed (lemma_id)")
+    ex("create table labels_orphaned (id integer primary key, occurrence_id integer, source text, label text, "
+       "confidence float, updated text, document text, line integer, sentence text, word text, start integer, "
+       "end integer, orphaned text, reason text)")

@@ -55,7 +55,7 @@ def plot_data(store, report, color: str = "cluster", method: str = "pca", seed: 
         pick = np.sort(np.random.default_rng(seed).choice(len(rows), MAX_POINTS, replace=False))
         rows = [rows[i] for i in pick]
     ids = np.array([o.occurrence_id for o in rows], dtype=np.int64)
-    X = store.occ_log.take(ids)
+    X = store.take(ids)
     xy, mean_xy = project(X, method, seed)
     names = report.names()
     if color == "label":

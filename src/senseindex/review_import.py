@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .corpus import json_object
-from .db import select_in
+from .db import CHUNK, placeholders, select_in
 from .errors import CorpusError, SenseIndexError
 from .labels import set_labels
 from .words import lemmatize
@@ -112,6 +113,7 @@ class ImportPlan:
     word_of: dict[int, str] = field(default_factory=dict)
     cluster_labels: dict[tuple[str, int], str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    clear: list[int] = field(default_factory=list)  # occurrences whose review label goes (rows only, never files)
 
     def wanted(self) -> tuple[dict[int, str], int]:
         """Label per occurrence (a row's own label wins over its cluster's) and how many came via clusters."""
@@ -131,36 +133,77 @@ def plan_import(store, path: str | Path) -> ImportPlan:
     if not rows:
         raise SenseIndexError(f"{path}: no rows")
     _check_columns(path, rows)
+    return _check_plan(store, str(path), rows, "line")
+
+
+def _check_plan(store, name: str, rows: list[tuple[int, dict]], unit: str, clear: Sequence[int] = ()) -> ImportPlan:
+    """Every row (and every occurrence to clear) checked against the index; raise with every problem."""
     mine = store.index_id
     foreign = sorted({r.get("index_id", "").strip() for _, r in rows} - {mine, ""})
     if foreign:
-        raise SenseIndexError(f"{path} was exported from another index (index id {', '.join(foreign)}; "
+        raise SenseIndexError(f"{name} was exported from another index (index id {', '.join(foreign)}; "
                               f"{store.path} is {mine}); nothing imported")
-    plan = ImportPlan(path, len(rows))
+    plan = ImportPlan(Path(name), len(rows), clear=sorted(set(clear)))
     for line, r in rows:
-        _read_row(plan, f"line {line}", r)
+        _read_row(plan, f"{unit} {line}", r)
     _assign_wordless_cluster_rows(plan)
-    if not plan.word_of and not any(r.get("index_id", "").strip() == mine for _, r in rows):
+    if rows and not plan.word_of and not any(r.get("index_id", "").strip() == mine for _, r in rows):
         plan.problems.append(f"no row carries this index's index_id ({mine})")
     _check_occurrences(store, plan)
+    _check_cleared(store, plan)
     if plan.problems:
         p = plan.problems
         shown = "; ".join(p[:MAX_SHOWN]) + (f"; and {len(p) - MAX_SHOWN} more" if len(p) > MAX_SHOWN else "")
-        raise SenseIndexError(f"{path}: {len(p)} problem(s), nothing imported: {shown}")
+        raise SenseIndexError(f"{name}: {len(p)} problem(s), nothing imported: {shown}")
     return plan
+
+
+def plan_rows(store, rows: Sequence[dict], clear: Iterable[int] = (), name: str = "review rows") -> ImportPlan:
+    """Check review rows given in memory (the web workbench's edits) exactly as a review file's rows
+    are checked: same columns, same rules, every problem listed, nothing written. `clear` names
+    occurrences whose review label is to be removed (an undo back to no review label)."""
+    try:
+        clear = [int(i) for i in clear]
+    except (TypeError, ValueError):
+        raise SenseIndexError(f"{name}: occurrence ids to clear must be numbers; nothing imported") from None
+    numbered = [(n, {_key(str(k)): "" if v is None else str(v) for k, v in r.items()}) for n, r in enumerate(rows, 1)]
+    if not numbered and not clear:
+        raise SenseIndexError(f"{name}: no rows")
+    if numbered:
+        _check_columns(Path(name), numbered)
+    return _check_plan(store, name, numbered, "row", clear)
 
 
 def apply_import(store, plan: ImportPlan) -> dict:
     """Store a checked plan's labels in one transaction; the caller holds the write lock."""
+    return _apply(store, plan)[0]
+
+
+def apply_rows(store, plan: ImportPlan) -> dict:
+    """apply_import for a plan_rows plan: labels set and review labels cleared in one transaction.
+    The result adds `cleared` and `before`: each touched occurrence's review label before this
+    write (None: it had none), which is what an undo writes back."""
+    result, before = _apply(store, plan)
+    return {**result, "cleared": sum(1 for oid in plan.clear if before.get(oid) is not None),
+            "before": {oid: before.get(oid) for oid in sorted({*plan.wanted()[0], *plan.clear})}}
+
+
+def _apply(store, plan: ImportPlan) -> tuple[dict, dict[int, str]]:
     wanted, via_cluster = plan.wanted()
     before = dict(select_in(store.db, "select occurrence_id, label from labels where source = 'review' "
-                                      "and occurrence_id in ({ids})", list(wanted)))
+                                      "and occurrence_id in ({ids})", [*wanted, *plan.clear]))
     changed = [(oid, lab) for oid, lab in sorted(wanted.items()) if before.get(oid) != lab]
+    cleared = [oid for oid in plan.clear if oid in before]
     with store.db.conn:
         set_labels(store.db, changed, "review")
-    return {"file": str(plan.path), "rows": plan.rows, "labelled": len(wanted), "from_cluster_labels": via_cluster,
-            "changed": len(changed), "unchanged": len(wanted) - len(changed),
-            "unlabelled": len(plan.cluster_of) - len(wanted)}
+        for lo in range(0, len(cleared), CHUNK):
+            part = cleared[lo : lo + CHUNK]
+            store.db.conn.execute(f"delete from labels where source = 'review' and occurrence_id in "
+                                  f"({placeholders(len(part))})", part)
+    result = {"file": str(plan.path), "rows": plan.rows, "labelled": len(wanted), "from_cluster_labels": via_cluster,
+              "changed": len(changed), "unchanged": len(wanted) - len(changed),
+              "unlabelled": len(plan.cluster_of) - len(wanted)}
+    return result, before
 
 
 def _check_columns(path: Path, rows: list[tuple[int, dict]]) -> None:
@@ -238,3 +281,17 @@ def _check_occurrences(store, plan: ImportPlan) -> None:
     for oid, word in plan.word_of.items():
         if oid in known and word and known[oid] != word:
             plan.problems.append(f"occurrence {oid} is {known[oid]!r}, not {word!r}")
+
+
+def _check_cleared(store, plan: ImportPlan) -> None:
+    """Occurrences to clear exist, and none is also given a label in the same write."""
+    if not plan.clear:
+        return
+    known = {r[0] for r in select_in(store.db, "select id from occurrences where id in ({ids})", plan.clear)}
+    unknown = [i for i in plan.clear if i not in known]
+    if unknown:
+        shown = ", ".join(map(str, unknown[:20])) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        plan.problems.append(f"unknown occurrence id(s) to clear {shown}")
+    both = sorted(set(plan.clear) & set(plan.wanted()[0]))
+    if both:
+        plan.problems.append(f"occurrence(s) {', '.join(map(str, both[:20]))} both labelled and cleared")

@@ -91,45 +91,37 @@ def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) 
 
 
 def contextual_search(store, encoder, target: Target, k: int = 10, any_word: bool = False) -> list[Hit]:
-    """Occurrences of the target's lemma (or of any word) nearest the target's vector in its sentence."""
-    import faiss
+    """Occurrences of the target's lemma (or of any word) nearest the target's vector in its sentence.
 
+    A lemma's vectors are one block on disk, so only they are read and scored; an any-word
+    search scores the coarse lists nearest the query (approximate)."""
     vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
-    index = store.occurrence_index()
-    params = None
-    if not any_word:
-        ids = np.array([r[0] for r in store.db.execute("select id from occurrences where lemma = ?", [target.lemma])],
-                       dtype=np.int64)
-        if len(ids) == 0:
-            return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        k = min(k, len(ids))
-    scores, ids = index.search(vec[None, :].astype(np.float32), k, params=params)
-    found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    lemma_id = None if any_word else store.lemma_id(target.lemma)
+    if not any_word and lemma_id is None:
+        return []
+    found = store.vectors.search(vec, k, lemma_id, exclude=store.removed(lemma_id))
     if not found:
         return []
     by_id = occurrences_by_id(store.db, [i for i, _ in found])
-    return hits_from_rows(store, [by_id[i] for i, _ in found], dict(found), "occ")
+    return hits_from_rows(store, [by_id[i] for i, _ in found if i in by_id], dict(found), "occ")
 
 
 def static_search(store, glove, target: Target, k: int = 10, any_word: bool = False) -> list[Hit]:
     """One vector per word cannot rank occurrences of that word, so rank their sentences' mean GloVe."""
-    import faiss
-
     vec = glove.mean_vector(content_words(target.text))
-    index = store.sentence_index()
-    params = None
-    if not any_word:
-        sids = np.array([r[0] for r in store.db.execute(
-            "select distinct sentence_id from occurrences where lemma = ?", [target.lemma])], dtype=np.int64)
-        if len(sids) == 0:
-            return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(sids))
-        k = min(k, len(sids))
-    scores, ids = index.search(vec[None, :], k, params=params)
-    found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-    if not found:
+    if any_word:
+        sids = [r[0] for r in store.db.execute("select id from sentences")]
+    else:
+        sids = [r[0] for r in store.db.execute(
+            "select distinct o.sentence_id from occ o join lemmas l on l.id = o.lemma_id where l.lemma = ?",
+            [target.lemma])]
+    if not sids:
         return []
+    scores = store.static_vectors(sids) @ vec
+    k = min(k, len(sids))
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(sids) else np.arange(len(sids))
+    top = top[np.argsort(-scores[top], kind="stable")]
+    found = [(int(sids[i]), float(scores[i])) for i in top]
     sids = [i for i, _ in found]
     occ: dict[int, tuple] = {}
     for r in sorted(select_in(store.db, OCCURRENCE_SELECT + "where s.id in ({ids}) and o.lemma = ?", sids,
@@ -138,5 +130,6 @@ def static_search(store, glove, target: Target, k: int = 10, any_word: bool = Fa
     sent = {r[0]: r for r in select_in(
         store.db, "select s.id, s.text, s.line, d.path from sentences s join documents d on d.id = s.document_id "
         "where s.id in ({ids})", sids)}
-    rows = [occ.get(sid) or (None, sid, None, None, None, None, sent[sid][1], sent[sid][2], sent[sid][3]) for sid in sids]
+    rows = [occ.get(sid) or (None, sid, None, None, None, None, sent[sid][1], sent[sid][2], sent[sid][3])
+            for sid in sids if sid in sent]
     return hits_from_rows(store, rows, dict(found), "sent")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .search import Hit, Target
     from .senses import SenseReport
 
+DEFAULT_CODEC = "OPQ32,PQ32"  # 32 bytes per vector; measured in BENCHMARKS.md
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
 
@@ -59,9 +60,15 @@ class SenseIndex:
 
     @classmethod
     def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None,
-                       device: str = "auto", precision: str = "auto", codec: str = "Flat",
-                       encoder: WordEncoder | None = None) -> SenseIndex:
-        """Open the index at `path`, or prepare a new one there (written by the first `add`)."""
+                       device: str = "auto", precision: str = "auto", codec: str = DEFAULT_CODEC,
+                       encoder: WordEncoder | None = None, keep_vectors: str | None = None,
+                       train_rows: int | None = None, tail_max: int | None = None) -> SenseIndex:
+        """Open the index at `path`, or prepare a new one there (written by the first `add`).
+
+        `codec` compresses occurrence vectors once the index holds `train_rows` of them (exact
+        float16 until then; "fp16" keeps them exact). `keep_vectors` ("fp16" or "fp32") also keeps
+        exact vectors, for re-ranking and re-training. `tail_max` is how many new vectors are
+        kept unsorted before they are sorted into a segment."""
         path = resolve_index_path(path)
         if Store.is_index(path):
             si = cls.open(path, model, device, precision, encoder)
@@ -69,8 +76,11 @@ class SenseIndex:
                 raise SenseIndexError(f"{path} was built from layer {si.store.manifest['layer']}, not {layer}")
             return si
         Store.check_new(path)
+        if keep_vectors not in (None, "", "fp16", "fp32"):
+            raise SenseIndexError(f"--keep-vectors {keep_vectors!r}: use fp16 or fp32")
         return cls(None, encoder, device, precision, path=path,
-                   new={"model": model, "layer": layer or "last", "codec": codec})
+                   new={"model": model, "layer": layer or "last", "codec": codec, "keep_vectors": keep_vectors,
+                        "train_rows": train_rows, "tail_max": tail_max})
 
     @property
     def path(self) -> Path:
@@ -99,7 +109,8 @@ class SenseIndex:
         check_codec(enc.dim, codec)
         return {**vector_identity(enc), "dimensions": enc.dim, "static_model": GLOVE_NAME,
                 "static_dimensions": load_glove().dim, "lemmatiser": LEMMATISER, "codec": codec,
-                "max_length": enc.max_length}
+                "keep_vectors": self._new.get("keep_vectors") or "", "max_length": enc.max_length,
+                **{k: str(v) for k, v in self._new.items() if k in ("train_rows", "tail_max") and v}}
 
     @property
     def encoder(self) -> WordEncoder:
@@ -148,9 +159,60 @@ class SenseIndex:
             report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(
                 todo, options, progress)
             report.skipped = skipped
+            report.replaced = self._replace_old_versions(todo)
             if gold_rows is not None:
                 report.gold_file = self._apply_gold(gold_rows)
+            self.store.maintain()
         return report
+
+    def _replace_old_versions(self, done: list[PlannedFile]) -> list[dict]:
+        """A path indexed again with new content replaces its old version (labels carried)."""
+        from .documents import replace_document
+
+        out = []
+        db = self.store.db
+        for item in done:
+            new = db.execute("select id from documents where sha256 = ? and status = 'done'", [item.sha256]).fetchone()
+            if new is None:
+                continue
+            for (old,) in db.execute("select id from documents where path = ? and sha256 != ? and status = 'done'",
+                                     [str(item.path), item.sha256]).fetchall():
+                out.append(replace_document(db, old, new[0]))
+        return out
+
+    def remove(self, documents: Sequence[str]) -> dict:
+        """Remove documents (a stored path or its last components): their sentences, occurrences
+        and vectors. Labels on them are kept in `labels_orphaned`; vectors are dropped from disk by
+        compaction (automatic when more than 20% of the rows are removed)."""
+        from .documents import find_documents, remove_document
+
+        with self.store.lock():
+            found = find_documents(self.store.db, list(documents))
+            results = [remove_document(self.store.db, doc_id) for doc_id, _ in found]
+            self.store.maintain()
+        return {"removed": results, "documents": len(results),
+                "occurrences": sum(r["occurrences"] for r in results),
+                "labels_orphaned": sum(r["labels_orphaned"] for r in results)}
+
+    def compact(self) -> dict:
+        """Rewrite the vector files into one segment without removed rows (written beside the old
+        files, then switched in one transaction: an interruption leaves the old files in use)."""
+        with self.store.lock():
+            return self.store.compact()
+
+    @classmethod
+    def upgrade(cls, path: str | Path, codec: str | None = None, progress: Progress | None = None) -> dict:
+        """Convert an index made by an earlier senseindex (format 1) to this format, in place,
+        without re-encoding: its float32 vector log has the vectors."""
+        from .upgrade import upgrade
+
+        return upgrade(resolve_index_path(path), codec or DEFAULT_CODEC, progress)
+
+    def labels_orphaned(self) -> list[dict]:
+        """Labels whose occurrence was removed or changed, with their sentence and the reason."""
+        cur = self.store.db.execute("select * from labels_orphaned order by id")
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def import_gold(self, path: str | Path) -> dict[str, int]:
         """Attach gold senses from a TSV of file, line, word, sense (checked whole before writing)."""
@@ -212,26 +274,34 @@ class SenseIndex:
         """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk."""
         store = self.store
         db, m = store.db, store.manifest
-        occ = store.max_id("occurrences")
+        occ = store.count("occurrences")
         size = store.size_on_disk()
         docs = dict(db.execute("select status, count(*) from documents group by status").fetchall())
+        vs = store.vectors
         return {
             "path": str(store.path),
             "documents": sum(docs.values()),
             "documents_incomplete": docs.get("partial", 0),
-            "sentences": store.max_id("sentences"),
+            "sentences": store.count("sentences"),
             "occurrences": occ,
-            "vocabulary_words": db["vocab"].count,
-            "vocabulary_lemmas": db.execute("select count(distinct lemma) from occurrences").fetchone()[0],
+            "vocabulary_words": store.count("vocab"),
+            "vocabulary_lemmas": db.execute("select count(*) from lemmas where count > 0").fetchone()[0],
             "glove_missing_words": db.execute("select count(*) from vocab where in_glove = 0").fetchone()[0],
             "labels": dict(db.execute("select source, count(*) from labels group by source").fetchall()),
+            "labels_orphaned": db.execute("select count(*) from labels_orphaned").fetchone()[0],
             "model": m["model"],
             "layer": m["layer"],
             "pooling": m["pooling"],
             "precision": m.get("precision", "unknown"),
             "vector_format": m.get("vector_format", "unknown"),
             "dimensions": int(m["dimensions"]),
-            "codec": m.get("codec", "Flat"),
+            "codec": m.get("codec", "fp16"),
+            "codec_trained": vs.codec.trained,
+            "code_bytes": vs.codec.code_size,
+            "keep_vectors": m.get("keep_vectors") or None,
+            "segments": len(vs.state.segments),
+            "unsorted_rows": vs.state.tail_rows,
+            "removed_awaiting_compaction": len(store.removed()),
             "static_model": m["static_model"],
             "lemmatiser": m["lemmatiser"],
             "format_version": m["format_version"],
@@ -303,6 +373,18 @@ class SenseIndex:
         plan = plan_import(self.store, path)
         with self.store.lock():
             return apply_import(self.store, plan)
+
+    def review_labels(self, rows: Iterable[dict], clear: Iterable[int] = ()) -> dict:
+        """Store review labels given as rows shaped like a review file's (index_id, occurrence_id,
+        cluster, label, cluster_label; word optional), checked by the same code as `import_review`
+        and written in one transaction, or none. `clear` removes the review label of those
+        occurrences (an undo). The result adds `before`: each touched occurrence's review label
+        before the write (None: none), which is what an undo writes back."""
+        from .review_import import apply_rows, plan_rows
+
+        plan = plan_rows(self.store, list(rows), clear)
+        with self.store.lock():
+            return apply_rows(self.store, plan)
 
     def plot(self, word: str, out: str | Path, color: str = "cluster", projection: str = "pca",
              k: int | str = "auto", seed: int = 0) -> dict:

@@ -258,7 +258,7 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
     if k != "auto" and int(k) < 1:
         raise SenseIndexError("--k must be auto or a number of at least 1")
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    X = store.occ_log.take(ids)
+    X = store.take(ids)
     n = len(ids)
     ms = default_min_size(n) if min_size is None else max(1, int(min_size))
     cl = cluster_vectors(X, k, ms, seed)

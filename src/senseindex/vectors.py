@@ -1,13 +1,33 @@
-"""Vector storage: an append-only float32 log (durable truth) and a FAISS index derived from it.
+"""Occurrence vectors on disk: compact codes in runs sorted by lemma, memory-mapped for search.
 
-Row i of a log belongs to SQLite id i+1. Rows past the committed count (a crash between the
-append and the SQLite commit) are cut off on the next write, and the FAISS file is caught up
-from the log when it is behind, so an interrupted run never leaves the two out of step.
+Every default query is restricted to one lemma, so the vectors of a lemma are stored together
+and only they are read. Layout of an index folder (file names carry a generation number; which
+generations are live is recorded in SQLite, so switching to new files is one transaction):
+
+* ``codec-G.faiss`` (+ ``codec-G.coarse.npy``): the trained codec (a FAISS standalone codec such
+  as OPQ32,PQ32: 32 bytes per vector) and a coarse quantizer for any-word search. Until an
+  index holds enough vectors to train one, codes are exact float16 vectors.
+* ``tail-G.*``: the newest vectors, appended as chunks are committed (row j = occurrence id
+  ``tail_first_id + j``): ``.codes``, ``.lemma`` (uint32 lemma id), ``.list`` (uint32 coarse list).
+* ``seg-G.lemma.*`` and ``seg-G.list.*``: a segment, the same rows sorted twice, by (lemma, id)
+  and by (coarse list, id): ``.codes``, ``.ids`` (uint32) and ``.keys.npy`` (key, start, count),
+  so a lemma's vectors, or one coarse list's, are one contiguous block. Optional ``.exact``
+  (float16 or float32, aligned with the lemma-sorted codes) keeps exact vectors for re-ranking.
+
+Writers append to the tail and commit SQLite after the bytes are on disk: rows past the
+committed count are cut on the next write. When the tail is full it is sorted into a segment;
+segments of similar size are merged (streamed block by block, so memory stays flat). Removed
+occurrences are filtered at search time and dropped by compaction. Readers map the files of
+the generations they read from SQLite and never write.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +38,11 @@ from .errors import SenseIndexError
 if TYPE_CHECKING:
     import faiss
 
+EXACT = "fp16"  # the code of an index whose codec is not trained yet: exact float16 vectors
+ID_DTYPE = np.uint32
+KEY_DTYPE = np.uint32
+CHUNK_ROWS = 65_536  # rows per read/write when streaming
+
 
 def l2_normalise(a: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero): cosine becomes a dot product."""
@@ -27,128 +52,519 @@ def l2_normalise(a: np.ndarray) -> np.ndarray:
     return (a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-class VectorLog:
-    def __init__(self, path: Path, dim: int) -> None:
-        self.path = Path(path)
-        self.dim = dim
-        self.row_bytes = dim * 4
-
-    def rows(self) -> int:
-        return self.path.stat().st_size // self.row_bytes if self.path.exists() else 0
-
-    def append(self, vectors: np.ndarray) -> None:
-        arr = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        with open(self.path, "ab") as fh:
-            fh.write(arr.tobytes())
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    def truncate(self, rows: int) -> None:
-        if self.path.exists() and self.rows() > rows:
-            with open(self.path, "r+b") as fh:
-                fh.truncate(rows * self.row_bytes)
-
-    def array(self, rows: int | None = None) -> np.ndarray:
-        """Memory-mapped view of the first `rows` rows (never read into Python lists)."""
-        n = self.rows() if rows is None else min(rows, self.rows())
-        if n == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.memmap(self.path, dtype=np.float32, mode="r", shape=(n, self.dim))
-
-    def take(self, ids: np.ndarray) -> np.ndarray:
-        """Vectors for SQLite ids (1-based)."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self.array()[ids - 1], dtype=np.float32)
-
-
-def min_training_rows(codec: str) -> int:
-    """Rows a codec needs before it is trained (PQ k-means wants ~39 points per centroid)."""
-    c = codec.lower()
-    return 0 if c == "flat" else 1_000 if c.startswith("sq") else 10_000
-
-
-def new_faiss(dim: int, codec: str, training: np.ndarray | None = None) -> faiss.Index:
-    """IDMap2 over an inner-product index; codecs other than Flat are trained on a sample.
-    Until there are enough rows to train, the index stays Flat (exact), then it is rebuilt."""
-    import faiss
-
-    if codec.lower() == "flat" or training is None or len(training) < min_training_rows(codec):
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    try:
-        index = faiss.index_factory(dim, f"IDMap2,{codec}", faiss.METRIC_INNER_PRODUCT)
-    except RuntimeError as exc:
-        raise SenseIndexError(f"FAISS codec {codec!r} not understood: {str(exc).splitlines()[-1]}") from None
-    if not index.is_trained:
-        index.train(np.ascontiguousarray(training, dtype=np.float32))
-    return index
-
-
 def check_codec(dim: int, codec: str) -> None:
     """Fail before anything is written when FAISS does not know the codec string."""
     import faiss
 
-    if codec.lower() != "flat":
-        try:
-            faiss.index_factory(dim, f"IDMap2,{codec}", faiss.METRIC_INNER_PRODUCT)
-        except RuntimeError:
-            raise SenseIndexError(f"FAISS codec {codec!r} not understood (try Flat, SQ8, PQ32, OPQ32,PQ32)") from None
+    if codec.lower() in (EXACT, "flat"):
+        return
+    try:
+        index = faiss.index_factory(dim, codec, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError:
+        raise SenseIndexError(f"codec {codec!r} not understood (try OPQ32,PQ32, PQ32, SQ8, Flat or fp16)") from None
+    if not isinstance(_flat_codes(index), faiss.IndexFlatCodes):
+        raise SenseIndexError(f"codec {codec!r} is not a standalone vector codec (try OPQ32,PQ32, PQ32 or SQ8)")
 
 
-def is_flat(index: faiss.Index) -> bool:
+def _flat_codes(index: faiss.Index) -> faiss.Index:
     import faiss
 
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
-    return isinstance(inner, faiss.IndexFlat)
+    index = faiss.downcast_index(index)
+    return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexPreTransform) else index
 
 
-class FaissView:
-    """The FAISS index over a VectorLog, kept in step with the committed row count."""
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    def __init__(self, log: VectorLog, path: Path, codec: str = "Flat") -> None:
-        self.log = log
-        self.path = Path(path)
-        self.codec = codec
-        self._index: faiss.Index | None = None
 
-    def index(self, committed: int, save: bool = False) -> faiss.Index:
+# --- the codec ----------------------------------------------------------------------------
+class Codec:
+    """Vectors to fixed-size codes and back, inner-product scores of a query against codes,
+    and the coarse lists used to narrow an any-word search."""
+
+    def __init__(self, dim: int, spec: str = EXACT, index: faiss.Index | None = None,
+                 coarse: np.ndarray | None = None) -> None:
+        self.dim = dim
+        self.spec = spec
+        self._index = index
+        self.coarse = coarse  # (nlist, dim) centroids, None: one list
+        self.nlist = 1 if coarse is None else len(coarse)
+        self.code_size = 2 * dim if index is None else index.sa_code_size()
+        self._lock = threading.Lock()  # the FAISS template is filled per search
+        self._coarse_index = None
+
+    @property
+    def trained(self) -> bool:
+        return self._index is not None
+
+    @classmethod
+    def train(cls, sample: np.ndarray, spec: str, nlist: int, seed: int = 0) -> Codec:
+        """Train `spec` (a FAISS factory string) and `nlist` coarse centroids on a sample."""
         import faiss
 
-        if self._index is None and self.path.exists():
-            self._index = faiss.read_index(str(self.path))
-        idx = self._index
-        wants_codec = self.codec.lower() != "flat" and committed >= min_training_rows(self.codec)
-        if idx is not None and wants_codec and is_flat(idx):
-            idx = None  # enough rows now: train the codec and rebuild from the log
-        if idx is not None and idx.ntotal > committed:
-            idx.remove_ids(faiss.IDSelectorRange(committed + 1, 1 << 62))
-        if idx is None or idx.ntotal < committed:
-            data = self.log.array(committed)
-            if idx is None:
-                sample = None
-                if wants_codec:
-                    pick = np.random.default_rng(0).choice(committed, min(committed, 100_000), replace=False)
-                    sample = np.asarray(data[np.sort(pick)])
-                idx = new_faiss(self.log.dim, self.codec, sample)
-            for lo in range(idx.ntotal, committed, 65536):
-                hi = min(committed, lo + 65536)
-                idx.add_with_ids(np.ascontiguousarray(data[lo:hi]), np.arange(lo + 1, hi + 1, dtype=np.int64))
-            self._index = idx
-            if save:
-                self.save()
-        return idx
+        sample = np.ascontiguousarray(sample, dtype=np.float32)
+        dim = sample.shape[1]
+        if spec.lower() == EXACT:
+            index = None
+        else:
+            index = faiss.index_factory(dim, "Flat" if spec.lower() == "flat" else spec, faiss.METRIC_INNER_PRODUCT)
+            if not index.is_trained:
+                index.train(sample)
+        coarse = None
+        if nlist > 1:
+            km = faiss.Kmeans(dim, nlist, niter=10, seed=seed, spherical=True, verbose=False)
+            km.train(sample)
+            coarse = km.centroids.astype(np.float32)
+        return cls(dim, spec, index, coarse)
 
-    def save(self) -> None:
+    def save(self, base: Path) -> list[Path]:
         import faiss
 
+        written = []
+        if self._index is not None:
+            inner = _flat_codes(self._index)
+            inner.codes.clear()
+            inner.ntotal = self._index.ntotal = 0
+            faiss.write_index(self._index, str(base) + ".faiss")
+            written.append(Path(str(base) + ".faiss"))
+        if self.coarse is not None:
+            np.save(str(base) + ".coarse.npy", self.coarse, allow_pickle=False)
+            written.append(Path(str(base) + ".coarse.npy"))
+        return written
+
+    @classmethod
+    def load(cls, base: Path, dim: int, spec: str) -> Codec:
+        import faiss
+
+        index = None
+        path = Path(str(base) + ".faiss")
+        if spec.lower() != EXACT:
+            if not path.is_file():
+                raise SenseIndexError(f"{path}: the trained codec is missing (run senseindex check)")
+            index = faiss.read_index(str(path))
+        coarse_path = Path(str(base) + ".coarse.npy")
+        coarse = np.load(coarse_path, allow_pickle=False) if coarse_path.is_file() else None
+        return cls(dim, spec, index, coarse)
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, self.dim)
         if self._index is None:
-            return
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        faiss.write_index(self._index, str(tmp))
-        os.replace(tmp, self.path)
+            return x.astype(np.float16).view(np.uint8).reshape(len(x), self.code_size)
+        return self._index.sa_encode(x)
 
-    def reset(self) -> None:
-        self._index = None
-        if self.path.exists():
-            self.path.unlink()
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, self.code_size)
+        if self._index is None:
+            return codes.view(np.float16).astype(np.float32).reshape(len(codes), self.dim)
+        if len(codes) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self._index.sa_decode(codes)
+
+    def lists(self, x: np.ndarray) -> np.ndarray:
+        """The coarse list of each vector (all 0 without a coarse quantizer)."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, self.dim)
+        if self.coarse is None or len(x) == 0:
+            return np.zeros(len(x), KEY_DTYPE)
+        return self.probe(x, 1)[:, 0].astype(KEY_DTYPE)
+
+    def probe(self, q: np.ndarray, nprobe: int) -> np.ndarray:
+        """The `nprobe` coarse lists nearest each query row."""
+        import faiss
+
+        q = np.ascontiguousarray(q, dtype=np.float32).reshape(-1, self.dim)
+        if self.coarse is None:
+            return np.zeros((len(q), 1), np.int64)
+        if self._coarse_index is None:
+            index = faiss.IndexFlatIP(self.dim)
+            index.add(self.coarse)
+            self._coarse_index = index
+        _, lists = self._coarse_index.search(q, min(nprobe, self.nlist))
+        return lists
+
+    def top(self, q: np.ndarray, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, positions) of the k codes with the highest inner product with q, best first."""
+        n = len(codes)
+        k = min(k, n)
+        if k <= 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        q = np.ascontiguousarray(q, dtype=np.float32).reshape(1, self.dim)
+        if self._index is None:
+            scores = self.decode(codes) @ q[0]
+            pos = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+            pos = pos[np.argsort(-scores[pos], kind="stable")]
+            return scores[pos].astype(np.float32), pos
+        import faiss
+
+        with self._lock:
+            inner = _flat_codes(self._index)
+            faiss.copy_array_to_vector(np.ascontiguousarray(codes, dtype=np.uint8).ravel(), inner.codes)
+            inner.ntotal = self._index.ntotal = n
+            try:
+                scores, pos = self._index.search(q, k)
+            finally:
+                inner.codes.clear()
+                inner.ntotal = self._index.ntotal = 0
+        keep = pos[0] >= 0
+        return scores[0][keep], pos[0][keep]
+
+
+# --- sorted runs ----------------------------------------------------------------------------
+@dataclass
+class Block:
+    key: int
+    codes: np.ndarray
+    ids: np.ndarray
+    exact: np.ndarray | None = None
+
+
+class SortedRun:
+    """Rows (code, id[, exact vector]) sorted by (key, id), with a key table for block look-up."""
+
+    def __init__(self, base: Path, code_size: int, exact_dtype: str | None = None) -> None:
+        self.base = Path(base)
+        self.code_size = code_size
+        self.exact_dtype = exact_dtype
+        table = np.load(str(base) + ".keys.npy", mmap_mode="r", allow_pickle=False)
+        self.keys, self.starts, self.counts = table[0], table[1], table[2]
+        self.rows = int(self.counts.sum()) if len(self.counts) else 0
+        self._codes = self._map(".codes", np.uint8, (self.rows, code_size))
+        self._ids = self._map(".ids", ID_DTYPE, (self.rows,))
+        self._exact = None
+        if exact_dtype:
+            self._exact = self._map(".exact", np.dtype(exact_dtype), None)
+
+    def _map(self, suffix: str, dtype, shape):
+        path = Path(str(self.base) + suffix)
+        expected = self.rows * (self.code_size if suffix == ".codes" else np.dtype(dtype).itemsize)
+        if suffix == ".exact":
+            expected = path.stat().st_size if path.exists() else -1
+            if self.rows and expected % self.rows:
+                raise SenseIndexError(f"{path}: size does not match {self.rows:,} rows (damaged; run senseindex check)")
+            shape = (self.rows, expected // max(self.rows, 1) // np.dtype(dtype).itemsize)
+        if not path.is_file() or path.stat().st_size != expected:
+            raise SenseIndexError(f"{path}: missing or of the wrong size (damaged; run senseindex check)")
+        if self.rows == 0:
+            return np.zeros(shape, dtype)
+        return np.memmap(path, dtype=dtype, mode="r", shape=shape)
+
+    def block(self, key: int) -> Block:
+        i = int(np.searchsorted(self.keys, key))
+        if i >= len(self.keys) or int(self.keys[i]) != key:
+            return Block(key, np.zeros((0, self.code_size), np.uint8), np.zeros(0, ID_DTYPE), None)
+        s, c = int(self.starts[i]), int(self.counts[i])
+        exact = self._exact[s : s + c] if self._exact is not None else None
+        return Block(key, self._codes[s : s + c], self._ids[s : s + c], exact)
+
+    def blocks(self) -> Iterator[Block]:
+        """Every block in key order (for merging)."""
+        for key in self.keys:
+            yield self.block(int(key))
+
+    def files(self) -> list[Path]:
+        sfx = [".keys.npy", ".codes", ".ids"] + ([".exact"] if self.exact_dtype else [])
+        return [Path(str(self.base) + s) for s in sfx]
+
+    @staticmethod
+    def write(base: Path, blocks: Iterable[Block], code_size: int, exact_dtype: str | None = None) -> int:
+        """Stream blocks (in key order) to a new run; files are fsynced. Returns the row count."""
+        base = Path(base)
+        keys, starts, counts = [], [], []
+        n = 0
+        handles = {s: open(str(base) + s, "wb") for s in (".codes", ".ids") + ((".exact",) if exact_dtype else ())}
+        try:
+            for b in blocks:
+                if len(b.ids) == 0:
+                    continue
+                if keys and b.key <= keys[-1]:
+                    raise ValueError("blocks must come in increasing key order")
+                handles[".codes"].write(np.ascontiguousarray(b.codes, dtype=np.uint8).tobytes())
+                handles[".ids"].write(np.ascontiguousarray(b.ids, dtype=ID_DTYPE).tobytes())
+                if exact_dtype:
+                    handles[".exact"].write(np.ascontiguousarray(b.exact, dtype=exact_dtype).tobytes())
+                keys.append(b.key)
+                starts.append(n)
+                counts.append(len(b.ids))
+                n += len(b.ids)
+        finally:
+            for fh in handles.values():
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+        table = np.array([keys, starts, counts], dtype=np.int64).reshape(3, -1)
+        with open(str(base) + ".keys.npy", "wb") as fh:
+            np.save(fh, table, allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return n
+
+
+def merge_blocks(sources: list[Iterator[Block]], drop: set[int] | None = None) -> Iterator[Block]:
+    """Block streams (each in key order) merged by key, rows of one key sorted by id, minus `drop`
+    ids. Only one key's blocks are in memory at a time."""
+    iters = list(sources)
+    dropped = np.fromiter(drop, np.int64, len(drop)) if drop else None
+    heap = []
+    for i, it in enumerate(iters):
+        b = next(it, None)
+        if b is not None:
+            heap.append((b.key, i, b))
+    heapq.heapify(heap)
+    while heap:
+        key = heap[0][0]
+        parts = []
+        while heap and heap[0][0] == key:
+            _, i, b = heapq.heappop(heap)
+            parts.append(b)
+            nxt = next(iters[i], None)
+            if nxt is not None:
+                heapq.heappush(heap, (nxt.key, i, nxt))
+        yield _join(key, parts, dropped)
+
+
+def _join(key: int, parts: list[Block], drop: np.ndarray | None) -> Block:
+    codes = np.concatenate([np.asarray(p.codes) for p in parts])
+    ids = np.concatenate([np.asarray(p.ids) for p in parts])
+    exact = np.concatenate([np.asarray(p.exact) for p in parts]) if parts[0].exact is not None else None
+    order = np.argsort(ids, kind="stable")
+    if drop is not None and len(drop):
+        order = order[~np.isin(ids[order], drop)]
+    return Block(key, codes[order], ids[order], exact[order] if exact is not None else None)
+
+
+# --- the store ----------------------------------------------------------------------------
+@dataclass
+class VectorState:
+    """What SQLite records about the live vector files (one row per key in `vector_state`)."""
+
+    gen: int = 1  # last generation number handed out (the first tail is generation 1)
+    codec_gen: int = 0  # 0: not trained (exact float16 codes)
+    tail_gen: int = 1
+    tail_first_id: int = 1
+    next_id: int = 1  # next occurrence id; tail rows committed = next_id - tail_first_id
+    segments: tuple[int, ...] = ()  # live segment generations, oldest first
+
+    @classmethod
+    def read(cls, db) -> VectorState:
+        rows = dict(db.execute("select key, value from vector_state").fetchall())
+        segs = tuple(int(x) for x in str(rows.get("segments", "")).split(",") if x)
+        return cls(int(rows.get("gen", 1)), int(rows.get("codec_gen", 0)), int(rows.get("tail_gen", 1)),
+                   int(rows.get("tail_first_id", 1)), int(rows.get("next_id", 1)), segs)
+
+    def write(self, db) -> None:
+        """Record the state; the caller owns the transaction."""
+        values = {"gen": self.gen, "codec_gen": self.codec_gen, "tail_gen": self.tail_gen,
+                  "tail_first_id": self.tail_first_id, "next_id": self.next_id,
+                  "segments": ",".join(map(str, self.segments))}
+        db.conn.executemany("insert into vector_state (key, value) values (?, ?) on conflict(key) do update set "
+                            "value = excluded.value", [(k, str(v)) for k, v in values.items()])
+
+    @property
+    def tail_rows(self) -> int:
+        return self.next_id - self.tail_first_id
+
+
+class VectorStore:
+    """The occurrence vectors of one index: append (writer), search and read (anyone)."""
+
+    def __init__(self, path: Path, dim: int, spec: str, keep: str | None, state: VectorState,
+                 tail_max: int = 1_000_000) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        self.spec = spec  # the codec asked for (trained once enough rows exist)
+        self.keep = keep or None  # exact tier: None, "float16" or "float32"
+        self.state = state
+        self.tail_max = tail_max
+        self.codec = Codec.load(self._base("codec", state.codec_gen), dim, spec) if state.codec_gen else Codec(dim)
+        self._runs: dict[int, tuple[SortedRun, SortedRun]] = {}
+
+    # --- names ------------------------------------------------------------------------
+    def _base(self, kind: str, gen: int) -> Path:
+        return self.path / f"{kind}-{gen:06d}"
+
+    def _tail_file(self, suffix: str, gen: int | None = None) -> Path:
+        return Path(str(self._base("tail", self.state.tail_gen if gen is None else gen)) + suffix)
+
+    def live_files(self) -> set[Path]:
+        s = self.state
+        out = {self._tail_file(x) for x in (".codes", ".lemma", ".list") + ((".exact",) if self.keep else ())}
+        if s.codec_gen:
+            out |= {Path(str(self._base("codec", s.codec_gen)) + x) for x in (".faiss", ".coarse.npy")}
+        for g in s.segments:
+            for run in self.segment(g):
+                out |= set(run.files())
+        return out
+
+    # --- reading ----------------------------------------------------------------------
+    def segment(self, gen: int) -> tuple[SortedRun, SortedRun]:
+        if gen not in self._runs:
+            base = self._base("seg", gen)
+            self._runs[gen] = (SortedRun(Path(str(base) + ".lemma"), self.codec.code_size, self.keep),
+                               SortedRun(Path(str(base) + ".list"), self.codec.code_size))
+        return self._runs[gen]
+
+    def _tail(self, suffix: str, dtype, width: int | None = None) -> np.ndarray:
+        n = self.state.tail_rows
+        shape = (n, width) if width else (n,)
+        path = self._tail_file(suffix)
+        need = n * (width or 1) * np.dtype(dtype).itemsize
+        if n == 0:
+            return np.zeros(shape, dtype)
+        if not path.is_file() or path.stat().st_size < need:
+            raise SenseIndexError(f"{path}: shorter than the {n:,} committed rows (damaged; run senseindex check)")
+        return np.memmap(path, dtype=dtype, mode="r", shape=shape)
+
+    def tail_codes(self) -> np.ndarray:
+        return self._tail(".codes", np.uint8, self.codec.code_size)
+
+    def tail_exact(self) -> np.ndarray | None:
+        return self._tail(".exact", np.dtype(self.keep), self.dim) if self.keep else None
+
+    def lemma_block(self, lemma_id: int) -> Block:
+        """Every stored (not yet compacted away) vector of one lemma: segments, then the tail."""
+        parts = [self.segment(g)[0].block(lemma_id) for g in self.state.segments]
+        lemmas = self._tail(".lemma", KEY_DTYPE)
+        rows = np.flatnonzero(np.asarray(lemmas) == lemma_id)
+        if len(rows):
+            exact = self.tail_exact()
+            parts.append(Block(lemma_id, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE),
+                               exact[rows] if exact is not None else None))
+        parts = [p for p in parts if len(p.ids)]
+        if not parts:
+            return Block(lemma_id, np.zeros((0, self.codec.code_size), np.uint8), np.zeros(0, ID_DTYPE), None)
+        return _join(lemma_id, parts, None)
+
+    def _list_candidates(self, q: np.ndarray, nprobe: int) -> Block:
+        lists = [int(x) for x in self.codec.probe(q, nprobe)[0]]
+        parts = []
+        for g in self.state.segments:
+            run = self.segment(g)[1]
+            parts += [run.block(lst) for lst in lists]
+        tail_lists = self._tail(".list", KEY_DTYPE)
+        rows = np.flatnonzero(np.isin(np.asarray(tail_lists), lists))
+        if len(rows):
+            parts.append(Block(-1, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE)))
+        parts = [p for p in parts if len(p.ids)]
+        if not parts:
+            return Block(-1, np.zeros((0, self.codec.code_size), np.uint8), np.zeros(0, ID_DTYPE))
+        return Block(-1, np.concatenate([np.asarray(p.codes) for p in parts]),
+                     np.concatenate([np.asarray(p.ids) for p in parts]))
+
+    def search(self, q: np.ndarray, k: int, lemma_id: int | None = None, exclude: set[int] | None = None,
+               nprobe: int = 32, rerank: int = 4) -> list[tuple[int, float]]:
+        """(occurrence id, score) of the k best matches, best first: within one lemma (exact block
+        scan over its codes), or over every occurrence (`lemma_id` None: the coarse lists nearest
+        the query). With an exact tier, the best `rerank` x k by code are re-scored exactly."""
+        exclude = exclude or set()
+        block = self.lemma_block(lemma_id) if lemma_id is not None else self._list_candidates(q, nprobe)
+        want = k + len(exclude)
+        if self.keep and block.exact is not None and len(block.ids):
+            _, pos = self.codec.top(q, block.codes, max(want * rerank, 100))
+            exact = np.asarray(block.exact[pos], dtype=np.float32) @ np.asarray(q, np.float32)
+            order = np.argsort(-exact, kind="stable")
+            pos, scores = pos[order], exact[order]
+        else:
+            scores, pos = self.codec.top(q, block.codes, want)
+        out = [(int(block.ids[p]), float(s)) for p, s in zip(pos, scores, strict=True) if int(block.ids[p]) not in exclude]
+        return out[:k]
+
+    def lemma_vectors(self, lemma_id: int, exclude: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of a lemma, in id order: exact when kept, else decoded from the codes."""
+        b = self.lemma_block(lemma_id)
+        keep = np.ones(len(b.ids), bool)
+        if exclude:
+            keep = ~np.isin(b.ids, np.fromiter(exclude, np.int64, len(exclude)))
+        ids = np.asarray(b.ids)[keep].astype(np.int64)
+        if b.exact is not None:
+            return ids, np.asarray(b.exact[keep], dtype=np.float32)
+        return ids, self.codec.decode(np.asarray(b.codes)[keep])
+
+    def take(self, ids: np.ndarray, lemma_ids: np.ndarray) -> np.ndarray:
+        """Vectors of occurrence ids (their lemma ids alongside), in the order given."""
+        ids = np.asarray(ids, dtype=np.int64)
+        lemma_ids = np.asarray(lemma_ids, dtype=np.int64)
+        out = np.zeros((len(ids), self.dim), np.float32)
+        for lemma in np.unique(lemma_ids):
+            where = np.flatnonzero(lemma_ids == lemma)
+            have, vecs = self.lemma_vectors(int(lemma))
+            pos = np.searchsorted(have, ids[where])
+            ok = (pos < len(have)) & (have[np.minimum(pos, len(have) - 1)] == ids[where]) if len(have) else pos < 0
+            if not ok.all():
+                raise SenseIndexError(f"occurrence {int(ids[where][~ok][0])} has no stored vector")
+            out[where] = vecs[pos]
+        return out
+
+    # --- writing (the caller holds the write lock) -------------------------------------------
+    def append(self, vectors: np.ndarray, lemma_ids: np.ndarray) -> None:
+        """Add rows for the next ids to the tail, durably; SQLite commits the new next_id after."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        parts = {".codes": self.codec.encode(vectors), ".lemma": np.asarray(lemma_ids, KEY_DTYPE),
+                 ".list": self.codec.lists(vectors)}
+        if self.keep:
+            parts[".exact"] = vectors.astype(self.keep)
+        for suffix, arr in parts.items():
+            with open(self._tail_file(suffix), "ab") as fh:
+                fh.write(np.ascontiguousarray(arr).tobytes())
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def repair(self) -> None:
+        """Cut tail rows an interrupted writer appended but never committed; make missing tail files."""
+        n = self.state.tail_rows
+        widths = {".codes": self.codec.code_size, ".lemma": 4, ".list": 4}
+        if self.keep:
+            widths[".exact"] = self.dim * np.dtype(self.keep).itemsize
+        for suffix, width in widths.items():
+            path = self._tail_file(suffix)
+            if not path.exists():
+                if n:
+                    raise SenseIndexError(f"{path}: missing, with {n:,} committed rows (run senseindex check)")
+                path.touch()
+            elif path.stat().st_size > n * width:
+                with open(path, "r+b") as fh:
+                    fh.truncate(n * width)
+
+    def remove_stale_files(self) -> list[Path]:
+        """Delete vector files no live generation refers to (left by an interrupted rewrite)."""
+        live = self.live_files()
+        gone = []
+        for f in self.path.iterdir():
+            if f.name.startswith(("tail-", "seg-", "codec-")) and f not in live:
+                f.unlink()
+                gone.append(f)
+        return gone
+
+    def new_gen(self) -> int:
+        self.state.gen += 1
+        return self.state.gen
+
+    def sorted_tail(self, key: str) -> Iterator[Block]:
+        """The committed tail as blocks sorted by lemma ('lemma') or coarse list ('list')."""
+        keys = np.asarray(self._tail("." + key, KEY_DTYPE))
+        order = np.argsort(keys, kind="stable")  # stable: ids ascending within a key
+        codes, exact = self.tail_codes(), self.tail_exact() if key == "lemma" else None
+        bounds = np.flatnonzero(np.diff(keys[order])) + 1
+        for rows in np.split(order, bounds) if len(order) else []:
+            rows = np.sort(rows)
+            yield Block(int(keys[rows[0]]), np.asarray(codes[rows]), (rows + self.state.tail_first_id).astype(ID_DTYPE),
+                        np.asarray(exact[rows]) if exact is not None else None)
+
+    def write_segment(self, lemma_blocks: Iterable[Block], list_blocks: Iterable[Block]) -> tuple[int, int]:
+        """A new segment from block streams; returns (generation, rows). Not live until recorded."""
+        gen = self.new_gen()
+        base = self._base("seg", gen)
+        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self.keep)
+        m = SortedRun.write(Path(str(base) + ".list"), list_blocks, self.codec.code_size)
+        if n != m:
+            raise RuntimeError(f"segment {gen}: {n} rows by lemma but {m} by list")
+        return gen, n
+
+    def new_tail(self) -> None:
+        """Start an empty tail after the committed rows (not live until the state is recorded)."""
+        self.state.tail_gen = self.new_gen()
+        self.state.tail_first_id = self.state.next_id
+        for suffix in (".codes", ".lemma", ".list") + ((".exact",) if self.keep else ()):
+            self._tail_file(suffix).touch()

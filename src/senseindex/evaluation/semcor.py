@@ -55,7 +55,7 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K) -> dict:
         else:
             train[key].append((oid, label))
     results = []  # (pos tag, gold, knn, 1nn, mfs, covered)
-    log = si.store.occ_log
+    log = si.store
     for key, items in test.items():
         known = train.get(key)
         if not known:
