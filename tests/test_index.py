@@ -156,7 +156,7 @@ def test_long_sentences_are_windowed_not_truncated(tmp_path, minilm_encoder):
     n_words = len(find_words(body))
     assert si.store.max_id("occurrences") == n_words > 300
     ids = [r[0] for r in si.store.db.execute("select id from occurrences where lemma = 'mole' order by id")]
-    v = si.store.occ_log.take(ids)
+    v = si.store.take(ids)
     assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3)
 
 
