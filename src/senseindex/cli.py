@@ -131,8 +131,8 @@ def cli():
 @click.option("--index", "index_path", required=True, type=click.Path(), help="Index folder (created if missing).")
 @click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
 @click.option("--layer", default=None, help="Hidden layer: last (default), lastN (mean of the last N), middle or a number.")
-@click.option("--codec", default="OPQ32,PQ32", show_default=True,
-              help="Vector codec (a FAISS factory string: OPQ32,PQ32 = 32 bytes a vector; PQ64, SQ8; fp16 = exact). "
+@click.option("--codec", default="PQ32", show_default=True,
+              help="Vector codec (a FAISS factory string: PQ32 = 32 bytes a vector; PQ64, OPQ32,PQ32, SQ8; fp16 = exact). "
                    "Trained once the index holds 50,000 vectors; exact float16 until then.")
 @click.option("--keep-vectors", type=click.Choice(["fp16", "fp32"]), default=None,
               help="Also keep exact vectors (for re-ranking and re-training; 1.5 or 3 KB a vector).")
@@ -329,11 +329,14 @@ def eval_group():
 @click.option("--model", default=None, help="mpnet (default), minilm, a Hugging Face id or a local folder.")
 @click.option("--layer", default="last", show_default=True, help="Hidden layer: last, lastN, middle or a number.")
 @k_option(maximum=1000, help="Neighbours for the similarity-weighted contextual-knn method.")
+@click.option("--codec", default=None,
+              help="Score the training vectors as an index stores them, through this codec (e.g. OPQ32,PQ32); "
+                   "default: exact.")
 @quiet_option
 @model_options
 @output_options
 @user_errors
-def eval_coarsewsd20(root, data_dir, words, model, layer, k, quiet, device, precision, fmt):
+def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, quiet, device, precision, fmt):
     """CoarseWSD-20: label each test sentence from the word's training sentences.
 
     DIR is the CoarseWSD-20 folder (default: coarsewsd20/ in the data folder). Methods: nearest
@@ -351,7 +354,7 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, quiet, device, prec
             bar.update(1)
 
         result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device,
-                                    precision=precision, progress=progress, data=data_dir)
+                                    precision=precision, progress=progress, data=data_dir, codec=codec)
     emit(fmt, lambda: coarsewsd_table(result), coarsewsd_rows(result), result)
 
 
@@ -486,9 +489,12 @@ def plot(index_path, word, out, color, projection, k, seed, fmt):
               help="Allow a --host other machines can reach (they can then read the corpus, and write labels "
                    "unless --read-only).")
 @click.option("--read-only", is_flag=True, help="Serve search, senses and export only; no label is written.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None,
+              help="CPU threads for the model (default: one per core; on a machine busy with other work, 1 "
+                   "keeps the model's threads from waiting on each other).")
 @model_options
 @user_errors
-def serve(index_paths, host, port, allow_remote, read_only, device, precision):
+def serve(index_paths, host, port, allow_remote, read_only, threads, device, precision):
     """Open a local web workbench on one or more indexes: search, senses, review, explain.
 
     \b
@@ -497,7 +503,7 @@ def serve(index_paths, host, port, allow_remote, read_only, device, precision):
     """
     from .web import serve as run
 
-    run(index_paths, host, port, read_only, allow_remote, device, precision,
+    run(index_paths, host, port, read_only, allow_remote, device, precision, threads,
         echo=lambda message: click.echo(message, err=True))
 
 
@@ -536,7 +542,7 @@ def compact(index_path, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
-@click.option("--codec", default="OPQ32,PQ32", show_default=True, help="Codec for the converted vectors.")
+@click.option("--codec", default="PQ32", show_default=True, help="Codec for the converted vectors.")
 @quiet_option
 @output_options
 @user_errors

@@ -104,7 +104,13 @@ def info_text(info: dict) -> str:
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
         ("labels", labels),
         ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']}, "
-                  f"{info['dimensions']} dims, FAISS {info['codec']})"),
+                  f"{info['dimensions']} dims)"),
+        ("vectors", f"codec {info['codec']}" + (f", {info['code_bytes']} bytes a vector" if info["codec_trained"] else
+                    f" (trained at 50,000 vectors; exact float16, {info['code_bytes']} bytes, until then)"
+                    if info["codec"].lower() != "fp16" else f" (exact, {info['code_bytes']} bytes a vector)")
+                    + (f"; exact {info['keep_vectors']} kept" if info.get("keep_vectors") else "")
+                    + (f"; {info['removed_awaiting_compaction']:,} removed, awaiting compaction"
+                       if info.get("removed_awaiting_compaction") else "")),
         ("static", info["static_model"]),
         ("lemmatiser", info["lemmatiser"]),
         ("size on disk", mb(info["size_bytes"]) + (f" ({info['bytes_per_occurrence']:,.0f} bytes per occurrence)" if info["bytes_per_occurrence"] else "")),

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .search import Hit, Target
     from .senses import SenseReport
 
-DEFAULT_CODEC = "OPQ32,PQ32"  # 32 bytes per vector; measured in BENCHMARKS.md
+DEFAULT_CODEC = "PQ32"  # 32 bytes per vector; measured against exact and OPQ in BENCHMARKS.md
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
 

@@ -91,6 +91,7 @@ class Store:
         self.vocab_faiss_path = path / "vocab_static.faiss"
         self._vocab_index = None
         self._vectors: VectorStore | None = None
+        self._writing = writable  # holds the write lock (or is an upgrade): its vector state is authoritative
 
     # --- opening -----------------------------------------------------------------
     @staticmethod
@@ -165,10 +166,13 @@ class Store:
                 migrate(self.db)
             self.manifest = self._manifest(self.path, self.db)
             self._vectors = None
+            self._writing = True
             self.vectors.repair()
             self.vectors.remove_stale_files()
             yield self
         finally:
+            self._writing = False  # a reader again: another writer may change the files from now on
+            self._vectors = None
             lock.release()
 
     def commit_state(self, extra_sql: list[tuple[str, list]] | None = None) -> None:
@@ -188,15 +192,26 @@ class Store:
     def vectors(self) -> VectorStore:
         """The vector files as of the latest commit (re-read, so a long-lived reader sees new data;
         a writer's own in-memory state is authoritative until it commits)."""
-        if self.writable and self._vectors is not None:
+        if self._writing and self._vectors is not None:
             return self._vectors
         state = VectorState.read(self.db)
         vs = self._vectors
-        if vs is None or vs.state != state:
-            fresh = VectorStore(self.path, self.dim, self.manifest.get("codec", EXACT), self.keep, state,
-                                int(self.manifest.get("tail_max", TAIL_MAX)))
-            if vs is not None and vs.state.codec_gen == state.codec_gen:
-                fresh._runs = {g: r for g, r in vs._runs.items() if g in state.segments}
+        for attempt in range(10):
+            if vs is not None and vs.state == state:
+                break
+            try:
+                fresh = VectorStore(self.path, self.dim, self.manifest.get("codec", EXACT), self.keep, state,
+                                    int(self.manifest.get("tail_max", TAIL_MAX)))
+                if vs is not None and vs.state.codec_gen == state.codec_gen:
+                    fresh._runs = {g: r for g, r in vs._runs.items() if g in state.segments}
+                if not self._writing:
+                    fresh.map_files()  # now, before a writer can delete them
+            except (SenseIndexError, OSError):
+                newer = VectorState.read(self.db)  # a writer switched files since the state was read
+                if newer == state or attempt == 9:
+                    raise
+                state = newer
+                continue
             self._vectors = vs = fresh
         return vs
 

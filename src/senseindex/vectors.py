@@ -42,6 +42,7 @@ EXACT = "fp16"  # the code of an index whose codec is not trained yet: exact flo
 ID_DTYPE = np.uint32
 KEY_DTYPE = np.uint32
 CHUNK_ROWS = 65_536  # rows per read/write when streaming
+OPQ_ITERATIONS = 10  # FAISS's default of 50 takes many minutes on 2 cores for a 100k sample
 
 
 def l2_normalise(a: np.ndarray) -> np.ndarray:
@@ -112,6 +113,14 @@ class Codec:
             index = None
         else:
             index = faiss.index_factory(dim, "Flat" if spec.lower() == "flat" else spec, faiss.METRIC_INNER_PRODUCT)
+            inner = _flat_codes(index)
+            if hasattr(inner, "do_polysemous_training"):  # only for Hamming search, which is never used:
+                inner.do_polysemous_training = False  # it costs ~2.5 s per sub-quantizer whatever the sample
+            if isinstance(index, faiss.IndexPreTransform):
+                for i in range(index.chain.size()):
+                    vt = faiss.downcast_VectorTransform(index.chain.at(i))
+                    if isinstance(vt, faiss.OPQMatrix):
+                        vt.niter = OPQ_ITERATIONS
             if not index.is_trained:
                 index.train(sample)
         coarse = None
@@ -380,6 +389,7 @@ class VectorStore:
         self.tail_max = tail_max
         self.codec = Codec.load(self._base("codec", state.codec_gen), dim, spec) if state.codec_gen else Codec(dim)
         self._runs: dict[int, tuple[SortedRun, SortedRun]] = {}
+        self._tail_maps: dict[str, tuple[tuple[int, int], np.ndarray]] = {}  # suffix -> ((gen, rows), map)
 
     # --- names ------------------------------------------------------------------------
     def _base(self, kind: str, gen: int) -> Path:
@@ -408,6 +418,10 @@ class VectorStore:
 
     def _tail(self, suffix: str, dtype, width: int | None = None) -> np.ndarray:
         n = self.state.tail_rows
+        key = (self.state.tail_gen, n)
+        cached = self._tail_maps.get(suffix)
+        if cached is not None and cached[0] == key:  # a map stays readable after a writer deletes the file
+            return cached[1]
         shape = (n, width) if width else (n,)
         path = self._tail_file(suffix)
         need = n * (width or 1) * np.dtype(dtype).itemsize
@@ -415,7 +429,19 @@ class VectorStore:
             return np.zeros(shape, dtype)
         if not path.is_file() or path.stat().st_size < need:
             raise SenseIndexError(f"{path}: shorter than the {n:,} committed rows (damaged; run senseindex check)")
-        return np.memmap(path, dtype=dtype, mode="r", shape=shape)
+        arr = np.memmap(path, dtype=dtype, mode="r", shape=shape)
+        self._tail_maps[suffix] = (key, arr)
+        return arr
+
+    def map_files(self) -> None:
+        """Map every file of this state now. A reader does this as it reads the state, so a writer
+        that switches to new files and deletes these ones later cannot pull them from under it."""
+        for g in self.state.segments:
+            self.segment(g)
+        self.tail_codes()
+        self.tail_exact()
+        self._tail(".lemma", KEY_DTYPE)
+        self._tail(".list", KEY_DTYPE)
 
     def tail_codes(self) -> np.ndarray:
         return self._tail(".codes", np.uint8, self.codec.code_size)
@@ -438,6 +464,15 @@ class VectorStore:
         return _join(lemma_id, parts, None)
 
     def _list_candidates(self, q: np.ndarray, nprobe: int) -> Block:
+        if self.codec.nlist == 1:  # no coarse lists: every stored vector is a candidate
+            parts = [Block(-1, r._codes, r._ids) for r in (self.segment(g)[0] for g in self.state.segments)]
+            parts.append(Block(-1, self.tail_codes(), (np.arange(self.state.tail_rows) + self.state.tail_first_id
+                                                       ).astype(ID_DTYPE)))
+            parts = [p for p in parts if len(p.ids)]
+            if not parts:
+                return Block(-1, np.zeros((0, self.codec.code_size), np.uint8), np.zeros(0, ID_DTYPE))
+            return Block(-1, np.concatenate([np.asarray(p.codes) for p in parts]),
+                         np.concatenate([np.asarray(p.ids) for p in parts]))
         lists = [int(x) for x in self.codec.probe(q, nprobe)[0]]
         parts = []
         for g in self.state.segments:
@@ -557,8 +592,11 @@ class VectorStore:
         gen = self.new_gen()
         base = self._base("seg", gen)
         n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self.keep)
-        m = SortedRun.write(Path(str(base) + ".list"), list_blocks, self.codec.code_size)
-        if n != m:
+        # without a coarse quantizer (exact codes, small index) an any-word search reads everything
+        # anyway: the list-sorted copy would only double the size, so it stays empty
+        m = SortedRun.write(Path(str(base) + ".list"), list_blocks if self.codec.nlist > 1 else iter(()),
+                            self.codec.code_size)
+        if self.codec.nlist > 1 and n != m:
             raise RuntimeError(f"segment {gen}: {n} rows by lemma but {m} by list")
         return gen, n
 

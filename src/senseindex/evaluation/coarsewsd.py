@@ -73,13 +73,16 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
                        methods: Sequence[str] = METHODS, device: str = "auto", precision: str = "auto",
                        progress: Callable[[str, float], None] | None = None,
                        subset: Callable[[WsdSplit], np.ndarray | None] | None = None,
-                       data: str | Path | None = None) -> dict:
+                       data: str | Path | None = None, codec: str | None = None) -> dict:
     """Train on each word's training split, label its test split; per word and overall scores.
 
     `root` is the CoarseWSD-20 folder, else coarsewsd20/ in the data folder `data` (default
     $SENSEINDEX_DATA or ../shared/data). Nothing is written into the dataset folder; vectors go
     to the senseindex cache. `subset` picks the rows of each split to use (the layer study's
-    seeded sample)."""
+    seeded sample). With `codec` (a vector codec such as OPQ32,PQ32), the training vectors are
+    stored as an index stores them: the codec is trained on the pooled training vectors of all
+    words, and every training vector is replaced by its decoded code (queries stay exact, as in
+    a search)."""
     root = Path(root) if root else default_coarsewsd_root(data)
     if not root.is_dir():
         raise SenseIndexError(f"{root}: no such folder (give the CoarseWSD-20 folder, --data-dir or SENSEINDEX_DATA)")
@@ -100,6 +103,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
 
         glove = load_glove()
     started = time.perf_counter()
+    stored = _codec_round_trip(root, words, encoder, codec, subset) if codec and encoder is not None else None
     per_method: dict[str, dict[str, dict]] = {m: {} for m in methods}
     gold_all: dict[str, list[str]] = {}
     pred_all: dict[str, dict[str, list[str]]] = {m: {} for m in methods}
@@ -109,7 +113,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         idx_train, idx_test = (subset(train), subset(test)) if subset else (None, None)
         vecs = {}
         if encoder is not None:
-            vecs["contextual"] = (target_vectors(encoder, train, idx_train), target_vectors(encoder, test, idx_test))
+            tr_vecs = target_vectors(encoder, train, idx_train)
+            vecs["contextual"] = (stored(tr_vecs) if stored else tr_vecs, target_vectors(encoder, test, idx_test))
         train, test = take_split(train, idx_train), take_split(test, idx_test)
         train_labels, gold = np.asarray(train.labels), np.asarray(test.labels)
         if glove is not None:
@@ -133,7 +138,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     result = {
         "dataset": "coarsewsd20", "root": str(root), "words": words,
         "model": getattr(encoder, "name", None), "layer": getattr(encoder, "layer", None),
-        "precision": getattr(encoder, "precision", None), "k": k,
+        "precision": getattr(encoder, "precision", None), "k": k, "codec": codec or "exact",
         "static": "mean GloVe 6B-50d of the content words; static-context leaves the target out, "
                   "static-sentence keeps it",
         "methods": {m: summarise(per_method[m], gold_all, pred_all[m]) for m in methods},
@@ -142,6 +147,23 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         "seconds": round(time.perf_counter() - started, 1),
     }
     return result
+
+
+def _codec_round_trip(root: Path, words: Sequence[str], encoder, spec: str, subset) -> Callable:
+    """A function mapping vectors to their decoded codes, for a codec trained on the pooled
+    training vectors of the words (at most TRAIN_SAMPLE of them, seeded)."""
+    from ..store import TRAIN_SAMPLE
+    from ..vectors import Codec
+
+    pooled = []
+    for word in words:
+        split = read_coarsewsd(root, word, "train")
+        pooled.append(target_vectors(encoder, split, subset(split) if subset else None))
+    sample = np.concatenate(pooled)
+    if len(sample) > TRAIN_SAMPLE:
+        sample = sample[np.sort(np.random.default_rng(0).choice(len(sample), TRAIN_SAMPLE, replace=False))]
+    trained = Codec.train(sample, spec, nlist=1)
+    return lambda x: trained.decode(trained.encode(x))
 
 
 def subset_indices(split: WsdSplit, max_n: int | None, seed: int = 0) -> np.ndarray | None:

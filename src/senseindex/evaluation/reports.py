@@ -22,7 +22,8 @@ def coarsewsd_table(result: dict) -> str:
              f"kNN k={result['k']}", "static-context": "static-ctx", "static-sentence": "static-sent", "mfs": "MFS"}
     w = max(12, *(len(short.get(m, m)) + 1 for m in methods))
     head = f"{'word':<8}{'test':>6}  " + "".join(f"{short.get(m, m):>{w}}" for m in methods)
-    lines = [f"CoarseWSD-20, {result['model']} layer {result['layer']} ({result['precision']}); "
+    lines = [f"CoarseWSD-20, {result['model']} layer {result['layer']} ({result['precision']}"
+             f"{', stored through ' + result['codec'] if result.get('codec', 'exact') != 'exact' else ''}); "
              "accuracy % (macro-F1 %) per word", head, "-" * len(head)]
     for word in result["words"]:
         first = result["methods"][methods[0]]["per_word"][word]

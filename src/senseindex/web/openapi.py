@@ -1,0 +1,181 @@
+"""The JSON API described in OpenAPI 3.1 (served at /api/openapi.json and rendered at /api).
+
+Field names are the CLI's --json field names: a hit is `Hit.to_dict()`, a report `SenseReport.to_dict()`,
+an info object `senseindex info --json`, a label summary `senseindex labels list --json`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .views import MAX_K, MAX_LABEL, MAX_QUERY, MAX_SENTENCES
+
+
+def _q(name: str, description: str, schema: dict, required: bool = False, many: bool = False) -> dict:
+    if many:
+        schema = {"type": "array", "items": schema}
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema,
+            **({"style": "form", "explode": True} if many else {})}
+
+
+INDEX = _q("index", "Index name in this server (GET /api/indexes); default: the first.", {"type": "string"})
+WORD = _q("word", "A word; its lemma's occurrences are used.", {"type": "string", "maxLength": 100}, True)
+SENSE_PARAMS = [
+    INDEX, WORD,
+    _q("k", "Number of sense clusters, or auto.", {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 50},
+                                                            {"const": "auto"}], "default": "auto"}),
+    _q("min_size", "Smallest cluster kept as a sense.", {"type": "integer", "minimum": 1}),
+    _q("seed", "Seed for sampling above 4,000 occurrences.", {"type": "integer", "minimum": 0, "default": 0}),
+]
+ERRORS = {
+    "400": {"description": "Bad input (the message says what)", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}},
+    "404": {"description": "No index of that name", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}},
+}
+WRITE_ERRORS = {
+    **ERRORS,
+    "403": {"description": "Cross-origin request, missing CSRF token, or a read-only server",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "409": {"description": "Another process (e.g. `senseindex index`) is writing to the index; try again",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "413": {"description": "Request body too large", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}},
+}
+
+
+def _ok(description: str, schema: dict) -> dict:
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+@lru_cache(maxsize=1)
+def openapi_spec() -> dict:
+    from .. import __version__
+
+    hit = {"type": "object", "properties": {
+        "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},
+        "word": {"type": ["string", "null"]}, "lemma": {"type": ["string", "null"]},
+        "start": {"type": ["integer", "null"]}, "end": {"type": ["integer", "null"]}, "doc": {"type": "string"},
+        "line": {"type": "integer"}, "sentence_id": {"type": "integer"},
+        "occurrence_id": {"type": ["integer", "null"]}, "label": {"type": ["string", "null"]},
+        "label_source": {"type": ["string", "null"], "enum": ["review", "gold", "predicted", None]}},
+        "required": ["rank", "score", "text", "doc", "line", "sentence_id"]}
+    target = {"type": "object", "properties": {
+        "text": {"type": "string"}, "start": {"type": "integer"}, "end": {"type": "integer"},
+        "word": {"type": "string"}, "lemma": {"type": "string"},
+        "how": {"type": "string", "description": "marked, --word or rarest"}}}
+    label_write = {"type": "object", "description": (
+        "One all-or-nothing write of review labels, by the same checks as `senseindex labels import`. "
+        "Give exactly one of: `cluster` + `label` (+ `word`, `k`, `min_size`, `seed` as on the senses page) "
+        "to label a whole cluster; `occurrence_ids` + `label` to label (move) lines; `restore` to write back "
+        "the `before` of an earlier answer (undo); `rows` in the review file's columns."),
+        "properties": {
+            "index": {"type": "string"}, "word": {"type": "string"}, "cluster": {"type": "integer"},
+            "label": {"type": "string", "maxLength": MAX_LABEL},
+            "k": {"oneOf": [{"type": "integer"}, {"const": "auto"}]}, "min_size": {"type": "integer"},
+            "seed": {"type": "integer"},
+            "occurrence_ids": {"type": "array", "items": {"type": "integer"}},
+            "restore": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+            "rows": {"type": "array", "items": {"type": "object"}}}}
+    write_result = {"type": "object", "properties": {
+        "rows": {"type": "integer"}, "labelled": {"type": "integer"}, "from_cluster_labels": {"type": "integer"},
+        "changed": {"type": "integer"}, "unchanged": {"type": "integer"}, "unlabelled": {"type": "integer"},
+        "cleared": {"type": "integer"},
+        "before": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                   "description": "Review label of each touched occurrence before the write (null: none)"},
+        "summary": _ref("LabelSummary")}}
+    summary = {"type": "object", "properties": {
+        "lemma": {"type": "string"}, "occurrences": {"type": "integer"}, "labelled": {"type": "integer"},
+        "labels": {"type": "array", "items": {"type": "object", "properties": {
+            "label": {"type": "string"}, "review": {"type": "integer"}, "gold": {"type": "integer"},
+            "predicted": {"type": "integer"}, "effective": {"type": "integer"}}}}}}
+    paths = {
+        "/api/indexes": {"get": {"summary": "The indexes this server serves", "operationId": "indexes",
+                                 "responses": _ok("Index names", {"type": "object", "properties": {
+                                     "indexes": {"type": "array", "items": {"type": "string"}},
+                                     "read_only": {"type": "boolean"}}})}},
+        "/api/info": {"get": {"summary": "What the index holds (senseindex info --json)", "operationId": "info",
+                              "parameters": [INDEX],
+                              "responses": {**_ok("Counts, model, size", {"type": "object"}), **ERRORS}}},
+        "/api/search": {"get": {
+            "summary": "Occurrences of the target word in the same sense (senseindex search --json)",
+            "operationId": "search",
+            "parameters": [
+                INDEX,
+                _q("q", "Query sentence; mark the target like [mole], else `word`, else its rarest indexed word.",
+                   {"type": "string", "maxLength": MAX_QUERY}, True),
+                _q("k", "Number of results.", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
+                _q("word", "The target word when the query is not marked.", {"type": "string"}),
+                _q("any_word", "Search every occurrence, not only the target's lemma.", {"type": "boolean"}),
+                _q("static", "Rank by the static GloVe view (sentence vectors).", {"type": "boolean"}),
+                _q("compare", "Contextual and static results side by side.", {"type": "boolean"})],
+            "responses": {**_ok("Target and hits (`contextual` and `static` instead of `hits` with compare)", {
+                "type": "object", "properties": {
+                    "index": {"type": "string"}, "target": _ref("Target"),
+                    "hits": {"type": "array", "items": _ref("Hit")},
+                    "contextual": {"type": "array", "items": _ref("Hit")},
+                    "static": {"type": "array", "items": _ref("Hit")}}}), **ERRORS}}},
+        "/api/senses": {"get": {
+            "summary": "A word's sense clusters (senseindex senses --json), with review names and counts per document",
+            "operationId": "senses",
+            "parameters": [*SENSE_PARAMS, _q("rows", "Include every occurrence with its cluster and label.",
+                                             {"type": "boolean"})],
+            "responses": {**_ok("SenseReport", {"type": "object"}), **ERRORS}}},
+        "/api/senses/plot": {"get": {
+            "summary": "2-D map of the word's occurrences (PCA, as senseindex plot), in page coordinates",
+            "operationId": "plot", "parameters": SENSE_PARAMS,
+            "responses": {**_ok("Points", {"type": "object"}), **ERRORS}}},
+        "/api/labels": {
+            "get": {"summary": "Labels of a word by source and in effect (senseindex labels list --json)",
+                    "operationId": "labelSummary", "parameters": [INDEX, WORD],
+                    "responses": {**_ok("Summary", _ref("LabelSummary")), **ERRORS}},
+            "post": {"summary": "Store review labels (all or nothing; needs X-CSRF-Token)",
+                     "operationId": "writeLabels",
+                     "parameters": [_q("X-CSRF-Token", "GET /api/csrf", {"type": "string"}, True) | {"in": "header"}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": label_write}}},
+                     "responses": {**_ok("What was written, and what to restore for an undo", write_result),
+                                   **WRITE_ERRORS}}},
+        "/api/labels/export": {"get": {
+            "summary": "Stored labels with their sentences (senseindex labels export --json)",
+            "operationId": "labelExport",
+            "parameters": [INDEX, _q("word", "Only this word's lemma.", {"type": "string"}),
+                           _q("source", "Only these sources.", {"enum": ["review", "gold", "predicted"]},
+                              many=True)],
+            "responses": {**_ok("Rows", {"type": "array", "items": {"type": "object"}}), **ERRORS}}},
+        "/api/labels/import": {"post": {
+            "summary": "Import a reviewed CSV/JSONL file (senseindex labels import; needs X-CSRF-Token)",
+            "operationId": "importLabels",
+            "parameters": [INDEX, _q("X-CSRF-Token", "GET /api/csrf", {"type": "string"}, True) | {"in": "header"}],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {**_ok("Import summary (senseindex labels import --json)", {"type": "object"}),
+                          **WRITE_ERRORS}}},
+        "/api/explain": {"get": {
+            "summary": "Contextual and static cosine matrices of marked words (senseindex explain --json)",
+            "operationId": "explain",
+            "parameters": [INDEX, _q("s", f"2 to {MAX_SENTENCES} sentences, each with a [marked] word.",
+                                     {"type": "string", "maxLength": MAX_QUERY}, True, many=True),
+                           _q("neighbours", "Nearest words per occurrence.",
+                              {"type": "integer", "minimum": 0, "maximum": 50, "default": 8})],
+            "responses": {**_ok("Matrices and neighbours", {"type": "object"}), **ERRORS}}},
+        "/api/csrf": {"get": {"summary": "The token POST requests send in X-CSRF-Token", "operationId": "csrf",
+                              "responses": _ok("Token", {"type": "object", "properties": {
+                                  "csrf_token": {"type": "string"}}})}},
+        "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                      "responses": _ok("OpenAPI 3.1", {"type": "object"})}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "senseindex workbench API", "version": __version__,
+                 "description": "Sense-aware search, senses and review labels over the indexes this server "
+                                "serves. Field names follow the CLI's --json output."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": {"Hit": hit, "Target": target, "LabelSummary": summary,
+                                   "Error": {"type": "object", "properties": {"error": {"type": "string"}},
+                                             "required": ["error"]}}},
+    }

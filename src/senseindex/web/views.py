@@ -1,0 +1,520 @@
+"""What the pages and the API compute, shared by both: request parameters with their limits, the
+facade calls each lane runs, the concordance (sort, filter, page), the senses view and exports.
+
+Everything here reaches the index through `SenseIndex` only; requests name an index, never a path.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SenseIndexError
+from ..labels import SOURCES
+from .lanes import IndexHandle
+
+MAX_QUERY = 1000  # characters in a query or an explain sentence
+MAX_K = 1000
+MAX_SENTENCES = 10  # explain
+MAX_LABEL = 100  # characters in a sense label
+MAX_LINES = 1000  # lines shown per cluster on the senses page
+MAX_IDS = 100_000  # occurrence ids in one label write
+DEFAULT_K = 50
+PER_PAGE = (20, 50, 100, 200)
+SORTS = ("score", "left", "right")
+NO_LABEL = "(none)"
+WORDS = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+class BadRequest(Exception):
+    """A request the server refuses with 400 (or `status`), with a message for the user."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --- parameters ---------------------------------------------------------------------
+class Params:
+    """Typed, bounded access to query parameters (or a JSON body); every bad value is a 400."""
+
+    def __init__(self, source: Mapping[str, Any]) -> None:
+        self.source = source
+
+    def _raw(self, name: str):
+        value = self.source.get(name)
+        return None if value is None or value == "" else value
+
+    def text(self, name: str, default: str | None = None, max_len: int = MAX_QUERY, required: bool = False) -> str | None:
+        value = self._raw(name)
+        if value is None:
+            if required:
+                raise BadRequest(f"missing parameter {name!r}")
+            return default
+        if not isinstance(value, str):
+            raise BadRequest(f"{name} must be text")
+        if len(value) > max_len:
+            raise BadRequest(f"{name} is longer than {max_len:,} characters")
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+            raise BadRequest(f"{name} holds control characters")
+        return value
+
+    def int(self, name: str, default: int | None, lo: int, hi: int) -> int | None:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            raise BadRequest(f"{name} must be a whole number") from None
+        if not lo <= n <= hi:
+            raise BadRequest(f"{name} must be between {lo:,} and {hi:,}")
+        return n
+
+    def flag(self, name: str) -> bool:
+        value = self._raw(name)
+        if isinstance(value, bool):
+            return value
+        return str(value).lower() in ("1", "true", "yes", "on") if value is not None else False
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = self._raw(name) or default
+        if value not in choices:
+            raise BadRequest(f"{name} must be one of {', '.join(choices)}")
+        return value
+
+    def k_auto(self, name: str = "k") -> int | str:
+        value = self._raw(name)
+        if value is None or value == "auto":
+            return "auto"
+        return self.int(name, None, 1, 50)
+
+
+def label_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("a label must be non-empty text")
+    value = value.strip()
+    if len(value) > MAX_LABEL or any(ord(c) < 32 for c in value):
+        raise BadRequest(f"a label is one line of at most {MAX_LABEL} characters")
+    return value
+
+
+# --- search ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchArgs:
+    q: str
+    word: str | None = None
+    k: int = DEFAULT_K
+    any_word: bool = False
+    mode: str = "contextual"  # contextual, static or compare
+
+    @classmethod
+    def parse(cls, p: Params, default_k: int = DEFAULT_K) -> SearchArgs:
+        q = p.text("q", required=True)
+        if not q.strip():
+            raise BadRequest("type a sentence and mark the word to search for, like: I have a [mole] on my hip")
+        mode = "compare" if p.flag("compare") else "static" if p.flag("static") else "contextual"
+        return cls(q, p.text("word", max_len=100), p.int("k", default_k, 1, MAX_K), p.flag("any_word"), mode)
+
+
+def search(handle: IndexHandle, a: SearchArgs):
+    """Future of (target, contextual or static hits, static hits or None), cached for paging and sorting."""
+    key = (a, handle.generation)
+
+    def prime(si) -> list:
+        if a.mode == "static" or handle.searches.get(key) is not None:
+            return []
+        t = si.target(a.q, a.word)
+        return [(t.text, t.start, t.end)]
+
+    def run(si):
+        got = handle.searches.get(key)
+        if got is not None:
+            return got
+        if a.mode == "compare":
+            got = si.compare(a.q, a.k, a.word, a.any_word)
+        else:
+            got = (*si.search(a.q, a.k, a.word, a.any_word, static=a.mode == "static"), None)
+        handle.searches.put(key, got)
+        return got
+
+    return handle.model.submit(run, prime)
+
+
+def kwic(h, width: int = 80) -> dict:
+    """One concordance line: left context (cut from the left), target, right context (cut on the right)."""
+    text = h.text
+    if h.start is None:
+        left, word, right = "", "", text
+    else:
+        left, word, right = text[: h.start], text[h.start : h.end], text[h.end :]
+    left, right = " ".join(left.split()), " ".join(right.split())
+    if left and h.start is not None and text[h.start - 1 : h.start].isspace():
+        left += " "
+    if right and h.end is not None and text[h.end : h.end + 1].isspace():
+        right = " " + right
+    short_left = ("…" + left[-(width - 1):]) if len(left) > width else left
+    short_right = (right[: width - 1] + "…") if len(right) > width else right
+    return {"rank": h.rank, "score": h.score, "score_text": f"{h.score:.3f}", "left": short_left, "word": word,
+            "right": short_right, "sentence": text, "label": h.label, "label_source": h.label_source,
+            "doc": h.doc, "doc_name": Path(h.doc).name, "line": h.line, "occurrence_id": h.occurrence_id,
+            "sentence_id": h.sentence_id, "hit": h}
+
+
+def _context_key(text: str, reverse: bool) -> tuple:
+    words = WORDS.findall(text.lower())
+    return tuple(reversed(words) if reverse else words)
+
+
+def concordance(hits, sort: str = "score", label: str | None = None, doc: str | None = None) -> list[dict]:
+    """Hits as KWIC lines, filtered by label and document, sorted by score or context."""
+    rows = [kwic(h) for h in hits]
+    if label:
+        rows = [r for r in rows if (r["label"] or NO_LABEL) == label]
+    if doc:
+        rows = [r for r in rows if r["doc"] == doc]
+    if sort == "left":  # first word to the left, then the next one out, ...
+        rows.sort(key=lambda r: (_context_key(r["hit"].text[: r["hit"].start or 0], True), r["rank"]))
+    elif sort == "right":
+        rows.sort(key=lambda r: (_context_key(r["hit"].text[r["hit"].end or 0:], False), r["rank"]))
+    return rows
+
+
+def facets(hits) -> tuple[list[str], list[tuple[str, str]]]:
+    """Labels (with NO_LABEL when some hit has none) and documents (path, file name) among the hits."""
+    labels = sorted({h.label for h in hits if h.label})
+    if any(not h.label for h in hits):
+        labels.append(NO_LABEL)
+    docs = sorted({h.doc for h in hits})
+    return labels, [(d, Path(d).name) for d in docs]
+
+
+def page_of(rows: list, page: int, per: int) -> tuple[list, int, int]:
+    pages = max(1, math.ceil(len(rows) / per))
+    page = min(max(1, page), pages)
+    return rows[(page - 1) * per : page * per], page, pages
+
+
+HIT_COLUMNS = ["rank", "score", "text", "word", "lemma", "start", "end", "doc", "line", "sentence_id",
+               "occurrence_id", "label", "label_source"]
+
+
+def search_rows(rows: list[dict], method: str | None = None) -> list[dict]:
+    """Rows for export with the CLI's --json field names (plus `method` in a comparison)."""
+    out = []
+    for r in rows:
+        d = r["hit"].to_dict()
+        out.append({"method": method, **d} if method else d)
+    return out
+
+
+# --- senses ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SensesArgs:
+    word: str
+    k: int | str = "auto"
+    min_size: int | None = None
+    seed: int = 0
+
+    @classmethod
+    def parse(cls, p: Params) -> SensesArgs:
+        word = p.text("word", required=True, max_len=100).strip()
+        if not word or not WORDS.fullmatch(word):
+            raise BadRequest("give one word, like mole")
+        return cls(word, p.k_auto("k"), p.int("min_size", None, 1, 100_000), p.int("seed", 0, 0, 2**31 - 1))
+
+
+def report(si, handle: IndexHandle, a: SensesArgs):
+    """The word's sense clusters (cached: clustering does not depend on labels)."""
+    key = (a.word.lower(), a.k, a.min_size, a.seed)
+    got = handle.reports.get(key)
+    if got is None:
+        got = si.senses(a.word, a.k, a.min_size, a.seed, examples=5)
+        handle.reports.put(key, got)
+    return got
+
+
+def stored_labels(si, word: str) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+    """Per occurrence of WORD: the label in effect (label, source) and the review label alone."""
+    effective: dict[int, tuple[str, str]] = {}
+    review: dict[int, str] = {}
+    rows = sorted(si.labels(SOURCES, word), key=lambda r: (r["occurrence_id"], SOURCES.index(r["source"])))
+    for r in rows:
+        effective.setdefault(r["occurrence_id"], (r["label"], r["source"]))
+        if r["source"] == "review":
+            review[r["occurrence_id"]] = r["label"]
+    return effective, review
+
+
+def base_labels(si, word: str) -> dict[int, tuple[str, str]]:
+    """The (label, source) each occurrence would show without its review label (gold, else predicted)."""
+    out: dict[int, tuple[str, str]] = {}
+    rows = sorted(si.labels(("gold", "predicted"), word), key=lambda r: (r["occurrence_id"], r["source"]))
+    for r in rows:  # "gold" sorts before "predicted"
+        out.setdefault(r["occurrence_id"], (r["label"], r["source"]))
+    return out
+
+
+def cluster_names(rep, review: dict[int, str]) -> dict[int, str | None]:
+    """A cluster's name is the review label more than half of its occurrences carry (None: not
+    named yet), so lines moved in or out one by one never rename it."""
+    counts: dict[int, Counter] = {s.cluster: Counter() for s in rep.senses}
+    sizes = {s.cluster: s.size for s in rep.senses}
+    for o in rep.rows:
+        lab = review.get(o.occurrence_id)
+        if lab is not None and o.cluster in counts:
+            counts[o.cluster][lab] += 1
+    names: dict[int, str | None] = {}
+    for c, cnt in counts.items():
+        best = min(cnt.items(), key=lambda x: (-x[1], x[0])) if cnt else None
+        names[c] = best[0] if best and 2 * best[1] > sizes[c] else None
+    return names
+
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+           "#7f7f7f"]
+PLOT_W, PLOT_H, PLOT_PAD = 640, 420, 18
+
+
+def plot_points(si, rep, seed: int = 0) -> dict:
+    """2-D positions (PCA of the occurrence vectors, as `senseindex plot`) scaled to the page's SVG.
+
+    The facade draws plots only to files; this asks the same function SenseIndex.plot uses for the
+    points (senseindex.plot.plot_data), handing it the facade's store as SenseIndex.plot does."""
+    from ..plot import plot_data
+
+    data = plot_data(si.store, rep, "cluster", "pca", seed)
+    cluster_of = {o.occurrence_id: o.cluster for o in rep.rows}
+    pts = data["points"]
+    xs = [p["x"] for p in pts] + [data["mean"][0]]
+    ys = [p["y"] for p in pts] + [data["mean"][1]]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = (PLOT_W - 2 * PLOT_PAD) / ((x1 - x0) or 1.0)
+    sy = (PLOT_H - 2 * PLOT_PAD) / ((y1 - y0) or 1.0)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return round(PLOT_PAD + (x - x0) * sx, 1), round(PLOT_H - PLOT_PAD - (y - y0) * sy, 1)
+
+    out = []
+    for p in pts:
+        c = cluster_of.get(p["id"], 0)
+        t, a, b = p["text"], p["start"], p["end"]
+        cx, cy = at(p["x"], p["y"])
+        out.append({"x": cx, "y": cy, "cluster": c, "fill": PALETTE[c % len(PALETTE)], "id": p["id"],
+                    "left": t[:a], "word": t[a:b], "right": t[b:]})
+    mx, my = at(*data["mean"])
+    return {"width": PLOT_W, "height": PLOT_H, "points": out, "mean": (mx, my), "total": data["total"]}
+
+
+def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: bool = True) -> dict:
+    """Everything the senses page shows: clusters with sizes, names, lines, labels, plot, documents."""
+    rep = report(si, handle, a)
+    effective, review = stored_labels(si, a.word)
+    base = base_labels(si, a.word)
+    names = cluster_names(rep, review)
+    members: dict[int, list] = {s.cluster: [] for s in rep.senses}
+    for o in rep.rows:
+        members.setdefault(o.cluster, []).append(o)
+    biggest = max((s.size for s in rep.senses), default=1)
+    clusters = []
+    for s in rep.senses:
+        ms = members.get(s.cluster, [])
+        rows = []
+        for o in ms[:lines]:
+            lab = effective.get(o.occurrence_id)
+            rows.append({"id": o.occurrence_id, "cluster": o.cluster, "similarity": f"{o.similarity:.2f}",
+                         "left": o.sentence[: o.start], "word": o.sentence[o.start : o.end],
+                         "right": o.sentence[o.end :], "doc": o.doc, "doc_name": Path(o.doc).name, "line": o.line,
+                         "label": lab[0] if lab else None, "source": lab[1] if lab else None,
+                         "review": review.get(o.occurrence_id), "base": base.get(o.occurrence_id, ("", ""))})
+        clusters.append({"cluster": s.cluster, "key": s.cluster + 1, "suggested": s.name, "name": names[s.cluster],
+                         "size": s.size, "share": f"{s.share:.1%}", "bar": round(200 * s.size / biggest, 1),
+                         "words": s.words, "examples": s.examples, "rows": rows,
+                         "more": max(0, len(ms) - lines), "fill": PALETTE[s.cluster % len(PALETTE)]})
+    per_doc = Counter((o.doc, o.cluster) for o in rep.rows)
+    docs = sorted({o.doc for o in rep.rows})
+    doc_rows = [{"doc": d, "doc_name": Path(d).name, "counts": [per_doc.get((d, s.cluster), 0) for s in rep.senses],
+                 "total": sum(per_doc.get((d, s.cluster), 0) for s in rep.senses)} for d in docs]
+    return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows,
+            "summary": si.label_summary(a.word), "plot": plot_points(si, rep, a.seed) if plot else None}
+
+
+def senses_json(si, handle: IndexHandle, a: SensesArgs, rows: bool = False) -> dict:
+    """The CLI's `senses --json`, plus cluster names from review labels and counts per document."""
+    rep = report(si, handle, a)
+    effective, review = stored_labels(si, a.word)
+    out = rep.to_dict(rows=rows)
+    names = cluster_names(rep, review)
+    for s in out["senses"]:
+        s["label"] = names.get(s["cluster"])
+    if rows:
+        for r in out["rows"]:
+            lab = effective.get(r["occurrence_id"])
+            r["label"], r["label_source"] = (lab if lab else (None, None))
+    per_doc = Counter((o.doc, o.cluster) for o in rep.rows)
+    out["documents"] = [{"doc": d, "clusters": {str(s.cluster): per_doc.get((d, s.cluster), 0) for s in rep.senses}}
+                        for d in sorted({o.doc for o in rep.rows})]
+    return out
+
+
+# --- writing labels ---------------------------------------------------------------------------
+def index_id(si, handle: IndexHandle) -> str:
+    if handle.index_id is None:
+        handle.index_id = si.info()["index_id"]
+    return handle.index_id
+
+
+def _ids(values, what: str) -> list[int]:
+    if not isinstance(values, list) or not values:
+        raise BadRequest(f"{what} must be a non-empty list of occurrence ids")
+    if len(values) > MAX_IDS:
+        raise BadRequest(f"at most {MAX_IDS:,} occurrence ids in one write")
+    try:
+        return [int(v) for v in values]
+    except (TypeError, ValueError):
+        raise BadRequest(f"{what} must be occurrence ids (numbers)") from None
+
+
+def write_labels(si, handle: IndexHandle, body: dict) -> dict:
+    """One label write from the workbench, through SenseIndex.review_labels (all or nothing):
+
+    * {"word", "cluster", "label"} names a whole cluster: every occurrence of it whose review
+      label is empty or is the cluster's current name (else its suggested name) gets `label`;
+      lines moved to another sense keep theirs;
+    * {"occurrence_ids": [...], "label"} labels those lines (also: moves them to another cluster);
+    * {"restore": {"id": "label" or null}} writes back a previous state (undo);
+    * {"rows": [...]} takes rows shaped like a review file's, as `labels import` does.
+    """
+    p = Params(body)
+    mine = index_id(si, handle)
+    rows: list[dict] = []
+    clear: list[int] = []
+    if "restore" in body:
+        restore = body["restore"]
+        if not isinstance(restore, dict) or not restore:
+            raise BadRequest("restore must map occurrence ids to a label or null")
+        if len(restore) > MAX_IDS:
+            raise BadRequest(f"at most {MAX_IDS:,} occurrence ids in one write")
+        for oid, lab in restore.items():
+            try:
+                oid = int(oid)
+            except ValueError:
+                raise BadRequest("restore must map occurrence ids (numbers) to labels") from None
+            if lab is None:
+                clear.append(oid)
+            else:
+                rows.append({"index_id": mine, "occurrence_id": oid, "label": label_text(lab)})
+    elif "rows" in body:
+        if not isinstance(body["rows"], list) or not body["rows"] or len(body["rows"]) > MAX_IDS:
+            raise BadRequest(f"rows must be a list of 1 to {MAX_IDS:,} review rows")
+        if not all(isinstance(r, dict) for r in body["rows"]):
+            raise BadRequest("each row must be an object with the review file's columns")
+        rows = [{"index_id": mine, **r} for r in body["rows"]]
+    elif "cluster" in body:
+        a = SensesArgs.parse(p)
+        c = p.int("cluster", None, 0, 10_000)
+        label = label_text(body.get("label"))
+        rep = report(si, handle, a)
+        if c not in {s.cluster for s in rep.senses}:
+            raise BadRequest(f"{rep.lemma} has no cluster {c} (it has {rep.k})")
+        _, review = stored_labels(si, a.word)
+        current = cluster_names(rep, review)[c] or rep.names()[c]  # lines moved here carry its suggested name
+        for o in rep.rows:
+            if o.cluster == c and review.get(o.occurrence_id) in (None, current):
+                rows.append({"index_id": rep.index_id, "occurrence_id": o.occurrence_id, "cluster": c,
+                             "label": "", "cluster_label": label})
+        if not rows:
+            raise BadRequest(f"every line of cluster {c} carries a label of its own")
+    elif "occurrence_ids" in body:
+        label = label_text(body.get("label"))
+        rows = [{"index_id": mine, "occurrence_id": oid, "label": label}
+                for oid in _ids(body["occurrence_ids"], "occurrence_ids")]
+    else:
+        raise BadRequest("give cluster and label, occurrence_ids and label, restore, or rows")
+    result = si.review_labels(rows, clear)
+    handle.labels_changed()
+    result["before"] = {str(k): v for k, v in result["before"].items()}
+    result.pop("file", None)
+    return result
+
+
+def import_upload(si, handle: IndexHandle, filename: str, data: bytes) -> dict:
+    """A reviewed file uploaded from the browser, imported by SenseIndex.import_review (the code of
+    `labels import`). It is saved under a name the server makes; the upload's name only picks
+    .csv or .jsonl and appears in messages."""
+    suffix = ".jsonl" if filename.lower().endswith((".jsonl", ".json")) else ".csv"
+    shown = os.path.basename(filename.replace("\\", "/"))[:100] or "upload" + suffix
+    fd, tmp = tempfile.mkstemp(prefix="senseindex-upload-", suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            result = si.import_review(tmp)
+        except SenseIndexError as exc:
+            raise SenseIndexError(str(exc).replace(tmp, shown)) from None
+    finally:
+        os.unlink(tmp)
+    handle.labels_changed()
+    result["file"] = shown
+    return result
+
+
+def review_export(si, handle: IndexHandle, a: SensesArgs, fmt: str) -> tuple[str, str]:
+    """The review file of `senses --export` for this view (.csv, .jsonl or .html), with each
+    occurrence's current review label already in `label` (importing it back changes nothing)."""
+    from ..pages import review_page
+    from ..review_export import COLUMNS, review_rows
+    from ..rows import rows_text
+
+    rep = report(si, handle, a)
+    if fmt == "html":
+        return review_page(rep), "text/html; charset=utf-8"
+    _, review = stored_labels(si, a.word)
+    rows = review_rows(rep)
+    for r in rows:
+        r["label"] = review.get(r["occurrence_id"], "")
+    if fmt == "csv":
+        return "\ufeff" + rows_text(rows, "csv", COLUMNS), "text/csv; charset=utf-8"
+    return rows_text(rows, "nl", COLUMNS), "application/x-ndjson; charset=utf-8"
+
+
+# --- explain -----------------------------------------------------------------------------------
+DEFAULT_SENTENCES = ["I have a [mole] on my hip", "The [mole] dug tunnels under the lawn at the zoo",
+                     "One [mole] of carbon weighs twelve grams", "The agency discovered a [mole] in its ranks"]
+
+
+def explain_sentences(values: list[str]) -> list[str]:
+    sentences = [s.strip() for v in values for s in v.splitlines() if s.strip()]
+    if len(sentences) > MAX_SENTENCES:
+        raise BadRequest(f"at most {MAX_SENTENCES} sentences")
+    for s in sentences:
+        if len(s) > MAX_QUERY:
+            raise BadRequest(f"a sentence is longer than {MAX_QUERY:,} characters")
+    if len(sentences) < 2:
+        raise BadRequest("give two or more sentences, each with a marked word like [mole]")
+    return sentences
+
+
+def heat(value: float | None) -> str:
+    """A cell colour for a cosine: white at 0 (or below), dark blue at 1."""
+    if value is None:
+        return "#eeeeee"
+    t = min(1.0, max(0.0, float(value)))
+    r, g, b = (round(255 + (c - 255) * t) for c in (8, 69, 148))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def heatmap(matrix: list[list[float | None]], cell: int = 64) -> dict:
+    n = len(matrix)
+    cells = [{"x": 28 + j * cell, "y": 22 + i * cell, "fill": heat(v), "text": "n/a" if v is None else f"{v:.3f}",
+              "dark": v is not None and v > 0.55, "i": i + 1, "j": j + 1}
+             for i, row in enumerate(matrix) for j, v in enumerate(row)]
+    return {"size": 28 + n * cell + 4, "cell": cell, "cells": cells, "n": n,
+            "labels": [(28 + i * cell + cell // 2, 22 + i * cell + cell // 2, i + 1) for i in range(n)]}
