@@ -542,7 +542,8 @@ def compact(index_path, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
-@click.option("--codec", default="PQ32", show_default=True, help="Codec for the converted vectors.")
+@click.option("--codec", default=None, help="Codec for the converted vectors (default PQ32, or exact fp16 when the "
+              "vectors' dimensions do not split into 32 parts).")
 @quiet_option
 @output_options
 @user_errors

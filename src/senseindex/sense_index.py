@@ -206,7 +206,7 @@ class SenseIndex:
         without re-encoding: its float32 vector log has the vectors."""
         from .upgrade import upgrade
 
-        return upgrade(resolve_index_path(path), codec or DEFAULT_CODEC, progress)
+        return upgrade(resolve_index_path(path), codec, progress, DEFAULT_CODEC)
 
     def labels_orphaned(self) -> list[dict]:
         """Labels whose occurrence was removed or changed, with their sentence and the reason."""

@@ -17,14 +17,18 @@ from filelock import FileLock, Timeout
 from .errors import IndexLockedError, SenseIndexError
 from .migrations import migrate
 from .store import FORMAT_VERSION, TRAIN_ROWS, TRAIN_SAMPLE, Store, connect
-from .vectors import EXACT, Codec, VectorState
+from .vectors import EXACT, Codec, VectorState, check_codec
 
 OLD_FILES = ("occurrences.f32", "occurrences.faiss", "sentences_static.f32", "sentences_static.faiss")
 CHUNK = 65_536
 
 
-def upgrade(path: Path, codec: str, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Convert the index at `path` to this format; a no-op for an index already in it."""
+def upgrade(path: Path, codec: str | None, progress: Callable[[int, int], None] | None = None,
+            default_codec: str = "PQ32") -> dict:
+    """Convert the index at `path` to this format; a no-op for an index already in it.
+
+    `codec` must suit the index's dimensions (checked before anything is written); without one,
+    the default codec, or exact float16 vectors when the default cannot split the dimensions."""
     if not Store.is_index(path):
         raise SenseIndexError(f"{path}: not a senseindex index (no index.db)")
     lock = FileLock(path / ".lock", timeout=0, thread_local=False)
@@ -41,6 +45,13 @@ def upgrade(path: Path, codec: str, progress: Callable[[int, int], None] | None 
         if version != "1":
             raise SenseIndexError(f"{path}: index format {version!r}; this senseindex upgrades format 1 only")
         dim, sdim = int(manifest["dimensions"]), int(manifest["static_dimensions"])
+        if codec is None:
+            try:
+                check_codec(dim, default_codec)
+                codec = default_codec
+            except SenseIndexError:
+                codec = EXACT
+        check_codec(dim, codec)
         log, static_log = path / "occurrences.f32", path / "sentences_static.f32"
         if "occ" in db.table_names():
             n_occ = db.execute("select coalesce(max(id), 0) from occ").fetchone()[0]

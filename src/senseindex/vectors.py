@@ -62,7 +62,8 @@ def check_codec(dim: int, codec: str) -> None:
     try:
         index = faiss.index_factory(dim, codec, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError:
-        raise SenseIndexError(f"codec {codec!r} not understood (try OPQ32,PQ32, PQ32, SQ8, Flat or fp16)") from None
+        raise SenseIndexError(f"codec {codec!r} not understood for {dim}-dimension vectors "
+                              "(try PQ32, PQ64, OPQ32,PQ32, SQ8 or fp16)") from None
     if not isinstance(_flat_codes(index), faiss.IndexFlatCodes):
         raise SenseIndexError(f"codec {codec!r} is not a standalone vector codec (try OPQ32,PQ32, PQ32 or SQ8)")
 
