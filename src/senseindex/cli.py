@@ -332,11 +332,13 @@ def eval_group():
 @click.option("--codec", default=None,
               help="Score the training vectors as an index stores them, through this codec (e.g. OPQ32,PQ32); "
                    "default: exact.")
+@click.option("--codec-from", type=click.Path(), help="Use the trained codec of this index (as if the sentences "
+              "were added to it).")
 @quiet_option
 @model_options
 @output_options
 @user_errors
-def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, quiet, device, precision, fmt):
+def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, quiet, device, precision, fmt):
     """CoarseWSD-20: label each test sentence from the word's training sentences.
 
     DIR is the CoarseWSD-20 folder (default: coarsewsd20/ in the data folder). Methods: nearest
@@ -354,7 +356,8 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, quiet, devic
             bar.update(1)
 
         result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device,
-                                    precision=precision, progress=progress, data=data_dir, codec=codec)
+                                    precision=precision, progress=progress, data=data_dir, codec=codec,
+                                    codec_from=codec_from)
     emit(fmt, lambda: coarsewsd_table(result), coarsewsd_rows(result), result)
 
 

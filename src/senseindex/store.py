@@ -173,6 +173,11 @@ class Store:
         finally:
             self._writing = False  # a reader again: another writer may change the files from now on
             self._vectors = None
+            try:  # fold the WAL into index.db, so a copy of the folder is complete by itself
+                if self.writable and not self.db.conn.in_transaction:
+                    self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass  # readers are busy: the next writer checkpoints
             lock.release()
 
     def commit_state(self, extra_sql: list[tuple[str, list]] | None = None) -> None:

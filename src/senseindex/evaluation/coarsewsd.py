@@ -73,7 +73,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
                        methods: Sequence[str] = METHODS, device: str = "auto", precision: str = "auto",
                        progress: Callable[[str, float], None] | None = None,
                        subset: Callable[[WsdSplit], np.ndarray | None] | None = None,
-                       data: str | Path | None = None, codec: str | None = None) -> dict:
+                       data: str | Path | None = None, codec: str | None = None,
+                       codec_from: str | Path | None = None) -> dict:
     """Train on each word's training split, label its test split; per word and overall scores.
 
     `root` is the CoarseWSD-20 folder, else coarsewsd20/ in the data folder `data` (default
@@ -82,7 +83,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     seeded sample). With `codec` (a vector codec such as OPQ32,PQ32), the training vectors are
     stored as an index stores them: the codec is trained on the pooled training vectors of all
     words, and every training vector is replaced by its decoded code (queries stay exact, as in
-    a search)."""
+    a search). With `codec_from` (an index), that index's trained codec is used instead, as if
+    the words' sentences were added to it."""
     root = Path(root) if root else default_coarsewsd_root(data)
     if not root.is_dir():
         raise SenseIndexError(f"{root}: no such folder (give the CoarseWSD-20 folder, --data-dir or SENSEINDEX_DATA)")
@@ -103,7 +105,17 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
 
         glove = load_glove()
     started = time.perf_counter()
-    stored = _codec_round_trip(root, words, encoder, codec, subset) if codec and encoder is not None else None
+    stored = None
+    if codec_from:
+        from ..store import Store
+
+        trained = Store.open(codec_from).vectors.codec
+        if not trained.trained:
+            raise SenseIndexError(f"{codec_from}: its codec is not trained yet (exact vectors)")
+        codec = f"{trained.spec} trained on {codec_from}"
+        stored = lambda x: trained.decode(trained.encode(x))  # noqa: E731
+    elif codec and encoder is not None:
+        stored = _codec_round_trip(root, words, encoder, codec, subset)
     per_method: dict[str, dict[str, dict]] = {m: {} for m in methods}
     gold_all: dict[str, list[str]] = {}
     pred_all: dict[str, dict[str, list[str]]] = {m: {} for m in methods}
