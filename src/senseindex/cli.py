@@ -131,8 +131,9 @@ def cli():
 @click.option("--index", "index_path", required=True, type=click.Path(), help="Index folder (created if missing).")
 @click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
 @click.option("--layer", default=None, help="Hidden layer: last (default), lastN (mean of the last N), middle or a number.")
-@click.option("--codec", default="PQ32", show_default=True,
-              help="Vector codec (a FAISS factory string: PQ32 = 32 bytes a vector; PQ64, OPQ32,PQ32, SQ8; fp16 = exact). "
+@click.option("--codec", default=None,
+              help="Vector codec (a FAISS factory string: PQ64, the default, is 64 bytes a vector; PQ32, OPQ32,PQ32, "
+                   "SQ8; fp16 = exact). "
                    "Trained once the index holds 50,000 vectors; exact float16 until then.")
 @click.option("--keep-vectors", type=click.Choice(["fp16", "fp32"]), default=None,
               help="Also keep exact vectors (for re-ranking and re-training; 1.5 or 3 KB a vector).")
@@ -492,9 +493,9 @@ def plot(index_path, word, out, color, projection, k, seed, fmt):
               help="Allow a --host other machines can reach (they can then read the corpus, and write labels "
                    "unless --read-only).")
 @click.option("--read-only", is_flag=True, help="Serve search, senses and export only; no label is written.")
-@click.option("--threads", type=click.IntRange(1, 256), default=None,
-              help="CPU threads for the model (default: one per core; on a machine busy with other work, 1 "
-                   "keeps the model's threads from waiting on each other).")
+@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="CPU threads for the model. One keeps searches quick while other work (an indexer, the "
+                   "browser) shares the cores; waiting searches are batched either way.")
 @model_options
 @user_errors
 def serve(index_paths, host, port, allow_remote, read_only, threads, device, precision):
@@ -545,8 +546,8 @@ def compact(index_path, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
-@click.option("--codec", default=None, help="Codec for the converted vectors (default PQ32, or exact fp16 when the "
-              "vectors' dimensions do not split into 32 parts).")
+@click.option("--codec", default=None, help="Codec for the converted vectors (default PQ64, or exact fp16 when the "
+              "vectors' dimensions do not split into 64 parts).")
 @quiet_option
 @output_options
 @user_errors

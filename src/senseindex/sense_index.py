@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .search import Hit, Target
     from .senses import SenseReport
 
-DEFAULT_CODEC = "PQ32"  # 32 bytes per vector; measured against exact and OPQ in BENCHMARKS.md
+DEFAULT_CODEC = "PQ64"  # 64 bytes a vector: closest to exact of the codecs measured (BENCHMARKS.md)
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
 
@@ -60,13 +60,14 @@ class SenseIndex:
 
     @classmethod
     def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None,
-                       device: str = "auto", precision: str = "auto", codec: str = DEFAULT_CODEC,
+                       device: str = "auto", precision: str = "auto", codec: str | None = None,
                        encoder: WordEncoder | None = None, keep_vectors: str | None = None,
                        train_rows: int | None = None, tail_max: int | None = None) -> SenseIndex:
         """Open the index at `path`, or prepare a new one there (written by the first `add`).
 
         `codec` compresses occurrence vectors once the index holds `train_rows` of them (exact
-        float16 until then; "fp16" keeps them exact). `keep_vectors` ("fp16" or "fp32") also keeps
+        float16 until then; "fp16" keeps them exact). Default: DEFAULT_CODEC, or exact float16
+        for a model whose dimensions it cannot split. `keep_vectors` ("fp16" or "fp32") also keeps
         exact vectors, for re-ranking and re-training. `tail_max` is how many new vectors are
         kept unsorted before they are sorted into a segment."""
         path = resolve_index_path(path)
@@ -106,6 +107,12 @@ class SenseIndex:
         from .vectors import check_codec
 
         enc, codec = self.encoder, self._new["codec"]
+        if codec is None:
+            try:
+                check_codec(enc.dim, DEFAULT_CODEC)
+                codec = DEFAULT_CODEC
+            except SenseIndexError:
+                codec = "fp16"
         check_codec(enc.dim, codec)
         return {**vector_identity(enc), "dimensions": enc.dim, "static_model": GLOVE_NAME,
                 "static_dimensions": load_glove().dim, "lemmatiser": LEMMATISER, "codec": codec,

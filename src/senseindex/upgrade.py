@@ -24,7 +24,7 @@ CHUNK = 65_536
 
 
 def upgrade(path: Path, codec: str | None, progress: Callable[[int, int], None] | None = None,
-            default_codec: str = "PQ32") -> dict:
+            default_codec: str = "PQ64") -> dict:
     """Convert the index at `path` to this format; a no-op for an index already in it.
 
     `codec` must suit the index's dimensions (checked before anything is written); without one,

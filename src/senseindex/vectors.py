@@ -172,7 +172,9 @@ class Codec:
             return codes.view(np.float16).astype(np.float32).reshape(len(codes), self.dim)
         if len(codes) == 0:
             return np.zeros((0, self.dim), np.float32)
-        return self._index.sa_decode(codes)
+        # back to unit length: a reconstruction's norm is quantisation noise, and cosines with
+        # re-normalised reconstructions label senses measurably better (BENCHMARKS.md)
+        return l2_normalise(self._index.sa_decode(codes))
 
     def lists(self, x: np.ndarray) -> np.ndarray:
         """The coarse list of each vector (all 0 without a coarse quantizer)."""

@@ -600,10 +600,13 @@ def check_host(host: str, allow_remote: bool) -> bool:
 
 
 def serve(indexes: Sequence[str], host: str = "127.0.0.1", port: int = 8000, read_only: bool = False,
-          allow_remote: bool = False, device: str = "auto", precision: str = "auto", threads: int | None = None,
+          allow_remote: bool = False, device: str = "auto", precision: str = "auto", threads: int | None = 1,
           echo=print) -> None:
     """Run the workbench with uvicorn until Ctrl-C; `echo(message)` tells the user where it is.
-    `threads` sets the model's CPU threads for this process (torch's default is one per core)."""
+
+    `threads` sets the model's CPU threads for this process (None: torch's default, one per core).
+    One is the default: on the 2-core machine, with one other busy process, torch's default made a
+    search 4x slower and 8 concurrent clients 10x slower than one thread (BENCHMARKS.md)."""
     import uvicorn
 
     loopback = check_host(host, allow_remote)
