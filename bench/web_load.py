@@ -1,0 +1,184 @@
+"""Load test of the web workbench: `senseindex serve` on 127.0.0.1, searched by concurrent clients.
+
+    .venv/bin/python bench/web_load.py [--index indexes/demo] [--clients 8] [--searches 200]
+
+Starts the real command (`senseindex serve INDEX --read-only` on a free loopback port) in a
+subprocess, warms it up, then runs a bounded number of searches and prints one JSON object:
+
+* single: one client, one search at a time (the latency a person sees);
+* concurrent: CLIENTS clients sending SEARCHES searches in all, as fast as answers come back;
+* cached: the same concurrent load over the last 50 of those searches again (what paging and
+  sorting a concordance costs: the server keeps recent results for a minute);
+* direct: the `single` searches made in this process through `SenseIndex.search`, with the server
+  stopped (what the web layer adds is the difference).
+
+Every measured search is distinct (query sentence and k), so `single` and `concurrent` never
+hit the result cache. Only 127.0.0.1 is contacted; every loop has a fixed count and a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ROOT / "corpora" / "demo.queries.tsv"
+HOST = "127.0.0.1"  # never anything else
+DEADLINE_S = 900.0
+
+
+def demo_queries() -> list[str]:
+    with open(QUERIES, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    return [next(c for c in row if "[" in c) for row in rows[1:] if any("[" in c for c in row)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    i = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
+    return values[i]
+
+
+def summary(latencies: list[float], wall: float, ok: int, total: int) -> dict:
+    ms = [x * 1000 for x in latencies]
+    return {"requests": total, "ok": ok, "failed": total - ok, "wall_s": round(wall, 2),
+            "searches_per_s": round(total / wall, 1), "p50_ms": round(statistics.median(ms), 1),
+            "p90_ms": round(percentile(ms, 90), 1), "p99_ms": round(percentile(ms, 99), 1),
+            "max_ms": round(max(ms), 1), "mean_ms": round(statistics.fmean(ms), 1)}
+
+
+def run(args) -> dict:
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    cmd = [sys.executable, "-c", "from senseindex.cli import cli; cli()", "serve", str(args.index), "--host", HOST,
+           "--port", str(port), "--read-only", *(["--threads", str(args.threads)] if args.threads else [])]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    try:
+        with httpx.Client(base_url=base, timeout=60) as c:
+            while True:  # bounded wait for the server
+                if server.poll() is not None:
+                    raise SystemExit(f"server exited: {server.stderr.read()[-2000:]}")
+                if time.monotonic() - started > 180:
+                    raise SystemExit("server did not answer within 180 s")
+                try:
+                    if c.get("/api/indexes").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            queries = demo_queries()
+            for q in queries[: args.warmup]:  # model, FAISS and SQLite warm; not measured
+                c.get("/api/search", params={"q": q, "k": 5}).raise_for_status()
+            info = c.get("/api/info").json()
+
+            single_lat, ok = [], 0
+            t0 = time.monotonic()
+            for i, q in enumerate(queries[: args.single]):
+                t = time.perf_counter()
+                r = c.get("/api/search", params={"q": q, "k": 30 + i % 3})
+                single_lat.append(time.perf_counter() - t)
+                ok += r.status_code == 200
+            single = summary(single_lat, time.monotonic() - t0, ok, len(single_lat))
+
+        plan = [(queries[i % len(queries)], 10 + i // len(queries)) for i in range(args.searches)]
+
+        def load(jobs: list[tuple[str, int]]) -> dict:
+            results: list[tuple[float, int]] = []
+
+            def client(part: list[tuple[str, int]]) -> list[tuple[float, int]]:
+                out = []
+                with httpx.Client(base_url=base, timeout=60) as c:
+                    for q, k in part:
+                        if time.monotonic() - started > DEADLINE_S:
+                            break
+                        t = time.perf_counter()
+                        r = c.get("/api/search", params={"q": q, "k": k})
+                        out.append((time.perf_counter() - t, r.status_code))
+                return out
+
+            parts = [jobs[i :: args.clients] for i in range(args.clients)]
+            t0 = time.monotonic()
+            with ThreadPoolExecutor(args.clients) as pool:
+                for got in pool.map(client, parts):
+                    results.extend(got)
+            wall = time.monotonic() - t0
+            return summary([x for x, _ in results], wall, sum(s == 200 for _, s in results), len(jobs))
+
+        concurrent = load(plan)
+        recent = plan[-50:]  # paging and sorting the last 50 concordances: answered from the result cache
+        cached = load([recent[i % len(recent)] for i in range(args.searches)])
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    direct = direct_searches(args, queries)
+    return {
+        "date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average_after": [round(x, 2) for x in os.getloadavg()], "index": str(args.index),
+        "occurrences": info["occurrences"], "model": info["model"], "codec": info.get("codec"),
+        "clients": args.clients, "threads": args.threads or "serve's default (1)",
+        "single": single, "concurrent": concurrent, "cached": cached, "direct": direct,
+    }
+
+
+def direct_searches(args, queries: list[str]) -> dict:
+    """The single-client searches again, in this process through the facade (no HTTP, no server)."""
+    import torch
+
+    from senseindex import SenseIndex
+
+    torch.set_num_threads(args.threads or 1)  # as the server had them
+    si = SenseIndex.open(args.index)
+    for q in queries[: args.warmup]:
+        si.search(q, 5)
+    latencies = []
+    t0 = time.monotonic()
+    for i, q in enumerate(queries[: args.single]):
+        t = time.perf_counter()
+        si.search(q, 30 + i % 3)
+        latencies.append(time.perf_counter() - t)
+    return summary(latencies, time.monotonic() - t0, len(latencies), len(latencies))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--index", default=str(ROOT / "indexes" / "demo"))
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--searches", type=int, default=200)
+    ap.add_argument("--single", type=int, default=40, help="Searches made one at a time first.")
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="Passed to `senseindex serve --threads` (and used for the direct searches).")
+    args = ap.parse_args()
+    if not (1 <= args.clients <= 64 and 1 <= args.searches <= 10_000):
+        raise SystemExit("keep it bounded: 1-64 clients, 1-10,000 searches")
+    result = run(args)
+    print(json.dumps(result, indent=2))
+    failed = result["concurrent"]["failed"] + result["cached"]["failed"] + result["single"]["failed"]
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The workbench as a person uses it: Playwright driving Debian's Chromium against `senseindex serve`
+on a copy of the demo index (default model), with every console error and JavaScript error failing
+the test that caused it.
+
+Chromium is not optional here: CI installs it (`make test` does, with apt-get, when it is missing);
+without it these tests fail rather than skip. Screenshots are taken of every page; with
+SENSEINDEX_SCREENSHOTS=1 they are written to docs/screenshots/ (the ones the README shows).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from senseindex import SenseIndex
+from senseindex.cli import cli
+from senseindex.web import create_app
+
+pytestmark = pytest.mark.model
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MOLE = "I have a [mole] on my hip"
+EXTRA = ("The parrot repeated <script>alert(1)</script> to the parrot next door.\n"
+         "A parrot <img src=x onerror=alert(2)> sat on the fence.\n"
+         "The green parrot ate seeds all afternoon.\n")
+
+
+def chromium_path() -> str:
+    found = os.environ.get("SENSEINDEX_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (make test installs it)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def served(demo_index, mpnet_encoder, tmp_path_factory):
+    """(base URL, index path): a writable copy of the demo, plus lines holding markup, served on 127.0.0.1."""
+    from test_web_api import running
+
+    root = tmp_path_factory.mktemp("browser")
+    path = root / "demo"
+    shutil.copytree(demo_index, path, ignore=shutil.ignore_patterns(".lock"))
+    extra = root / "extra.txt"
+    extra.write_text(EXTRA, encoding="utf-8")
+    SenseIndex.open(path, encoder=mpnet_encoder).add([extra])
+    app = create_app({"demo": path}, encoder=mpnet_encoder)
+    with running(app) as base:
+        yield base, path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; any console error or uncaught exception fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    yield pg
+    context.close()
+    assert problems == []
+
+
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def shot(pg, name: str, tmp_path: Path, **kwargs) -> None:
+    out = SHOTS if os.environ.get("SENSEINDEX_SCREENSHOTS") else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(out / f"{name}.png"), **kwargs)
+    assert (out / f"{name}.png").stat().st_size > 5_000
+
+
+def review_labels(path: Path, word: str) -> dict[int, str]:
+    return {r["occurrence_id"]: r["label"] for r in SenseIndex.open(path).labels(("review",), word)}
+
+
+# --- search -----------------------------------------------------------------------------------------
+def test_mole_search_by_clicking_the_target_word(page, served, tmp_path):
+    from playwright.sync_api import expect
+
+    base, _ = served
+    page.goto(f"{base}/search")
+    page.fill("#q", "I have a mole on my hip")
+    with page.expect_navigation():
+        page.locator("#targets button.tok", has_text=re.compile(r"^mole$")).click()
+    rows = page.locator("#results tbody tr")
+    expect(rows.first).to_be_visible()
+    assert "%5Bmole%5D" in page.url  # the page state is in the URL
+    top5 = [t.strip() for t in page.locator("#results tbody td.label").all_inner_texts()[:5]]
+    assert sum(t == "skin" for t in top5) >= 4, top5
+    assert page.locator("#targets button[aria-pressed=true]").inner_text() == "mole"
+    first = page.locator("#results tbody tr").first.inner_text()
+    page.goto(page.url)  # a bookmark gives the same concordance
+    assert page.locator("#results tbody tr").first.inner_text() == first
+    shot(page, "search", tmp_path)
+
+
+def test_sorting_by_left_context_reorders_the_lines(page, served):
+    base, _ = served
+    page.goto(f"{base}/search?q={MOLE}&k=30")
+    before = page.locator("#results tbody td.left").all_inner_texts()
+    with page.expect_navigation():
+        page.click("a[data-sort=left]")
+    after = page.locator("#results tbody td.left").all_inner_texts()
+    assert sorted(before) == sorted(after) and before != after
+    first_left = [(re.findall(r"\w+(?:['’-]\w+)*", t.lower()) or [""])[-1] for t in after]
+    assert first_left == sorted(first_left)
+    assert page.locator("a[data-sort=left]").get_attribute("aria-current") == "true"
+    with page.expect_navigation():
+        page.click("a[data-sort=right]")
+    right = page.locator("#results tbody td.right").all_inner_texts()
+    first_right = [(re.findall(r"\w+(?:['’-]\w+)*", t.lower()) or [""])[0] for t in right]
+    assert first_right == sorted(first_right)
+
+
+def test_static_ranking_side_by_side_and_filters(page, served, tmp_path):
+    base, _ = served
+    page.goto(f"{base}/search?q={MOLE}&k=20")
+    page.check("#compare")
+    with page.expect_navigation():
+        page.click("#search-form button[type=submit]")
+    assert page.locator("#results tbody tr").count() == 20
+    assert page.locator("#static-results tbody tr").count() == 20
+    shot(page, "compare", tmp_path)
+    with page.expect_navigation():
+        page.select_option("#filter-label", "animal")
+        page.click("form.filters button[type=submit]")
+    labels = {t.strip() for t in page.locator("#results tbody td.label").all_inner_texts()}
+    assert labels == {"animal"}
+
+
+# --- review ---------------------------------------------------------------------------------------------
+def test_keyboard_review_without_a_mouse(page, served):
+    from playwright.sync_api import expect
+
+    base, path = served
+    page.goto(f"{base}/senses?word=bank")
+    page.keyboard.press("j")
+    line = page.locator("li.line.current")
+    oid = int(line.get_attribute("data-oid"))
+    gold = line.get_attribute("data-base")
+    second = page.locator("#cluster-1")
+    target = second.get_attribute("data-name") or second.get_attribute("data-suggested")
+    page.keyboard.press("2")  # the line gets cluster 2's label
+    chip = page.locator(f'li.line[data-oid="{oid}"] .chip')
+    expect(chip).to_have_text(target)
+    expect(page.locator("#status")).to_contain_text("1 line(s) labelled")
+    assert review_labels(path, "bank")[oid] == target
+    page.keyboard.press("u")  # undo
+    expect(chip).to_have_text(gold)
+    expect(page.locator("#status")).to_contain_text("undone")
+    assert oid not in review_labels(path, "bank")
+    # select two lines with x, give both cluster 1's label
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("#selected-count")).to_have_text("2")
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("2 line(s) labelled")
+    expect(page.locator("#selected-count")).to_have_text("0")
+    # name the current line's cluster: n, type, Enter
+    page.keyboard.press("n")
+    page.keyboard.type("money")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("cluster 1 labelled “money”")
+    expect(page.locator("#cluster-0 h2 .cname")).to_have_text("money")
+    stored = review_labels(path, "bank")
+    assert sum(1 for v in stored.values() if v == "money") == page.locator("#cluster-0 li.line").count()
+
+
+def test_cluster_label_persists_after_reload_and_in_labels_list(page, served):
+    from playwright.sync_api import expect
+
+    base, path = served
+    page.goto(f"{base}/senses?word=mole")
+    animal = page.locator("li.line", has_text="dead mole lying on the garden path").get_attribute("data-cluster")
+    form = page.locator(f"form.name-cluster[data-cluster='{animal}']")
+    form.locator("input[name=label]").fill("animal")
+    form.locator("button").click()
+    expect(page.locator("#status")).to_contain_text(f"cluster {int(animal) + 1} labelled “animal”")
+    page.reload()
+    expect(page.locator(f"#cluster-{animal} h2 .cname")).to_have_text("animal")
+    size = page.locator(f"#cluster-{animal} li.line").count()
+    assert page.locator(f"#cluster-{animal} li.line .chip.review").count() == size
+    out = CliRunner().invoke(cli, ["labels", "list", str(path), "mole", "--json"])
+    assert out.exit_code == 0, out.output
+    assert {x["label"]: x["review"] for x in json.loads(out.output)["labels"]}["animal"] == size
+    # the skin cluster gets its name, and the skin line that landed among the chemistry lines is moved to it
+    skin = page.locator("li.line", has_text="dermatologist asked me").get_attribute("data-cluster")
+    page.locator(f"form.name-cluster[data-cluster='{skin}'] input[name=label]").fill("skin")
+    page.locator(f"form.name-cluster[data-cluster='{skin}'] button").click()
+    expect(page.locator("#status")).to_contain_text("labelled “skin”")
+    stray = page.locator("li.line", has_text="ABCDE rule")
+    oid = int(stray.get_attribute("data-oid"))
+    assert stray.get_attribute("data-cluster") != skin
+    stray.locator("select.move").select_option(skin)
+    expect(page.locator("#status")).to_contain_text("1 line(s) labelled “skin”")
+    page.reload()
+    moved = page.locator(f'li.line[data-oid="{oid}"]')
+    assert "moved" in moved.get_attribute("class") and moved.locator(".chip").inner_text() == "skin"
+    assert review_labels(path, "mole")[oid] == "skin"
+
+
+def test_exported_csv_downloads_and_imports_back(page, served, tmp_path):
+    from playwright.sync_api import expect
+
+    base, path = served
+    page.goto(f"{base}/senses?word=crane")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    saved = tmp_path / "crane.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert rows and {"index_id", "occurrence_id", "cluster", "label", "cluster_label"} <= set(rows[0])
+    # back in through the CLI, as downloaded: accepted, nothing to change
+    out = CliRunner().invoke(cli, ["labels", "import", str(path), str(saved), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["changed"] == 0
+    # filled in, and uploaded through the page's import form
+    for r in rows:
+        r["cluster_label"] = f"crane sense {r['cluster']}"
+    filled = tmp_path / "crane-reviewed.csv"
+    with open(filled, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    page.set_input_files("#import-form input[type=file]", str(filled))
+    with page.expect_navigation():  # the page reloads after a successful import
+        page.click("#import-form button[type=submit]")
+    expect(page.locator("#cluster-0 h2 .cname")).to_have_text("crane sense 0")
+    assert set(review_labels(path, "crane").values()) == {f"crane sense {c}" for c in {r["cluster"] for r in rows}}
+
+
+# --- safety and every page ----------------------------------------------------------------------------
+def test_markup_in_the_corpus_is_text_and_opens_no_dialog(page, served):
+    from playwright.sync_api import expect
+
+    base, _ = served
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{base}/search?q=The+[parrot]+repeated+it&k=10")
+    expect(page.locator("#results")).to_contain_text("<script>alert(1)</script>")
+    expect(page.locator("#results")).to_contain_text("<img src=x onerror=alert(2)>")
+    page.goto(f"{base}/senses?word=parrot")
+    expect(page.locator("main")).to_contain_text("<script>alert(1)</script>")
+    for i in range(page.locator("#plot circle.pt").count()):
+        page.locator("#plot circle.pt").nth(i).click()
+    expect(page.locator("#plot-line")).to_contain_text("parrot")
+    page.goto(f"{base}/explain?s=The+[parrot]+said+<script>alert(3)</script>&s=A+[parrot]+<b>flew</b>")
+    expect(page.locator("ol.sentences")).to_contain_text("<script>alert(3)</script>")
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert page.evaluate("document.querySelectorAll('main script, main img, main b').length") == 0
+
+
+def test_every_page_renders_without_console_errors(page, served, tmp_path):
+    base, _ = served
+    explain = ("/explain?s=I+have+a+[mole]+on+my+hip&s=The+[mole]+dug+tunnels+under+the+lawn+at+the+zoo"
+               "&s=One+[mole]+of+carbon+weighs+twelve+grams&s=The+agency+discovered+a+[mole]+in+its+ranks")
+    for name, url in [("home", "/"), ("search-empty", "/search"), ("senses-empty", "/senses"),
+                      ("explain", explain), ("info", "/info"), ("api", "/api"), ("senses", "/senses?word=mole")]:
+        response = page.goto(base + url)
+        assert response.ok, url
+        page.wait_for_load_state("networkidle")
+        if name in ("explain", "info", "api", "senses"):
+            shot(page, name, tmp_path, full_page=name in ("explain",))
+    # the review part of the senses page, with a line in focus, as a reviewer sees it
+    page.locator("#review-bar").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, document.querySelector('#review-bar').getBoundingClientRect().top - 60)")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.locator("#plot circle.pt").first.dispatch_event("click")
+    shot(page, "review", tmp_path)
+    assert httpx.get(f"{base}/api/info").json()["documents"] == 6
