@@ -66,11 +66,15 @@ def demo_index(tmp_path_factory, mpnet_encoder) -> Path:
     return path
 
 
+def copy_index(src: Path, dest: Path) -> Path:
+    """A writable copy of a shared index (without its lock file)."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".lock"))
+    return dest
+
+
 @pytest.fixture
 def writable_demo(demo_index, tmp_path) -> Path:
-    dest = tmp_path / "demo"
-    shutil.copytree(demo_index, dest, ignore=shutil.ignore_patterns(".lock"))
-    return dest
+    return copy_index(demo_index, tmp_path / "demo")
 
 
 @pytest.fixture

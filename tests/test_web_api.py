@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import socket
 import threading
 import time
@@ -60,9 +59,9 @@ def tiny_index(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def tiny(tiny_index, tmp_path) -> Path:
-    dest = tmp_path / "tiny"
-    shutil.copytree(tiny_index, dest, ignore=shutil.ignore_patterns(".lock"))
-    return dest
+    from conftest import copy_index
+
+    return copy_index(tiny_index, tmp_path / "tiny")
 
 
 @contextlib.contextmanager
