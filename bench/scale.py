@@ -13,10 +13,11 @@ them plus Gaussian noise (norm --noise), re-normalised. Sentences are real ones 
 and CoarseWSD-20's, repeated under new ids) and occurrences are their content words' offsets.
 
     .venv/bin/python bench/scale.py                                  # 1 M and 10 M (about 40 min)
-    .venv/bin/python bench/scale.py --occurrences 200000 --words digit yard --base-vectors 500
+    .venv/bin/python bench/scale.py --occurrences 300000 --words digit yard --tail-max 50000
     .venv/bin/python bench/scale.py --markdown                       # also a table for BENCHMARKS.md
 
-Each index is built in its own process (peak RSS is that child's ru_maxrss); searches run in
+Each index is built in its own process (peak RSS is that child's ru_maxrss, also reported
+without the codec training, the steady state while appending); searches run in
 another fresh process that only opens the index (its RSS is what a searching process costs
 beyond a loaded model); the exhaustive scans for recall run in this process afterwards.
 The indexes are kept under --workdir (delete them with --cleanup).
@@ -148,8 +149,12 @@ class Base:
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         return v
 
-    def lemma_name(self, rank: int) -> str:
-        return f"{self.words[int(self.word_of(np.array([rank]))[0])]}_{rank}"
+    def lemma_names(self, ranks: np.ndarray) -> list[str]:
+        """Lemma names ("<real word>_<rank>"), computed each time: nothing that grows with the
+        corpus is kept in the building process but what the storage layer keeps."""
+        uniq, inverse = np.unique(np.asarray(ranks, np.int64), return_inverse=True)
+        names = [f"{self.words[w]}_{r}" for w, r in zip(self.word_of(uniq).tolist(), uniq.tolist(), strict=True)]
+        return [names[i] for i in inverse.tolist()]
 
 
 def rank_of(lemma: str) -> int:
@@ -271,10 +276,9 @@ def build(args) -> dict:
     words_of = [[t[s:e].lower() for s, e in zip(base.span_start[base.span_ptr[i]:base.span_ptr[i + 1]],
                                                   base.span_end[base.span_ptr[i]:base.span_ptr[i + 1]], strict=True)]
                 for i, t in enumerate(base.texts)]
-    names: dict[int, str] = {}
     rss_start = proc_status()
     t0 = time.perf_counter()
-    si = SenseIndex.open_or_create(args.index, encoder=StubEncoder(), codec=args.codec)
+    si = SenseIndex.open_or_create(args.index, encoder=StubEncoder(), codec=args.codec, tail_max=args.tail_max)
     store = si.store
     done, sentences, doc_id, ordinal = 0, 0, None, 0
     t_append = t_maintain = 0.0
@@ -312,16 +316,13 @@ def build(args) -> dict:
                 span, sent = span[: args.occurrences - done], sent[: args.occurrences - done]
                 total = len(span)
             ranks = zipf.sample(rng, total)
-            for r in np.unique(ranks).tolist():
-                if r not in names:
-                    names[r] = base.lemma_name(r)
             vocab = Counter()
             for b in picked:
                 vocab.update(words_of[b])
             chunk = Chunk(
                 sentences=rows_in_chunk, static=base.static[picked],
                 occurrences=list(zip(sent.tolist(), base.span_start[span].tolist(), base.span_end[span].tolist(),
-                                     [None] * total, [names[r] for r in ranks.tolist()], strict=True)),
+                                     [None] * total, base.lemma_names(ranks), strict=True)),
                 vectors=base.occurrence_vectors(ranks, rng, args.noise), vocab=vocab, documents=docs,
                 in_glove=glove.__contains__)
             if done + total >= args.occurrences:
@@ -348,13 +349,14 @@ def build(args) -> dict:
         lemma, count = min(lemma_counts, key=lambda x: (abs(np.log(x[1] / goal)), rank_of(x[0])))
         targets[str(goal)] = {"lemma": lemma, "count": count, "rank": rank_of(lemma)}
     end = proc_status()
+    peak = max(ru_maxrss_mb(), (trained_at or {}).get("peak_mb_so_far", {}).get("VmHWM", 0))  # reset clears both
     store.db.conn.close()
     return {"occurrences": done, "sentences": sentences, "lemmas": len(lemma_counts), "zipf_s": round(zipf.s, 4),
             "build_s": round(build_s, 1), "occurrences_per_s": round(done / build_s),
             "append_s": round(t_append, 1), "maintain_s": round(t_maintain, 1), "codec_trained": trained_at,
             "segments": [vs.segment(g)[0].rows for g in vs.state.segments], "tail_rows": vs.state.tail_rows,
             "nlist": vs.codec.nlist, "rss_start_mb": rss_start.get("VmRSS"),
-            "peak_rss_mb": ru_maxrss_mb(), "steady_peak_rss_mb": end.get("VmHWM") if reset else None,
+            "peak_rss_mb": peak, "steady_peak_rss_mb": end.get("VmHWM") if reset else None,
             "rss_end": end, "rss_samples": samples, "targets": targets,
             "largest_lemmas": sorted((c for _, c in lemma_counts), reverse=True)[:5]}
 
@@ -485,7 +487,51 @@ def folder_bytes(path: Path) -> dict:
     return dict(sorted(kinds.items()))
 
 
+PHASES = """
+import json, sys, time
+t0, phases = time.perf_counter(), {}
+def mark(name):
+    global t0
+    t = time.perf_counter()
+    phases[name] = round(t - t0, 2)
+    t0 = t
+import senseindex.cli
+mark("import senseindex.cli")
+from senseindex import SenseIndex
+si = SenseIndex.open(sys.argv[1])
+mark("open the index")
+import torch
+mark("import torch")
+import transformers
+from transformers import AutoModel
+mark("import transformers")
+si.encoder
+mark("load the model")
+si.search(sys.argv[2])
+mark("first search (encode the query, search)")
+print(json.dumps(phases))
+"""
+
+
+def import_summary(stderr: str, top: int = 8) -> tuple[float, dict[str, int]]:
+    """(total ms, ms per top-level package) from `python -X importtime` output: each package's
+    largest cumulative time (its first import, which includes its own imports)."""
+    per, total = {}, 0.0
+    for line in stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
+        if not m:
+            continue
+        ms = int(m.group(2)) / 1000
+        if not m.group(3):
+            total += ms
+        root = m.group(4).split(".")[0]
+        per[root] = max(per.get(root, 0), ms)
+    return round(total), {k: round(v) for k, v in sorted(per.items(), key=lambda x: -x[1])[:top]}
+
+
 def cold_cli(demo: Path, runs: int = 3) -> dict:
+    """`senseindex search` on the demo from a fresh process, `runs` times (the index and model
+    files are in the OS page cache: a cold process, not a cold disk), with what the time goes to."""
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -493,21 +539,20 @@ def cold_cli(demo: Path, runs: int = 3) -> dict:
         times.append(time.perf_counter() - t0)
         if p.returncode != 0:
             raise SystemExit(f"senseindex search failed: {p.stderr.strip()[-500:]}")
-    imp = subprocess.run([sys.executable, "-X", "importtime", "-c", "import senseindex.cli"],
-                         capture_output=True, text=True, check=True).stderr
-    top, total = [], 0
-    for line in imp.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
-        if m and not m.group(3):  # imported directly by the statement (top of the tree)
-            top.append((m.group(4), int(m.group(2)) / 1000))
-            total += int(m.group(2)) / 1000
-    top.sort(key=lambda x: -x[1])
+    cli_import = subprocess.run([sys.executable, "-X", "importtime", "-c", "import senseindex.cli"],
+                                capture_output=True, text=True, check=True).stderr
+    full = subprocess.run([sys.executable, "-X", "importtime", "-c", "from senseindex.cli import cli; cli()",
+                           "search", str(demo), QUERY], capture_output=True, text=True, check=True).stderr
+    phases = subprocess.run([sys.executable, "-c", PHASES, str(demo), QUERY], capture_output=True, text=True, check=True)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     bare = time.perf_counter() - t0
+    cli_ms, cli_top = import_summary(cli_import)
+    all_ms, all_top = import_summary(full)
     return {"query": QUERY, "runs_s": [round(x, 2) for x in times], "median_s": round(statistics.median(times), 2),
-            "python_startup_s": round(bare, 3), "import_senseindex_cli_ms": round(total),
-            "import_top_ms": {name: round(ms) for name, ms in top[:8]}}
+            "python_startup_s": round(bare, 3), "import_senseindex_cli_ms": cli_ms, "import_senseindex_cli_top_ms": cli_top,
+            "imports_during_search_ms": all_ms, "imports_during_search_top_ms": all_top,
+            "phases_s": json.loads(phases.stdout.strip().splitlines()[-1])}
 
 
 def measure_scale(args, n: int, base: Base, work: Path, log: Path) -> dict:
@@ -516,7 +561,8 @@ def measure_scale(args, n: int, base: Base, work: Path, log: Path) -> dict:
         shutil.rmtree(index)
     say(f"building {n:,} occurrences into {index}")
     built = run_child(["--child", "build", "--index", str(index), "--occurrences", str(n), "--base", str(args.base),
-                       "--seed", str(args.seed), "--noise", str(args.noise), "--codec", args.codec], log)
+                       "--seed", str(args.seed), "--noise", str(args.noise), "--codec", args.codec]
+                      + (["--tail-max", str(args.tail_max)] if args.tail_max else []), log)
     sizes = folder_bytes(index)
     disk = sum(sizes.values())
     say(f"built in {built['build_s']} s, {disk / n:.1f} B/occurrence; searching")
@@ -604,18 +650,25 @@ def main() -> None:
     ap.add_argument("--workdir", default="/tmp/senseindex-scale", help="Where the indexes are built.")
     ap.add_argument("--codec", default=None, help="Vector codec (default: senseindex's DEFAULT_CODEC).")
     ap.add_argument("--noise", type=float, default=0.5, help="Norm of the noise added to a unit sense vector.")
+    ap.add_argument("--tail-max", type=int, default=None,
+                    help="Rows in the tail before a segment is written (default: the store's; smaller exercises merges).")
     ap.add_argument("--queries", type=int, default=120, help="Timed queries per measurement.")
     ap.add_argument("--warmup", type=int, default=10, help="Untimed queries before each measurement.")
     ap.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32, 64, 128], help="Any-word nprobe values.")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-cli", action="store_true", help="Skip the cold CLI search.")
+    ap.add_argument("--cli-only", action="store_true", help="Only the cold CLI search on the demo index.")
     ap.add_argument("--cleanup", action="store_true", help="Delete the indexes at the end.")
     ap.add_argument("--markdown", action="store_true", help="Also print a table for BENCHMARKS.md (before the JSON).")
+    ap.add_argument("--markdown-from", metavar="JSON", help="Only print the table of a saved summary (this script's output).")
     ap.add_argument("--child", choices=["base", "build", "search"], help=argparse.SUPPRESS)
     ap.add_argument("--index", help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
     ap.add_argument("--queries-file", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.markdown_from:
+        print(markdown(json.loads(Path(args.markdown_from).read_text().strip().splitlines()[-1])))
+        return
     if args.codec is None:
         from senseindex.sense_index import DEFAULT_CODEC
 
@@ -625,6 +678,9 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    if args.cli_only:
+        print(json.dumps({"date": date.today().isoformat(), "cold_cli": cold_cli(Path(args.demo_index))}))
+        return
     from senseindex.datasets import COARSEWSD_WORDS
 
     t0 = time.time()

@@ -24,8 +24,10 @@ the generations they read from SQLite and never write.
 from __future__ import annotations
 
 import heapq
+import mmap
 import os
 import threading
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ EXACT = "fp16"  # the code of an index whose codec is not trained yet: exact flo
 ID_DTYPE = np.uint32
 KEY_DTYPE = np.uint32
 CHUNK_ROWS = 65_536  # rows per read/write when streaming
+MAPPED_BUDGET = 128 << 20  # bytes of segment pages a reader scans before handing the mapped pages back
 OPQ_ITERATIONS = 10  # FAISS's default of 50 takes many minutes on 2 cores for a 100k sample
 
 
@@ -98,6 +101,7 @@ class Codec:
         self.code_size = 2 * dim if index is None else index.sa_code_size()
         self._lock = threading.Lock()  # the FAISS template is filled per search
         self._coarse_index = None
+        self._pq_scan = None  # (transforms, ProductQuantizer) or False, found on first search
 
     @property
     def trained(self) -> bool:
@@ -197,12 +201,73 @@ class Codec:
         _, lists = self._coarse_index.search(q, min(nprobe, self.nlist))
         return lists
 
+    def _pq(self):
+        """(transforms, ProductQuantizer) when the codec is a PQ scored by inner product (after
+        optional linear transforms such as OPQ), else None: such codes are scanned where they
+        lie, exactly as IndexPQ.search scans its own copy (ProductQuantizer.search_ip)."""
+        if self._pq_scan is None:
+            import faiss
+
+            self._pq_scan = False
+            index = faiss.downcast_index(self._index) if self._index is not None else None
+            chain = []
+            if isinstance(index, faiss.IndexPreTransform):
+                chain = [faiss.downcast_VectorTransform(index.chain.at(i)) for i in range(index.chain.size())]
+                index = faiss.downcast_index(index.index)
+            if (isinstance(index, faiss.IndexPQ) and index.metric_type == faiss.METRIC_INNER_PRODUCT
+                    and index.search_type == faiss.IndexPQ.ST_PQ):
+                self._pq_scan = (chain, index.pq)
+        return self._pq_scan or None
+
+    def top_parts(self, q: np.ndarray, parts: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(scores, part, position) of the k best codes over several arrays of codes, best first
+        (ties: lower part, then lower position). A PQ codec scans each array in place: a
+        memory-mapped block is neither concatenated nor copied into FAISS."""
+        pq = self._pq()
+        sizes = np.array([len(p) for p in parts], np.int64)
+        if pq is None or not len(parts):
+            offsets = np.concatenate([[0], np.cumsum(sizes)])
+            codes = parts[0] if len(parts) == 1 else (
+                np.concatenate(parts) if parts else np.zeros((0, self.code_size), np.uint8))
+            scores, pos = self.top(q, codes, k)
+            part = np.searchsorted(offsets, pos, side="right") - 1
+            return scores, part, pos - offsets[part]
+        import faiss
+
+        chain, quantizer = pq
+        x = np.ascontiguousarray(q, dtype=np.float32).reshape(1, self.dim)
+        for transform in chain:
+            x = np.ascontiguousarray(transform.apply(x), dtype=np.float32)
+        scores, part, pos = [], [], []
+        for j, codes in enumerate(parts):
+            n = len(codes)
+            kk = min(k, n)
+            if kk <= 0:
+                continue
+            codes = np.ascontiguousarray(codes, dtype=np.uint8)  # a slice of a mapped run: no copy
+            dist, label = np.empty((1, kk), np.float32), np.empty((1, kk), np.int64)
+            heap = faiss.float_minheap_array_t()
+            heap.nh, heap.k, heap.val, heap.ids = 1, kk, faiss.swig_ptr(dist), faiss.swig_ptr(label)
+            quantizer.search_ip(faiss.swig_ptr(x), 1, faiss.swig_ptr(codes), n, heap, True)
+            keep = label[0] >= 0
+            scores.append(dist[0][keep])
+            pos.append(label[0][keep])
+            part.append(np.full(int(keep.sum()), j, np.int64))
+        if not scores:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        s, p, i = np.concatenate(scores), np.concatenate(part), np.concatenate(pos)
+        order = np.lexsort((i, p, -s))[:k]
+        return s[order], p[order], i[order]
+
     def top(self, q: np.ndarray, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, positions) of the k codes with the highest inner product with q, best first."""
         n = len(codes)
         k = min(k, n)
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        if self._pq() is not None:
+            scores, _, pos = self.top_parts(q, [codes], k)
+            return scores, pos
         q = np.ascontiguousarray(q, dtype=np.float32).reshape(1, self.dim)
         if self._index is None:
             scores = self.decode(codes) @ q[0]
@@ -240,7 +305,7 @@ class SortedRun:
         self.base = Path(base)
         self.code_size = code_size
         self.exact_dtype = exact_dtype
-        table = np.load(str(base) + ".keys.npy", mmap_mode="r", allow_pickle=False)
+        self._table = table = np.load(str(base) + ".keys.npy", mmap_mode="r", allow_pickle=False)
         self.keys, self.starts, self.counts = table[0], table[1], table[2]
         self.rows = int(self.counts.sum()) if len(self.counts) else 0
         self._codes = self._map(".codes", np.uint8, (self.rows, code_size))
@@ -271,10 +336,57 @@ class SortedRun:
         exact = self._exact[s : s + c] if self._exact is not None else None
         return Block(key, self._codes[s : s + c], self._ids[s : s + c], exact)
 
-    def blocks(self) -> Iterator[Block]:
-        """Every block in key order (for merging)."""
-        for key in self.keys:
-            yield self.block(int(key))
+    def blocks(self, rows: int = CHUNK_ROWS) -> Iterator[Block]:
+        """Every block in key order (for merging), read from the files about `rows` rows at a time
+        (plain reads: nothing stays mapped, so a merge's memory does not grow with the run). A key
+        with more rows comes as several blocks of that key, ids ascending."""
+        if self.rows == 0:
+            return
+        keys, starts, counts = (np.asarray(a, np.int64) for a in (self.keys, self.starts, self.counts))
+        fds = [os.open(p, os.O_RDONLY) for p in self.files()[1:]]  # .codes, .ids (, .exact)
+        try:
+            i = 0
+            while i < len(keys):
+                if counts[i] > rows:  # one large key, in pieces
+                    for lo in range(0, int(counts[i]), rows):
+                        yield Block(int(keys[i]), *self._read(fds, int(starts[i]) + lo, min(rows, int(counts[i]) - lo)))
+                    i += 1
+                    continue
+                j, total = i + 1, int(counts[i])
+                while j < len(keys) and total + counts[j] <= rows:  # whole keys, one read
+                    total += int(counts[j])
+                    j += 1
+                codes, ids, exact = self._read(fds, int(starts[i]), total)
+                for m in range(i, j):
+                    a, b = int(starts[m] - starts[i]), int(starts[m] - starts[i] + counts[m])
+                    yield Block(int(keys[m]), codes[a:b], ids[a:b], exact[a:b] if exact is not None else None)
+                i = j
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _read(self, fds: list[int], start: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Rows [start, start + n) of the codes, ids (and exact vectors), by pread."""
+        out = []
+        for fd, arr in zip(fds, (self._codes, self._ids, self._exact), strict=False):
+            width = arr.itemsize * (arr.shape[1] if arr.ndim == 2 else 1)
+            buf = bytearray(n * width)
+            view, done = memoryview(buf), 0
+            while done < len(buf):
+                got = os.preadv(fd, [view[done:]], start * width + done)
+                if got <= 0:
+                    raise SenseIndexError(f"{self.base}: shorter than its key table (damaged; run senseindex check)")
+                done += got
+            out.append(np.frombuffer(buf, arr.dtype).reshape((n, *arr.shape[1:])))
+        return out[0], out[1], out[2] if len(out) > 2 else None
+
+    def release(self) -> None:
+        """Hand this run's mapped pages back (MADV_DONTNEED): they stay in the OS page cache, so a
+        later read is a minor fault, not a disk read, but they no longer count in this process's RSS."""
+        for arr in (self._table, self._codes, self._ids, self._exact):
+            mm = getattr(arr, "_mmap", None)
+            if mm is not None and hasattr(mm, "madvise"):
+                mm.madvise(mmap.MADV_DONTNEED)
 
     def files(self) -> list[Path]:
         sfx = [".keys.npy", ".codes", ".ids"] + ([".exact"] if self.exact_dtype else [])
@@ -282,25 +394,31 @@ class SortedRun:
 
     @staticmethod
     def write(base: Path, blocks: Iterable[Block], code_size: int, exact_dtype: str | None = None) -> int:
-        """Stream blocks (in key order) to a new run; files are fsynced. Returns the row count."""
+        """Stream blocks (in key order; one key may come as several blocks, ids ascending) to a
+        new run; files are fsynced. Returns the row count."""
         base = Path(base)
-        keys, starts, counts = [], [], []
-        n = 0
+        keys, starts, counts = array("q"), array("q"), array("q")
+        n, last_id = 0, -1
         handles = {s: open(str(base) + s, "wb") for s in (".codes", ".ids") + ((".exact",) if exact_dtype else ())}
         try:
             for b in blocks:
                 if len(b.ids) == 0:
                     continue
-                if keys and b.key <= keys[-1]:
-                    raise ValueError("blocks must come in increasing key order")
+                same = bool(keys) and b.key == keys[-1]
+                if keys and (b.key < keys[-1] or (same and int(b.ids[0]) <= last_id)):
+                    raise ValueError("blocks must come in increasing key order (and ids within a key)")
                 handles[".codes"].write(np.ascontiguousarray(b.codes, dtype=np.uint8).tobytes())
                 handles[".ids"].write(np.ascontiguousarray(b.ids, dtype=ID_DTYPE).tobytes())
                 if exact_dtype:
                     handles[".exact"].write(np.ascontiguousarray(b.exact, dtype=exact_dtype).tobytes())
-                keys.append(b.key)
-                starts.append(n)
-                counts.append(len(b.ids))
+                if same:
+                    counts[-1] += len(b.ids)
+                else:
+                    keys.append(b.key)
+                    starts.append(n)
+                    counts.append(len(b.ids))
                 n += len(b.ids)
+                last_id = int(b.ids[-1])
         finally:
             for fh in handles.values():
                 fh.flush()
@@ -315,8 +433,10 @@ class SortedRun:
 
 
 def merge_blocks(sources: list[Iterator[Block]], drop: set[int] | None = None) -> Iterator[Block]:
-    """Block streams (each in key order) merged by key, rows of one key sorted by id, minus `drop`
-    ids. Only one key's blocks are in memory at a time."""
+    """Block streams (each in key order, ids ascending within a key) merged by key, minus `drop`
+    ids. The sources come in id order (segments oldest first, then the tail: each holds a later
+    range of ids), so a key's rows are passed on source by source, block by block, already in
+    id order: one block per source is in memory, however many rows a key has."""
     iters = list(sources)
     dropped = np.fromiter(drop, np.int64, len(drop)) if drop else None
     heap = []
@@ -325,16 +445,23 @@ def merge_blocks(sources: list[Iterator[Block]], drop: set[int] | None = None) -
         if b is not None:
             heap.append((b.key, i, b))
     heapq.heapify(heap)
+    last = (-1, -1)  # (key, id) of the last row passed on
     while heap:
-        key = heap[0][0]
-        parts = []
-        while heap and heap[0][0] == key:
-            _, i, b = heapq.heappop(heap)
-            parts.append(b)
-            nxt = next(iters[i], None)
-            if nxt is not None:
-                heapq.heappush(heap, (nxt.key, i, nxt))
-        yield _join(key, parts, dropped)
+        key, i, b = heapq.heappop(heap)  # ties on key: the earlier source first
+        nxt = next(iters[i], None)
+        if nxt is not None:
+            heapq.heappush(heap, (nxt.key, i, nxt))
+        if dropped is not None and len(b.ids):
+            keep = ~np.isin(np.asarray(b.ids, np.int64), dropped)
+            if not keep.all():
+                b = Block(key, np.asarray(b.codes)[keep], np.asarray(b.ids)[keep],
+                          np.asarray(b.exact)[keep] if b.exact is not None else None)
+        if not len(b.ids):
+            continue
+        if last[0] == key and int(b.ids[0]) <= last[1]:
+            raise ValueError(f"merge: sources are not in id order (key {key})")
+        last = (key, int(b.ids[-1]))
+        yield b
 
 
 def _join(key: int, parts: list[Block], drop: np.ndarray | None) -> Block:
@@ -392,6 +519,7 @@ class VectorStore:
         self.tail_max = tail_max
         self.codec = Codec.load(self._base("codec", state.codec_gen), dim, spec) if state.codec_gen else Codec(dim)
         self._runs: dict[int, tuple[SortedRun, SortedRun]] = {}
+        self._scanned = 0  # bytes of blocks scanned since the mapped pages were last released
         self._tail_maps: dict[str, tuple[tuple[int, int], np.ndarray]] = {}  # suffix -> ((gen, rows), map)
 
     # --- names ------------------------------------------------------------------------
@@ -452,8 +580,9 @@ class VectorStore:
     def tail_exact(self) -> np.ndarray | None:
         return self._tail(".exact", np.dtype(self.keep), self.dim) if self.keep else None
 
-    def lemma_block(self, lemma_id: int) -> Block:
-        """Every stored (not yet compacted away) vector of one lemma: segments, then the tail."""
+    def lemma_parts(self, lemma_id: int) -> list[Block]:
+        """The stored vectors of one lemma where they lie: one block per segment (mapped, not
+        copied), then the lemma's tail rows; each part in id order, parts in id order."""
         parts = [self.segment(g)[0].block(lemma_id) for g in self.state.segments]
         lemmas = self._tail(".lemma", KEY_DTYPE)
         rows = np.flatnonzero(np.asarray(lemmas) == lemma_id)
@@ -461,53 +590,71 @@ class VectorStore:
             exact = self.tail_exact()
             parts.append(Block(lemma_id, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE),
                                exact[rows] if exact is not None else None))
-        parts = [p for p in parts if len(p.ids)]
+        return [p for p in parts if len(p.ids)]
+
+    def lemma_block(self, lemma_id: int) -> Block:
+        """Every stored (not yet compacted away) vector of one lemma, in id order, in memory."""
+        parts = self.lemma_parts(lemma_id)
         if not parts:
             return Block(lemma_id, np.zeros((0, self.codec.code_size), np.uint8), np.zeros(0, ID_DTYPE), None)
         return _join(lemma_id, parts, None)
 
-    def _list_candidates(self, q: np.ndarray, nprobe: int) -> Block:
+    def _list_parts(self, q: np.ndarray, nprobe: int) -> list[Block]:
+        """Candidates of an any-word search where they lie: the rows of the `nprobe` coarse lists
+        nearest the query (per segment and list, then the tail's), or everything without lists."""
         if self.codec.nlist == 1:  # no coarse lists: every stored vector is a candidate
             parts = [Block(-1, r._codes, r._ids) for r in (self.segment(g)[0] for g in self.state.segments)]
             parts.append(Block(-1, self.tail_codes(), (np.arange(self.state.tail_rows) + self.state.tail_first_id
                                                        ).astype(ID_DTYPE)))
-            parts = [p for p in parts if len(p.ids)]
-            if not parts:
-                return Block(-1, np.zeros((0, self.codec.code_size), np.uint8), np.zeros(0, ID_DTYPE))
-            return Block(-1, np.concatenate([np.asarray(p.codes) for p in parts]),
-                         np.concatenate([np.asarray(p.ids) for p in parts]))
+            return [p for p in parts if len(p.ids)]
         lists = [int(x) for x in self.codec.probe(q, nprobe)[0]]
         parts = []
         for g in self.state.segments:
             run = self.segment(g)[1]
             parts += [run.block(lst) for lst in lists]
-        tail_lists = self._tail(".list", KEY_DTYPE)
-        rows = np.flatnonzero(np.isin(np.asarray(tail_lists), lists))
-        if len(rows):
-            parts.append(Block(-1, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE)))
-        parts = [p for p in parts if len(p.ids)]
-        if not parts:
-            return Block(-1, np.zeros((0, self.codec.code_size), np.uint8), np.zeros(0, ID_DTYPE))
-        return Block(-1, np.concatenate([np.asarray(p.codes) for p in parts]),
-                     np.concatenate([np.asarray(p.ids) for p in parts]))
+        tail_lists = np.asarray(self._tail(".list", KEY_DTYPE))
+        if len(tail_lists):
+            wanted = np.zeros(self.codec.nlist + 1, bool)  # a table look-up: faster than np.isin
+            wanted[lists] = True
+            rows = np.flatnonzero(wanted[np.minimum(tail_lists, self.codec.nlist)])
+            if len(rows):
+                parts.append(Block(-1, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE)))
+        return [p for p in parts if len(p.ids)]
 
     def search(self, q: np.ndarray, k: int, lemma_id: int | None = None, exclude: set[int] | None = None,
                nprobe: int = 32, rerank: int = 4) -> list[tuple[int, float]]:
-        """(occurrence id, score) of the k best matches, best first: within one lemma (exact block
-        scan over its codes), or over every occurrence (`lemma_id` None: the coarse lists nearest
-        the query). With an exact tier, the best `rerank` x k by code are re-scored exactly."""
+        """(occurrence id, score) of the k best matches, best first (equal scores: lower id first):
+        within one lemma (a scan over all its codes, block by block where they lie: nothing is
+        concatenated or copied), or over every occurrence (`lemma_id` None: the coarse lists
+        nearest the query). With an exact tier, the best `rerank` x k by code are re-scored exactly."""
         exclude = exclude or set()
-        block = self.lemma_block(lemma_id) if lemma_id is not None else self._list_candidates(q, nprobe)
+        parts = self.lemma_parts(lemma_id) if lemma_id is not None else self._list_parts(q, nprobe)
         want = k + len(exclude)
-        if self.keep and block.exact is not None and len(block.ids):
-            _, pos = self.codec.top(q, block.codes, max(want * rerank, 100))
-            exact = np.asarray(block.exact[pos], dtype=np.float32) @ np.asarray(q, np.float32)
-            order = np.argsort(-exact, kind="stable")
-            pos, scores = pos[order], exact[order]
-        else:
-            scores, pos = self.codec.top(q, block.codes, want)
-        out = [(int(block.ids[p]), float(s)) for p, s in zip(pos, scores, strict=True) if int(block.ids[p]) not in exclude]
+        exact = bool(self.keep) and bool(parts) and all(p.exact is not None for p in parts)
+        scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], max(want * rerank, 100) if exact else want)
+        if exact:
+            qf = np.asarray(q, np.float32).ravel()
+            scores = np.zeros(len(pos), np.float32)
+            for j in np.unique(part):
+                at = np.flatnonzero(part == j)
+                scores[at] = np.asarray(parts[j].exact[pos[at]], dtype=np.float32) @ qf
+        ids = np.array([int(parts[j].ids[p]) for j, p in zip(part, pos, strict=True)], np.int64)
+        order = np.lexsort((ids, -scores))
+        out = [(int(ids[i]), float(scores[i])) for i in order if int(ids[i]) not in exclude]
+        self._scanned += sum(p.codes.nbytes + p.ids.nbytes for p in parts)
+        if self._scanned > MAPPED_BUDGET:
+            self.release_pages()
         return out[:k]
+
+    def release_pages(self) -> None:
+        """Hand the mapped pages of every open segment back to the page cache, so that a
+        long-lived reader's RSS stays bounded (by about MAPPED_BUDGET plus the largest block it
+        scans) instead of growing towards the size of the index. The pages stay cached: the
+        next read of them is a minor fault, not a disk read."""
+        for runs in self._runs.values():
+            for run in runs:
+                run.release()
+        self._scanned = 0
 
     def lemma_vectors(self, lemma_id: int, exclude: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of a lemma, in id order: exact when kept, else decoded from the codes."""
