@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         samples = {w: int(n) for w, n in (x.split("=", 1) for x in args.sample)}
     except ValueError:
         ap.error("--sample takes WORD=N, e.g. --sample java=2000")
-    encoder = Encoder("mpnet")
+    encoder = Encoder("mpnet", backend="transformers")  # needs the transformers model and tokenizer objects
     if args.cached_only:
         encoder = CacheOnly(encoder)
     rows, single = [], []

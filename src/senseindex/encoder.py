@@ -105,21 +105,25 @@ class Encoder:
         device: str = "auto",
         precision: str = "auto",
         batch_tokens: int | None = None,
+        backend: str = "auto",
     ) -> None:
+        """backend "auto" runs BERT and MPNet checkpoints through `bert_family` (seconds faster
+        to start: transformers is never imported) and anything else through transformers;
+        "transformers" always uses transformers (for code that needs its model objects)."""
         import torch
-        from transformers import AutoModel, AutoTokenizer
 
         self.source: ModelSource = resolve_model(model)
-        # packaged models are local folders: never ask the hub about them
-        local = {"local_files_only": True} if self.source.packaged else {}
-        try:
-            with quiet_transformers():
-                self.tokenizer = AutoTokenizer.from_pretrained(self.source.location, use_fast=True, **local)
-                self.model = AutoModel.from_pretrained(self.source.location, use_safetensors=True, **local)
-        except OSError as exc:
-            raise SenseIndexError(f"cannot load model {self.source.name!r}: {str(exc).splitlines()[0]}") from None
-        if not getattr(self.tokenizer, "is_fast", False):
-            raise SenseIndexError(f"model {self.source.name!r} has no fast tokenizer (needed for word offsets)")
+        if backend not in ("auto", "transformers"):
+            raise SenseIndexError(f"backend {backend!r}: use auto or transformers")
+        self.backend = "transformers"
+        if backend == "auto" and Path(self.source.location).is_dir():
+            from . import bert_family
+
+            if bert_family.supported(self.source.location):
+                self.backend = "bert_family"
+                self.tokenizer, self.model = bert_family.load(self.source.location)
+        if self.backend == "transformers":
+            self.tokenizer, self.model = self._load_transformers()
         self.model.eval()
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -149,6 +153,21 @@ class Encoder:
         self._body = self.max_length - self._n_special
         self._torch = torch
 
+    def _load_transformers(self):
+        from transformers import AutoModel, AutoTokenizer
+
+        # packaged models are local folders: never ask the hub about them
+        local = {"local_files_only": True} if self.source.packaged else {}
+        try:
+            with quiet_transformers():
+                tokenizer = AutoTokenizer.from_pretrained(self.source.location, use_fast=True, **local)
+                model = AutoModel.from_pretrained(self.source.location, use_safetensors=True, **local)
+        except OSError as exc:
+            raise SenseIndexError(f"cannot load model {self.source.name!r}: {str(exc).splitlines()[0]}") from None
+        if not getattr(tokenizer, "is_fast", False):
+            raise SenseIndexError(f"model {self.source.name!r} has no fast tokenizer (needed for word offsets)")
+        return tokenizer, model
+
     @property
     def name(self) -> str:
         return self.source.name
@@ -165,6 +184,9 @@ class Encoder:
         return int(min(limit, tok_max, pos_max))
 
     def tokenize(self, texts: Sequence[str]) -> tuple[list[list[int]], list[np.ndarray]]:
+        """Subword ids and character offsets per text, without special tokens."""
+        if self.backend == "bert_family":
+            return self.tokenizer.encode(texts)
         enc = self.tokenizer(
             list(texts), add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False
         )
@@ -191,6 +213,8 @@ class Encoder:
         need_hidden = self.layers != [self.num_layers]
         autocast = self.device == "cpu" and self.precision == "bf16"
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            if self.backend == "bert_family":
+                return torch.stack(self.model(ids, mask, self.layers)).float().mean(0).cpu().numpy()
             out = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=need_hidden)
             if need_hidden:
                 h = torch.stack([out.hidden_states[i] for i in self.layers]).float().mean(0)
