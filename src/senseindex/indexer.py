@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checksums
 from .corpus import (
     DEFAULT_INCLUDE,
     ReadOptions,
@@ -199,4 +200,4 @@ class Indexer:
             index.add_with_ids(vecs, np.array([i for i, _ in rows], dtype=np.int64))
         tmp = self.store.vocab_faiss_path.with_suffix(".tmp")
         faiss.write_index(index, str(tmp))
-        tmp.replace(self.store.vocab_faiss_path)
+        checksums.replace_file(self.store.db, tmp, self.store.vocab_faiss_path)

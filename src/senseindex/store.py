@@ -20,6 +20,7 @@ import numpy as np
 import sqlite_utils
 from filelock import FileLock, Timeout
 
+from . import checksums
 from .db import select_in
 from .errors import IndexLockedError, SenseIndexError
 from .migrations import migrate, pending
@@ -146,11 +147,13 @@ class Store:
 
     # --- writing -----------------------------------------------------------------
     @contextmanager
-    def lock(self):
+    def lock(self, verify: bool = True):
         """One writer at a time: a second writer (another process) fails at once with a clear message.
 
         The lock is an OS file lock (filelock), released when its holder dies, even by SIGKILL;
-        the vector files are then cut back to what SQLite committed."""
+        the vector files are then cut back to what SQLite committed. A writer first verifies the
+        tail it appends to (a damaged index is refused: run senseindex repair); `verify=False`
+        is for the repair itself."""
         lock = FileLock(self.path / ".lock", timeout=0, thread_local=False)
         try:
             lock.acquire()
@@ -167,8 +170,10 @@ class Store:
             self.manifest = self._manifest(self.path, self.db)
             self._vectors = None
             self._writing = True
-            self.vectors.repair()
-            self.vectors.remove_stale_files()
+            if verify:
+                self.vectors.repair()
+                self.vectors.map_files()
+                self.vectors.remove_stale_files()
             yield self
         finally:
             self._writing = False  # a reader again: another writer may change the files from now on
@@ -181,9 +186,13 @@ class Store:
             lock.release()
 
     def commit_state(self, extra_sql: list[tuple[str, list]] | None = None) -> None:
-        """Record the vector state (and any extra statements) in one transaction."""
+        """Record the vector state, the checksums of the files written for it (forgetting those
+        of files no longer live) and any extra statements, in one transaction."""
+        vs = self.vectors
         with self.db.conn:
-            self.vectors.state.write(self.db)
+            vs.state.write(self.db)
+            checksums.record(self.db, vs.take_written())
+            checksums.forget(self.db, {f.name for f in vs.live_files()})
             for sql, params in extra_sql or []:
                 self.db.conn.execute(sql, params)
 
@@ -205,8 +214,11 @@ class Store:
             if vs is not None and vs.state == state:
                 break
             try:
+                state, sums = self._snapshot()
                 fresh = VectorStore(self.path, self.dim, self.manifest.get("codec", EXACT), self.keep, state,
-                                    int(self.manifest.get("tail_max", TAIL_MAX)))
+                                    int(self.manifest.get("tail_max", TAIL_MAX)), sums)
+                if vs is not None:
+                    fresh.tail_ok = vs.tail_ok  # (names carry the generation)
                 if vs is not None and vs.state.codec_gen == state.codec_gen:
                     fresh._runs = {g: r for g, r in vs._runs.items() if g in state.segments}
                 if not self._writing:
@@ -219,6 +231,18 @@ class Store:
                 continue
             self._vectors = vs = fresh
         return vs
+
+    def _snapshot(self) -> tuple[VectorState, checksums.Sums]:
+        """The vector state and the checksums of its files, read in one transaction."""
+        conn = self.db.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("begin")
+        try:
+            return VectorState.read(self.db), checksums.load(self.db)
+        finally:
+            if own:
+                conn.execute("commit")
 
     @property
     def keep(self) -> str | None:
@@ -283,6 +307,9 @@ class Store:
         if self._vocab_index is None and self.vocab_faiss_path.exists():
             import faiss
 
+            problem = checksums.verify_named(self.vocab_faiss_path, checksums.load(self.db))
+            if problem:
+                raise SenseIndexError(f"{self.vocab_faiss_path}: {problem} (run senseindex repair)")
             self._vocab_index = faiss.read_index(str(self.vocab_faiss_path))
         return self._vocab_index
 
@@ -328,6 +355,7 @@ class Store:
                                 (ordinal, "done" if last else "partial", doc_id))
             vs.state.next_id = first_occ + len(chunk.occurrences)
             vs.state.write(db)
+            checksums.record(db, vs.take_written())
         return first_sent, first_occ
 
     # --- vector maintenance (writer) -------------------------------------------------------
@@ -412,7 +440,7 @@ class Store:
         codec = Codec.train(vecs[pick], spec, nlist)
         old = vs.live_files()
         gen = vs.new_gen()
-        codec.save(vs._base("codec", gen))
+        vs.note_written(codec.save(vs._base("codec", gen)))
         vs.state.codec_gen = gen
         vs.codec = codec
         lists = codec.lists(vecs)
