@@ -45,10 +45,15 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import sqlite3
+
         try:
             return fn(*args, **kwargs)
         except SenseIndexError as exc:
             raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:  # a damaged index.db: name it, never a traceback
+            where = f"{kwargs['index_path']}/index.db: " if kwargs.get("index_path") else ""
+            raise click.ClickException(f"{where}damaged SQLite database ({exc}); run senseindex check") from None
 
     return wrapper
 
@@ -542,6 +547,46 @@ def compact(index_path, fmt):
     r = _open(index_path).compact()
     emit(fmt, lambda: (f"compacted: {r['rows_after']:,} vectors kept, {r['removed_dropped']:,} removed dropped; "
                        f"{r['bytes_before'] / 1e6:,.1f} MB -> {r['bytes_after'] / 1e6:,.1f} MB"), [r], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@output_options
+@user_errors
+def check(index_path, fmt):
+    """Verify every file of INDEX: checksums, structure, counts that must agree.
+
+    Reads every byte and writes nothing. Exits 1 when something is damaged, naming each file and
+    whether `senseindex repair` can rebuild it.
+    """
+    from .sense_index import SenseIndex
+
+    r = SenseIndex.check(index_path)
+    data = r.to_dict()
+    emit(fmt, lambda: render.check_text(data), data["problems"], data)
+    if not r.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@model_options
+@output_options
+@user_errors
+def repair(index_path, device, precision, fmt):
+    """Rebuild the damaged parts of INDEX that can be derived.
+
+    Vector files are re-encoded from the stored text with the index's model (rows of undamaged
+    files are kept), the codec is trained again if it is damaged, and static vectors, counts and
+    vocab_static.faiss are recomputed. A damaged index.db cannot be derived: repair then changes
+    nothing and says so. Labels are never dropped.
+    """
+    from .sense_index import SenseIndex
+
+    r = SenseIndex.repair(index_path, device, precision)
+    emit(fmt, lambda: render.repair_text(r), [{"repaired": x} for x in r["repaired"]], r)
+    if not r["ok"]:
+        sys.exit(1)
 
 
 @cli.command()
