@@ -45,15 +45,25 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import errno
         import sqlite3
 
+        index = kwargs.get("index_path")
         try:
             return fn(*args, **kwargs)
         except SenseIndexError as exc:
             raise click.ClickException(str(exc)) from None
-        except sqlite3.DatabaseError as exc:  # a damaged index.db: name it, never a traceback
-            where = f"{kwargs['index_path']}/index.db: " if kwargs.get("index_path") else ""
+        except sqlite3.DatabaseError as exc:  # a full disk, or a damaged index.db: name it, never a traceback
+            where = f"{index}/index.db: " if index else ""
+            if "full" in str(exc) or "I/O" in str(exc):
+                raise click.ClickException(f"{where}{exc}: nothing past the last committed chunk was written; "
+                                           "free some space and run the same command again") from None
             raise click.ClickException(f"{where}damaged SQLite database ({exc}); run senseindex check") from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise
+            raise click.ClickException(f"{exc.filename or index or 'output'}: {exc.strerror}: the index keeps its last "
+                                       "committed state; free some space and run the same command again") from None
 
     return wrapper
 
