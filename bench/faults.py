@@ -273,7 +273,9 @@ def damage_base(work: Path) -> Path:
 def answers(path: Path) -> dict:
     """What users read from an index: contextual, any-word and static hits, labels, counts."""
     si = SenseIndex.open(path, encoder=HashEncoder())
-    out = {"info": {k: v for k, v in si.info().items() if k not in ("size_bytes", "bytes_per_occurrence", "path")}}
+    info = si.info()  # the counts (how the vectors are laid out may change with a repair)
+    out = {"info": {k: info[k] for k in ("documents", "sentences", "occurrences", "vocabulary_words", "labels",
+                                         "labels_orphaned", "model", "codec", "index_id")}}
     for q in QUERIES:
         out[q] = [(h.occurrence_id, round(h.score, 5), h.text) for h in si.search(q, k=8)[1]]
         out["any " + q] = [(h.occurrence_id, round(h.score, 5)) for h in si.search(q, k=8, any_word=True)[1]]
@@ -362,7 +364,11 @@ def damage(work: Path | None = None, seeds: int = 1, files: list[str] | None = N
                 except SenseIndexError as exc:
                     row["repair"] = "refused: cannot be derived"
                     row["repair_says"] = str(exc)[:200]
-                    row["unchanged_after_refusal"] = True
+                except Exception as exc:  # noqa: BLE001 - a crash of repair is a finding, not the end of the run
+                    row["repair"] = "FAILED"
+                    row["repair_says"] = f"{type(exc).__name__}: {exc}"[:300]
+                row["verdict"] = ("detected" if row["check"] == "detected" or row["search"] == "refused" else
+                                  "harmless" if row["search"] == "same answers" else "SILENT DAMAGE")
                 rows.append(row)
         log(f"  {name}: {[(r['damage'], r['check'], r['search'], r['repair']) for r in rows if r['file'] == name]}")
     return {"cases": rows, "summary": damage_summary(rows)}
@@ -372,6 +378,8 @@ def damage_summary(rows: list[dict]) -> dict:
     n = len(rows)
     return {"cases": n,
             "detected_by_check": sum(r["check"] == "detected" for r in rows),
+            "harmless_not_detected": sum(r["verdict"] == "harmless" for r in rows),
+            "silent_damage": sum(r["verdict"] == "SILENT DAMAGE" for r in rows),
             "search_refused": sum(r["search"] == "refused" for r in rows),
             "search_same_answers": sum(r["search"] == "same answers" for r in rows),
             "search_wrong_answers": sum(r["search"] == "WRONG ANSWERS" for r in rows),

@@ -82,13 +82,15 @@ def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[st
     try:
         old = VectorStore(path, dim, spec, keep, state, tail_max, sums)
     except (SenseIndexError, RuntimeError, OSError, ValueError):
+        old = None
+    if any(d.startswith("codec-") for d in damaged):
         old = None  # the codec is damaged: codes cannot be read, every row is re-encoded
     live = np.array([r[0] for r in db.execute("select id from occ order by id")], np.int64)
     rows = _healthy_rows(old, state, damaged) if old is not None else []
     ids = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, np.int64)
     first = np.unique(ids, return_index=True)[1] if len(ids) else np.zeros(0, np.int64)
     take = first[np.isin(ids[first], live)]  # one row per live id; removed occurrences are dropped
-    parts = [np.concatenate([r[i] for r in rows])[take] if rows else None for i in range(5)]
+    parts = [np.concatenate([r[i] for r in rows])[take] if rows and (i < 4 or keep) else None for i in range(5)]
     missing = np.setdiff1d(live, ids[take])
 
     new_vectors = _encode(db, encoder(), missing) if len(missing) else np.zeros((0, dim), np.float32)

@@ -310,7 +310,10 @@ class Store:
             problem = checksums.verify_named(self.vocab_faiss_path, checksums.load(self.db))
             if problem:
                 raise SenseIndexError(f"{self.vocab_faiss_path}: {problem} (run senseindex repair)")
-            self._vocab_index = faiss.read_index(str(self.vocab_faiss_path))
+            try:
+                self._vocab_index = faiss.read_index(str(self.vocab_faiss_path))
+            except RuntimeError:
+                raise SenseIndexError(f"{self.vocab_faiss_path}: unreadable (run senseindex repair)") from None
         return self._vocab_index
 
     def size_on_disk(self) -> int:

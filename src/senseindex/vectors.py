@@ -160,9 +160,18 @@ class Codec:
         if spec.lower() != EXACT:
             if not path.is_file():
                 raise SenseIndexError(f"{path}: the trained codec is missing (run senseindex check)")
-            index = faiss.read_index(str(path))
+            try:
+                index = faiss.read_index(str(path))
+            except RuntimeError as exc:
+                raise SenseIndexError(f"{path}: unreadable codec ({str(exc).splitlines()[0][:120]}; damaged: run "
+                                      "senseindex check)") from None
         coarse_path = Path(str(base) + ".coarse.npy")
-        coarse = np.load(coarse_path, allow_pickle=False) if coarse_path.is_file() else None
+        try:  # never a pickle: an object array is refused, not loaded
+            coarse = np.load(coarse_path, allow_pickle=False) if coarse_path.is_file() else None
+        except (ValueError, OSError) as exc:
+            raise SenseIndexError(f"{coarse_path}: unreadable ({exc}; damaged: run senseindex check)") from None
+        if coarse is not None and (coarse.dtype != np.float32 or coarse.ndim != 2 or coarse.shape[1] != dim):
+            raise SenseIndexError(f"{coarse_path}: not {dim}-dimension float32 centroids (damaged: run senseindex check)")
         return cls(dim, spec, index, coarse)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
@@ -605,7 +614,7 @@ class VectorStore:
     def verify_file(self, path: Path) -> None:
         """Refuse an immutable file whose bytes differ from those recorded (unrecorded: not checked)."""
         pieces = self.checksums.get(path.name)
-        if pieces and path.exists():
+        if pieces:
             problem = verify(path, pieces)
             if problem:
                 raise SenseIndexError(f"{path}: {problem} (run senseindex check)")
