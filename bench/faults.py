@@ -35,7 +35,6 @@ TESTS = ROOT / "tests"
 sys.path[:0] = [str(ROOT / "src"), str(TESTS)]
 
 from conftest import HashEncoder  # noqa: E402
-
 from senseindex import SenseIndex  # noqa: E402
 from senseindex.check import check_index  # noqa: E402
 from senseindex.errors import SenseIndexError  # noqa: E402
@@ -327,8 +326,8 @@ def damage(work: Path | None = None, seeds: int = 1, files: list[str] | None = N
     base = damage_base(work)
     want = answers(base)
     names = sorted(f.name for f in base.iterdir() if f.is_file() and f.name != ".lock")
-    if files:
-        names = [n for n in names if any(n.startswith(x) for x in files)]
+    if files:  # the first file whose name holds each given part
+        names = [m for x in files for m in [next((n for n in names if x in n), None)] if m]
     rows = []
     for name in names:
         for how in ("truncate", "flip", "delete"):
