@@ -247,9 +247,13 @@ def crash(kills: int = 100, seed: int = 0, work: Path | None = None, log=print) 
         if not after.ok:
             totals["failed_checks"] += 1
             failures.append(f"{what}: check after resume: {'; '.join(map(str, after.problems))}")
-        if (i + 1) % 10 == 0:
+        if (i + 1) % 5 == 0:
             log(f"  {i + 1}/{kills} runs: {totals['kills']} kills, {totals['lost']} lost, "
-                f"{totals['duplicated']} duplicated, {totals['failed_opens']} failed opens")
+                f"{totals['duplicated']} duplicated, {totals['failed_opens']} failed opens, {totals['failed_checks']} "
+                f"failed checks, {totals['failed_resumes']} failed resumes; per operation "
+                f"{ {k: v['kills'] for k, v in totals['per_operation'].items()} }", flush=True)
+            for f in failures:
+                log(f"  FAILURE {f}")
     totals["failures"] = failures
     totals["seed"] = seed
     return totals

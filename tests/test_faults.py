@@ -65,8 +65,8 @@ def test_one_writer_four_readers_and_a_refused_second_writer(tmp_path):
 
 @pytest.fixture
 def small_index(tmp_path) -> Path:
-    corpus = faults.write_corpus(tmp_path / "c", {"a.txt": 30, "b.txt": 30}, 9)
-    si = SenseIndex.open_or_create(tmp_path / "idx", encoder=HashEncoder(), codec="PQ8", train_rows=200, tail_max=150)
+    corpus = faults.write_corpus(tmp_path / "c", {"a.txt": 40, "b.txt": 40}, 9)
+    si = SenseIndex.open_or_create(tmp_path / "idx", encoder=HashEncoder(), codec="PQ8", train_rows=300, tail_max=150)
     si.add([corpus], chunk_sentences=20)
     return tmp_path / "idx"
 
@@ -96,16 +96,24 @@ def test_exported_formula_cells_are_neutralised_and_import_back(small_index, tmp
     labels = ["=cmd|' /C calc'!A0", "+SUM(1)", "-1", "@A1", "\tx", "\rx", "plain"]
     si.review_labels([{"index_id": si.store.index_id,
                        "occurrence_id": i, "label": lab} for i, lab in zip(ids, labels, strict=True)])
+    stored = dict(si.store.db.execute("select occurrence_id, label from labels where source = 'review'").fetchall())
     out = tmp_path / "labels.csv"
     si.export_labels(out, ["review"])
     with open(out, encoding="utf-8-sig", newline="") as fh:
         cells = [r["label"] for r in csv.DictReader(fh)]
-    assert sorted(cells) == sorted(["'" + x if x[0] in "=+-@\t\r" else x for x in labels])
-    with si.store.lock(), si.store.db.conn:  # forget them, then import the neutralised export back
+    assert sorted(cells) == sorted("'" + x if x[0] in "=+-@\t\r" else x for x in stored.values())
+    assert sum(c.startswith("'") for c in cells) >= 4
+    # a review file goes out through the same writer (and carries the index id, so it imports back)
+    from senseindex.rows import write_file
+
+    review = tmp_path / "review.csv"
+    write_file(review, [{"index_id": si.store.index_id, "occurrence_id": i, "label": lab} for i, lab in stored.items()])
+    assert "'=cmd" in review.read_text(encoding="utf-8-sig")
+    with si.store.lock(), si.store.db.conn:  # forget them, then import the neutralised file back
         si.store.db.conn.execute("delete from labels where source = 'review'")
-    si.import_review(out)
+    si.import_review(review)
     got = dict(si.store.db.execute("select occurrence_id, label from labels where source = 'review'").fetchall())
-    assert got == dict(zip(ids, labels, strict=True))
+    assert got == stored
 
 
 class Boom:
