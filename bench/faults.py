@@ -603,14 +603,26 @@ def markdown(results: dict) -> str:
         lines.append("")
     if "damage" in results:
         d = results["damage"]
-        lines += ["| file | damage | check | search | repair |", "|---|---|---|---|---|"]
+        d["summary"] = damage_summary(d["cases"])
+        import re
+        from collections import defaultdict
+
+        groups = defaultdict(list)
         for r in d["cases"]:
-            name = r["file"]
-            lines.append(f"| {name} | {r['damage']} | {r['check']} | {r['search']} | {r['repair']}"
-                         + (f" ({r['repair_answers']})" if r.get("repair_answers") and r["repair_answers"] != "same answers" else "")
-                         + " |")
+            groups[(re.sub(r"-\d{6}", "-G", r["file"]), r["damage"])].append(r)
+
+        def tally(rows, key):
+            c = defaultdict(int)
+            for r in rows:
+                c[r[key]] += 1
+            return ", ".join(f"{v} {k}" for k, v in sorted(c.items()))
+        lines += ["| file | damage | cases | check | search | repair |", "|---|---|---:|---|---|---|"]
+        for (name, how), rs in groups.items():
+            lines.append(f"| {name} | {how} | {len(rs)} | {tally(rs, 'check')} | {tally(rs, 'search')} | "
+                         f"{tally(rs, 'repair')} |")
         s = d["summary"]
-        lines += ["", f"{s['cases']} cases: {s['detected_by_check']} detected by check; search refused "
+        lines += ["", f"{s['cases']} cases: {s['detected_by_check']} detected by check, {s['harmless_not_detected']} "
+                      f"not detected and harmless (same answers), {s['silent_damage']} silent damage; search refused "
                       f"{s['search_refused']}, answered exactly as before {s['search_same_answers']}, wrong answers "
                       f"{s['search_wrong_answers']}; repaired {s['repaired']}, not derivable (refused, nothing "
                       f"changed) {s['not_derivable_refused']}, repair failed {s['repair_failed']}", ""]

@@ -28,6 +28,7 @@ from .vectors import EXACT, Codec, SortedRun, VectorState, VectorStore, merge_bl
 
 FORMAT_VERSION = "2"
 DB_NAME = "index.db"
+NEW_DB = "index.db.new"  # an index database being created (renamed to DB_NAME once complete)
 INDEX_HOME = Path("indexes")
 TRAIN_ROWS = 50_000  # vectors before the codec is trained (exact float16 until then)
 TRAIN_SAMPLE = 100_000
@@ -126,23 +127,36 @@ class Store:
 
     @classmethod
     def check_new(cls, path: str | Path) -> None:
-        """A new index may go into a missing or empty folder, never over other files."""
+        """A new index may go into a missing or empty folder, never over other files (the left-over
+        of an interrupted creation does not count)."""
         path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not cls.is_index(path):
+        others = path.is_dir() and any(not f.name.startswith(NEW_DB) for f in path.iterdir())
+        if path.exists() and (not path.is_dir() or others) and not cls.is_index(path):
             raise SenseIndexError(f"{path}: exists and is not a senseindex index; choose another --index")
 
     @classmethod
     def create(cls, path: str | Path, manifest: dict[str, str]) -> Store:
+        """A new index, created whole or not at all: the database is built under another name and
+        renamed once complete (a full disk or a kill midway left a folder that was neither an
+        index nor empty, found by bench/faults.py diskfull)."""
         path = Path(path)
         cls.check_new(path)
         path.mkdir(parents=True, exist_ok=True)
-        db = connect(path, write=True)
-        migrate(db)
-        with db.conn:
-            db.conn.executemany("insert or replace into manifest (key, value) values (?, ?)",
-                                [(k, str(v)) for k, v in {**manifest, "format_version": FORMAT_VERSION}.items()])
-            VectorState().write(db)
-        db.close()
+        tmp = path / NEW_DB
+        for f in path.glob(NEW_DB + "*"):
+            f.unlink()
+        try:
+            db = sqlite_utils.Database(tmp)
+            migrate(db)
+            with db.conn:
+                db.conn.executemany("insert or replace into manifest (key, value) values (?, ?)",
+                                    [(k, str(v)) for k, v in {**manifest, "format_version": FORMAT_VERSION}.items()])
+                VectorState().write(db)
+            db.close()
+            os.replace(tmp, path / DB_NAME)
+        finally:
+            for f in path.glob(NEW_DB + "*"):
+                f.unlink()
         return cls.open(path)
 
     # --- writing -----------------------------------------------------------------
