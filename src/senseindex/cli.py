@@ -40,6 +40,12 @@ def emit(fmt: str | None, text: Callable[[], str], rows: list[dict] | None = Non
         click.echo(text())
 
 
+def one_line(message: str) -> str:
+    """A message as one printable line: input quoted in it (a column name, a word) may hold
+    newlines or control characters (found by tests/test_fuzz.py: a vertical tab split it)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def user_errors(fn):
     """One line and a non-zero exit for user errors; never a traceback."""
 
@@ -52,7 +58,7 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except SenseIndexError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(one_line(str(exc))) from None
         except sqlite3.DatabaseError as exc:  # a full disk, or a damaged index.db: name it, never a traceback
             where = f"{index}/index.db: " if index else ""
             if "full" in str(exc) or "I/O" in str(exc):
