@@ -24,6 +24,7 @@ from .db import utc_now
 from .errors import CorpusError
 from .static import Glove
 from .store import Chunk, Store
+from .vectors import write_faiss
 from .words import find_words, is_stopword, lemmatize
 
 Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
@@ -204,7 +205,7 @@ def save_vocab_index(store: Store, glove: Glove) -> int:
         vecs = np.stack([glove.vector(w) for _, w in rows]).astype(np.float32)
         index.add_with_ids(vecs, np.array([i for i, _ in rows], dtype=np.int64))
     tmp = store.vocab_faiss_path.with_suffix(".tmp")
-    faiss.write_index(index, str(tmp))
+    write_faiss(index, tmp)
     checksums.replace_file(store.db, tmp, store.vocab_faiss_path)
     store._vocab_index = None
     return len(rows)

@@ -79,6 +79,20 @@ def _flat_codes(index: faiss.Index) -> faiss.Index:
     return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexPreTransform) else index
 
 
+def write_faiss(index: faiss.Index, path: Path) -> None:
+    """faiss.write_index, read back: on a full disk FAISS may raise a bare RuntimeError, or only
+    print a close error and leave a short file (both found by bench/faults.py diskfull)."""
+    import faiss
+
+    try:
+        faiss.write_index(index, str(path))
+        faiss.read_index(str(path))
+    except RuntimeError as exc:
+        Path(path).unlink(missing_ok=True)
+        raise SenseIndexError(f"{path}: could not be written (is the disk full? {str(exc).splitlines()[0][:100]}); "
+                              "the index keeps its last committed state") from None
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -137,14 +151,13 @@ class Codec:
         return cls(dim, spec, index, coarse)
 
     def save(self, base: Path) -> list[Path]:
-        import faiss
 
         written = []
         if self._index is not None:
             inner = _flat_codes(self._index)
             inner.codes.clear()
             inner.ntotal = self._index.ntotal = 0
-            faiss.write_index(self._index, str(base) + ".faiss")
+            write_faiss(self._index, Path(str(base) + ".faiss"))
             written.append(Path(str(base) + ".faiss"))
         if self.coarse is not None:
             np.save(str(base) + ".coarse.npy", self.coarse, allow_pickle=False)
