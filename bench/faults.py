@@ -573,7 +573,8 @@ def concurrency(seconds: float = 60, work: Path | None = None, log=print) -> dic
         time.sleep(0.3)
         if writer.poll() is None:  # a second writer while the first holds the lock
             rc, _, err = run_cli("index", corpus, "--index", path, "-q")
-            second.append((rc, err.strip().splitlines()[-1] if err.strip() else ""))
+            if writer.poll() is None:  # (one that started after the first had finished proves nothing)
+                second.append((rc, err.strip().splitlines()[-1] if err.strip() else ""))
         out, err = writer.communicate(timeout=300)
         if writer.returncode == 0:
             files += 1
