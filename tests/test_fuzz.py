@@ -30,7 +30,7 @@ from senseindex.check import check_index
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=False, database=None,
                           suppress_health_check=list(HealthCheck))
-settings.register_profile("bench", max_examples=1000, deadline=None, database=None,
+settings.register_profile("bench", max_examples=int(os.environ.get("SENSEINDEX_FUZZ_EXAMPLES", 1000)), deadline=None, database=None,
                           suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("SENSEINDEX_FUZZ", "ci"))
 BENCH = os.environ.get("SENSEINDEX_FUZZ") == "bench"
