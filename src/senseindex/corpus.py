@@ -180,6 +180,8 @@ def json_object(line: str, where: str) -> dict:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise CorpusError(f"{where}: invalid JSON ({exc.msg})") from None
+    except RecursionError:  # found by tests/test_fuzz.py: "[[[[..." deeper than Python's stack
+        raise CorpusError(f"{where}: invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise CorpusError(f"{where}: each line must be a JSON object")
     return record

@@ -105,7 +105,7 @@ def cached_target_vectors(encoder, data: WsdSplit, batch: int = 512) -> np.ndarr
     """Target-word vectors for a split, cached under the senseindex cache by model, layer and content."""
     path = cache_path(f"{data.word}-{data.split}", [vector_identity(encoder), data.texts, data.spans], ".npy")
     if path.exists():
-        return np.load(path)
+        return np.load(path, allow_pickle=False)
     out = []
     for lo in range(0, len(data.texts), batch):
         vecs = encoder.word_vectors(data.texts[lo:lo + batch], [[s] for s in data.spans[lo:lo + batch]])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checksums
 from .corpus import (
     DEFAULT_INCLUDE,
     ReadOptions,
@@ -23,6 +24,7 @@ from .db import utc_now
 from .errors import CorpusError
 from .static import Glove
 from .store import Chunk, Store
+from .vectors import write_faiss
 from .words import find_words, is_stopword, lemmatize
 
 Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
@@ -189,14 +191,21 @@ class Indexer:
             progress(len(chunk), len(occurrences))
 
     def _save_vocab_index(self) -> None:
-        """Type vectors of the corpus vocabulary (GloVe), for static nearest-word lists."""
-        import faiss
+        save_vocab_index(self.store, self.glove)
 
-        rows = self.store.db.execute("select id, word from vocab where in_glove = 1").fetchall()
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.glove.dim))
-        if rows:
-            vecs = np.stack([self.glove.vector(w) for _, w in rows]).astype(np.float32)
-            index.add_with_ids(vecs, np.array([i for i, _ in rows], dtype=np.int64))
-        tmp = self.store.vocab_faiss_path.with_suffix(".tmp")
-        faiss.write_index(index, str(tmp))
-        tmp.replace(self.store.vocab_faiss_path)
+
+def save_vocab_index(store: Store, glove: Glove) -> int:
+    """Type vectors of the corpus vocabulary (GloVe), for static nearest-word lists; derived from
+    the vocab table alone, so `repair` rebuilds it the same way. Returns the words written."""
+    import faiss
+
+    rows = store.db.execute("select id, word from vocab where in_glove = 1").fetchall()
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(glove.dim))
+    if rows:
+        vecs = np.stack([glove.vector(w) for _, w in rows]).astype(np.float32)
+        index.add_with_ids(vecs, np.array([i for i, _ in rows], dtype=np.int64))
+    tmp = store.vocab_faiss_path.with_suffix(".tmp")
+    write_faiss(index, tmp)
+    checksums.replace_file(store.db, tmp, store.vocab_faiss_path)
+    store._vocab_index = None
+    return len(rows)

@@ -130,3 +130,12 @@ def m005_compact_storage(db: sqlite_utils.Database) -> None:
     ex("create table labels_orphaned (id integer primary key, occurrence_id integer, source text, label text, "
        "confidence float, updated text, document text, line integer, sentence text, word text, start integer, "
        "end integer, orphaned text, reason text)")
+
+
+@migration
+def m006_checksums(db: sqlite_utils.Database) -> None:
+    """CRC-32 of every vector file as written (one row per immutable file, one per appended tail
+    chunk), committed with the state that makes the bytes live: what `senseindex check` and every
+    reader verify (see checksums.py)."""
+    db.conn.execute("create table checksums (file text not null, offset integer not null, bytes integer not null, "
+                    "crc32 integer not null, primary key (file, offset))")

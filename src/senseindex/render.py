@@ -143,3 +143,26 @@ def label_summary_text(summary: dict) -> str:
     for r in summary["labels"]:
         lines.append(f"{r['label']:<{w}}  " + "  ".join(f"{r[c]:>9,}" for c in cols))
     return "\n".join(lines)
+
+
+def check_text(r: dict) -> str:
+    """`senseindex check`: one line per problem, then what was verified."""
+    lines = [f"{p['file']}: {p['what']}" + ("" if p["derivable"] else " (cannot be derived)") for p in r["problems"]]
+    lines += [f"note: {n}" for n in r["notes"]]
+    if r["unverified"]:
+        lines.append(f"note: {len(r['unverified'])} file(s) have no checksum (written before checksums existed; "
+                     "senseindex repair records them)")
+    if r["leftovers"]:
+        lines.append(f"note: {len(r['leftovers'])} file(s) left by an interrupted write (the next writer deletes them)")
+    head = "ok" if r["ok"] else f"DAMAGED: {len(r['problems'])} problem(s)" + (
+        "; run senseindex repair" if all(p["derivable"] for p in r["problems"]) else "")
+    lines.append(f"{head}: {r['files_checked']} files, {r['bytes_checked'] / 1e6:,.1f} MB, "
+                 f"{r['vector_rows']:,} vector rows for {r['occurrences']:,} occurrences checked in {r['seconds']:.2f}s")
+    return "\n".join(lines)
+
+
+def repair_text(r: dict) -> str:
+    lines = [f"repaired: {x}" for x in r["repaired"]] or ["nothing to repair"]
+    lines += [f"still damaged: {p}" for p in r["problems_after"]]
+    lines.append("ok" if r["ok"] else "repair could not fix everything")
+    return "\n".join(lines)

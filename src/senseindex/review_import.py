@@ -24,6 +24,7 @@ from .corpus import json_object
 from .db import CHUNK, placeholders, select_in
 from .errors import CorpusError, SenseIndexError
 from .labels import set_labels
+from .rows import unneutralise
 from .words import lemmatize
 
 MAX_SHOWN = 15  # problems listed in the error message
@@ -82,7 +83,7 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, dict]]:
     try:
         for cells in reader:
             if any(c.strip() for c in cells):
-                rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
+                rows.append((reader.line_num, dict(zip(header, map(unneutralise, cells), strict=False))))
     except csv.Error as exc:
         raise SenseIndexError(f"{path}:{reader.line_num}: {exc}; nothing imported") from None
     return rows

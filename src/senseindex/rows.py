@@ -31,14 +31,36 @@ def _columns(rows: Sequence[dict], columns: Sequence[str] | None) -> list[str]:
     return list(seen)
 
 
+# Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
+# read as a formula by Excel, LibreOffice and Google Sheets. Exported files prefix such a cell
+# with a single quote, which spreadsheets show as text; reading a file back strips it again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell made safe to open in a spreadsheet (numbers stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """The cell as it was before `neutralise` (for files read back)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return value
 
 
-def write_rows(fh, rows: Iterable[dict], fmt: str, columns: Sequence[str] | None = None) -> int:
-    """Write rows to an open text stream in one of FORMATS; returns the number of rows."""
+def write_rows(fh, rows: Iterable[dict], fmt: str, columns: Sequence[str] | None = None,
+               safe: bool = False) -> int:
+    """Write rows to an open text stream in one of FORMATS; returns the number of rows. `safe`
+    neutralises formula-like CSV/TSV cells (export files, which people open in spreadsheets)."""
     rows = list(rows)
     if fmt == "json":
         fh.write(to_json(rows) + "\n")
@@ -51,7 +73,8 @@ def write_rows(fh, rows: Iterable[dict], fmt: str, columns: Sequence[str] | None
             writer = csv.DictWriter(fh, fieldnames=cols, delimiter="," if fmt == "csv" else "\t",
                                     lineterminator="\n", extrasaction="ignore")
             writer.writeheader()
-            writer.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+            cell = (lambda v: neutralise(_cell(v))) if safe else _cell
+            writer.writerows({k: cell(v) for k, v in r.items()} for r in rows)
     else:
         raise ValueError(f"unknown row format {fmt!r}")
     return len(rows)
@@ -93,6 +116,6 @@ def write_file(path: str | Path, rows: Iterable[dict], columns: Sequence[str] | 
     tmp = path.with_name(path.name + ".tmp")
     encoding = "utf-8-sig" if fmt in ("csv", "tsv") else "utf-8"
     with open(tmp, "w", encoding=encoding, newline="") as fh:
-        n = write_rows(fh, rows, fmt, columns)
+        n = write_rows(fh, rows, fmt, columns, safe=True)
     tmp.replace(path)
     return n

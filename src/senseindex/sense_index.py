@@ -20,6 +20,7 @@ from .store import Store, resolve_index_path
 from .words import LEMMATISER, lemmatize
 
 if TYPE_CHECKING:
+    from .check import CheckReport
     from .encoder import WordEncoder
     from .indexer import IndexReport, PlannedFile
     from .labeller import Prediction
@@ -214,6 +215,24 @@ class SenseIndex:
         from .upgrade import upgrade
 
         return upgrade(resolve_index_path(path), codec, progress, DEFAULT_CODEC)
+
+    @staticmethod
+    def check(path: str | Path) -> CheckReport:
+        """Verify every file of an index (checksums, structure, counts that must agree); writes nothing."""
+        from .check import check_index
+
+        return check_index(resolve_index_path(path))
+
+    @classmethod
+    def repair(cls, path: str | Path, device: str = "auto", precision: str = "auto",
+               encoder: WordEncoder | None = None) -> dict:
+        """Rebuild what `check` finds damaged and can be derived (vector files re-encoded from the
+        text with the index's model, the codec, static vectors, counts); refuse, changing nothing,
+        when index.db itself is damaged. Labels are never dropped."""
+        from .repair import repair_index
+
+        si = cls(None, encoder, device, precision, path=resolve_index_path(path))
+        return repair_index(si.path, lambda: si.encoder, load_glove)
 
     def labels_orphaned(self) -> list[dict]:
         """Labels whose occurrence was removed or changed, with their sentence and the reason."""

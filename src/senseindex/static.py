@@ -51,7 +51,7 @@ def load_glove() -> Glove:
     import pyarrow.parquet as pq
 
     root = glove_dir()
-    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
     words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     return Glove(vectors, words)
 

@@ -20,6 +20,7 @@ import numpy as np
 import sqlite_utils
 from filelock import FileLock, Timeout
 
+from . import checksums
 from .db import select_in
 from .errors import IndexLockedError, SenseIndexError
 from .migrations import migrate, pending
@@ -27,6 +28,7 @@ from .vectors import EXACT, Codec, SortedRun, VectorState, VectorStore, merge_bl
 
 FORMAT_VERSION = "2"
 DB_NAME = "index.db"
+NEW_DB = "index.db.new"  # an index database being created (renamed to DB_NAME once complete)
 INDEX_HOME = Path("indexes")
 TRAIN_ROWS = 50_000  # vectors before the codec is trained (exact float16 until then)
 TRAIN_SAMPLE = 100_000
@@ -125,32 +127,47 @@ class Store:
 
     @classmethod
     def check_new(cls, path: str | Path) -> None:
-        """A new index may go into a missing or empty folder, never over other files."""
+        """A new index may go into a missing or empty folder, never over other files (the left-over
+        of an interrupted creation does not count)."""
         path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not cls.is_index(path):
+        others = path.is_dir() and any(not f.name.startswith(NEW_DB) for f in path.iterdir())
+        if path.exists() and (not path.is_dir() or others) and not cls.is_index(path):
             raise SenseIndexError(f"{path}: exists and is not a senseindex index; choose another --index")
 
     @classmethod
     def create(cls, path: str | Path, manifest: dict[str, str]) -> Store:
+        """A new index, created whole or not at all: the database is built under another name and
+        renamed once complete (a full disk or a kill midway left a folder that was neither an
+        index nor empty, found by bench/faults.py diskfull)."""
         path = Path(path)
         cls.check_new(path)
         path.mkdir(parents=True, exist_ok=True)
-        db = connect(path, write=True)
-        migrate(db)
-        with db.conn:
-            db.conn.executemany("insert or replace into manifest (key, value) values (?, ?)",
-                                [(k, str(v)) for k, v in {**manifest, "format_version": FORMAT_VERSION}.items()])
-            VectorState().write(db)
-        db.close()
+        tmp = path / NEW_DB
+        for f in path.glob(NEW_DB + "*"):
+            f.unlink()
+        try:
+            db = sqlite_utils.Database(tmp)
+            migrate(db)
+            with db.conn:
+                db.conn.executemany("insert or replace into manifest (key, value) values (?, ?)",
+                                    [(k, str(v)) for k, v in {**manifest, "format_version": FORMAT_VERSION}.items()])
+                VectorState().write(db)
+            db.close()
+            os.replace(tmp, path / DB_NAME)
+        finally:
+            for f in path.glob(NEW_DB + "*"):
+                f.unlink()
         return cls.open(path)
 
     # --- writing -----------------------------------------------------------------
     @contextmanager
-    def lock(self):
+    def lock(self, verify: bool = True):
         """One writer at a time: a second writer (another process) fails at once with a clear message.
 
         The lock is an OS file lock (filelock), released when its holder dies, even by SIGKILL;
-        the vector files are then cut back to what SQLite committed."""
+        the vector files are then cut back to what SQLite committed. A writer first verifies the
+        tail it appends to (a damaged index is refused: run senseindex repair); `verify=False`
+        is for the repair itself."""
         lock = FileLock(self.path / ".lock", timeout=0, thread_local=False)
         try:
             lock.acquire()
@@ -167,8 +184,10 @@ class Store:
             self.manifest = self._manifest(self.path, self.db)
             self._vectors = None
             self._writing = True
-            self.vectors.repair()
-            self.vectors.remove_stale_files()
+            if verify:
+                self.vectors.repair()
+                self.vectors.map_files()
+                self.vectors.remove_stale_files()
             yield self
         finally:
             self._writing = False  # a reader again: another writer may change the files from now on
@@ -181,9 +200,13 @@ class Store:
             lock.release()
 
     def commit_state(self, extra_sql: list[tuple[str, list]] | None = None) -> None:
-        """Record the vector state (and any extra statements) in one transaction."""
+        """Record the vector state, the checksums of the files written for it (forgetting those
+        of files no longer live) and any extra statements, in one transaction."""
+        vs = self.vectors
         with self.db.conn:
-            self.vectors.state.write(self.db)
+            vs.state.write(self.db)
+            checksums.record(self.db, vs.take_written())
+            checksums.forget(self.db, {f.name for f in vs.live_files()})
             for sql, params in extra_sql or []:
                 self.db.conn.execute(sql, params)
 
@@ -205,8 +228,11 @@ class Store:
             if vs is not None and vs.state == state:
                 break
             try:
+                state, sums = self._snapshot()
                 fresh = VectorStore(self.path, self.dim, self.manifest.get("codec", EXACT), self.keep, state,
-                                    int(self.manifest.get("tail_max", TAIL_MAX)))
+                                    int(self.manifest.get("tail_max", TAIL_MAX)), sums)
+                if vs is not None:
+                    fresh.tail_ok = vs.tail_ok  # (names carry the generation)
                 if vs is not None and vs.state.codec_gen == state.codec_gen:
                     fresh._runs = {g: r for g, r in vs._runs.items() if g in state.segments}
                 if not self._writing:
@@ -219,6 +245,18 @@ class Store:
                 continue
             self._vectors = vs = fresh
         return vs
+
+    def _snapshot(self) -> tuple[VectorState, checksums.Sums]:
+        """The vector state and the checksums of its files, read in one transaction."""
+        conn = self.db.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("begin")
+        try:
+            return VectorState.read(self.db), checksums.load(self.db)
+        finally:
+            if own:
+                conn.execute("commit")
 
     @property
     def keep(self) -> str | None:
@@ -283,7 +321,13 @@ class Store:
         if self._vocab_index is None and self.vocab_faiss_path.exists():
             import faiss
 
-            self._vocab_index = faiss.read_index(str(self.vocab_faiss_path))
+            problem = checksums.verify_named(self.vocab_faiss_path, checksums.load(self.db))
+            if problem:
+                raise SenseIndexError(f"{self.vocab_faiss_path}: {problem} (run senseindex repair)")
+            try:
+                self._vocab_index = faiss.read_index(str(self.vocab_faiss_path))
+            except RuntimeError:
+                raise SenseIndexError(f"{self.vocab_faiss_path}: unreadable (run senseindex repair)") from None
         return self._vocab_index
 
     def size_on_disk(self) -> int:
@@ -328,6 +372,7 @@ class Store:
                                 (ordinal, "done" if last else "partial", doc_id))
             vs.state.next_id = first_occ + len(chunk.occurrences)
             vs.state.write(db)
+            checksums.record(db, vs.take_written())
         return first_sent, first_occ
 
     # --- vector maintenance (writer) -------------------------------------------------------
@@ -412,7 +457,7 @@ class Store:
         codec = Codec.train(vecs[pick], spec, nlist)
         old = vs.live_files()
         gen = vs.new_gen()
-        codec.save(vs._base("codec", gen))
+        vs.note_written(codec.save(vs._base("codec", gen)))
         vs.state.codec_gen = gen
         vs.codec = codec
         lists = codec.lists(vecs)

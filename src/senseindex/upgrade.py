@@ -80,7 +80,7 @@ def upgrade(path: Path, codec: str | None, progress: Callable[[int, int], None] 
             pick = np.sort(np.random.default_rng(0).choice(n_occ, min(n_occ, TRAIN_SAMPLE), replace=False))
             trained = Codec.train(np.asarray(vectors[pick]), codec, int(min(1024, max(1, len(pick) // 64))))
             gen = vs.new_gen()
-            trained.save(vs._base("codec", gen))
+            vs.note_written(trained.save(vs._base("codec", gen)))
             vs.state.codec_gen, vs.codec = gen, trained
             store.commit_state()
             vs = store.vectors

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .checksums import Piece, Sums, crc, crc_file, verify, whole
 from .errors import SenseIndexError
 
 if TYPE_CHECKING:
@@ -76,6 +77,20 @@ def _flat_codes(index: faiss.Index) -> faiss.Index:
 
     index = faiss.downcast_index(index)
     return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexPreTransform) else index
+
+
+def write_faiss(index: faiss.Index, path: Path) -> None:
+    """faiss.write_index, read back: on a full disk FAISS may raise a bare RuntimeError, or only
+    print a close error and leave a short file (both found by bench/faults.py diskfull)."""
+    import faiss
+
+    try:
+        faiss.write_index(index, str(path))
+        faiss.read_index(str(path))
+    except RuntimeError as exc:
+        Path(path).unlink(missing_ok=True)
+        raise SenseIndexError(f"{path}: could not be written (is the disk full? {str(exc).splitlines()[0][:100]}); "
+                              "the index keeps its last committed state") from None
 
 
 def _fsync(path: Path) -> None:
@@ -136,14 +151,13 @@ class Codec:
         return cls(dim, spec, index, coarse)
 
     def save(self, base: Path) -> list[Path]:
-        import faiss
 
         written = []
         if self._index is not None:
             inner = _flat_codes(self._index)
             inner.codes.clear()
             inner.ntotal = self._index.ntotal = 0
-            faiss.write_index(self._index, str(base) + ".faiss")
+            write_faiss(self._index, Path(str(base) + ".faiss"))
             written.append(Path(str(base) + ".faiss"))
         if self.coarse is not None:
             np.save(str(base) + ".coarse.npy", self.coarse, allow_pickle=False)
@@ -159,9 +173,18 @@ class Codec:
         if spec.lower() != EXACT:
             if not path.is_file():
                 raise SenseIndexError(f"{path}: the trained codec is missing (run senseindex check)")
-            index = faiss.read_index(str(path))
+            try:
+                index = faiss.read_index(str(path))
+            except RuntimeError as exc:
+                raise SenseIndexError(f"{path}: unreadable codec ({str(exc).splitlines()[0][:120]}; damaged: run "
+                                      "senseindex check)") from None
         coarse_path = Path(str(base) + ".coarse.npy")
-        coarse = np.load(coarse_path, allow_pickle=False) if coarse_path.is_file() else None
+        try:  # never a pickle: an object array is refused, not loaded
+            coarse = np.load(coarse_path, allow_pickle=False) if coarse_path.is_file() else None
+        except (ValueError, OSError) as exc:
+            raise SenseIndexError(f"{coarse_path}: unreadable ({exc}; damaged: run senseindex check)") from None
+        if coarse is not None and (coarse.dtype != np.float32 or coarse.ndim != 2 or coarse.shape[1] != dim):
+            raise SenseIndexError(f"{coarse_path}: not {dim}-dimension float32 centroids (damaged: run senseindex check)")
         return cls(dim, spec, index, coarse)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
@@ -305,8 +328,16 @@ class SortedRun:
         self.base = Path(base)
         self.code_size = code_size
         self.exact_dtype = exact_dtype
-        self._table = table = np.load(str(base) + ".keys.npy", mmap_mode="r", allow_pickle=False)
+        try:
+            self._table = table = np.load(str(base) + ".keys.npy", mmap_mode="r", allow_pickle=False)
+            if table.ndim != 2 or table.shape[0] < 3:
+                raise ValueError(f"shape {table.shape}")
+        except (OSError, ValueError) as exc:
+            raise SenseIndexError(f"{base}.keys.npy: unreadable key table ({exc}; damaged: run senseindex check)") from None
         self.keys, self.starts, self.counts = table[0], table[1], table[2]
+        # CRC-32 per block of .codes, .ids (and .exact): what a search reads is verified first
+        self._crcs = table[3:] if table.shape[0] > 3 else None
+        self._ok: set[int] = set()  # blocks verified by this reader
         self.rows = int(self.counts.sum()) if len(self.counts) else 0
         self._codes = self._map(".codes", np.uint8, (self.rows, code_size))
         self._ids = self._map(".ids", ID_DTYPE, (self.rows,))
@@ -334,7 +365,27 @@ class SortedRun:
             return Block(key, np.zeros((0, self.code_size), np.uint8), np.zeros(0, ID_DTYPE), None)
         s, c = int(self.starts[i]), int(self.counts[i])
         exact = self._exact[s : s + c] if self._exact is not None else None
-        return Block(key, self._codes[s : s + c], self._ids[s : s + c], exact)
+        block = Block(key, self._codes[s : s + c], self._ids[s : s + c], exact)
+        if self._crcs is not None and i not in self._ok:
+            self._verify(i, [block.codes, block.ids] + ([exact] if exact is not None else []))
+            self._ok.add(i)
+        return block
+
+    def _verify(self, i: int, parts: list, values: list[int] | None = None) -> None:
+        """Refuse a block whose bytes do not match the CRCs written with it."""
+        for j, (suffix, part) in enumerate(zip((".codes", ".ids", ".exact"), parts, strict=False)):
+            if j + 3 >= len(self._table):
+                break
+            got = values[j] if values is not None else crc(np.ascontiguousarray(part))
+            if got != int(self._crcs[j][i]):
+                raise SenseIndexError(f"{self.base}{suffix}: checksum mismatch in the block of key {int(self.keys[i])} "
+                                      "(damaged; run senseindex check)")
+
+    def verify_all(self) -> None:
+        """Verify every block (an any-word search without coarse lists reads them all)."""
+        if self._crcs is not None and len(self._ok) < len(self.keys):
+            for key in np.asarray(self.keys):
+                self.block(int(key))
 
     def blocks(self, rows: int = CHUNK_ROWS) -> Iterator[Block]:
         """Every block in key order (for merging), read from the files about `rows` rows at a time
@@ -344,12 +395,18 @@ class SortedRun:
             return
         keys, starts, counts = (np.asarray(a, np.int64) for a in (self.keys, self.starts, self.counts))
         fds = [os.open(p, os.O_RDONLY) for p in self.files()[1:]]  # .codes, .ids (, .exact)
+        check = self._crcs is not None  # a merge must not copy damaged rows into a fresh, valid-looking run
         try:
             i = 0
             while i < len(keys):
                 if counts[i] > rows:  # one large key, in pieces
+                    values = [0, 0, 0]
                     for lo in range(0, int(counts[i]), rows):
-                        yield Block(int(keys[i]), *self._read(fds, int(starts[i]) + lo, min(rows, int(counts[i]) - lo)))
+                        piece = self._read(fds, int(starts[i]) + lo, min(rows, int(counts[i]) - lo))
+                        values = [crc(p, v) if p is not None else v for p, v in zip(piece, values, strict=True)]
+                        if lo + rows >= int(counts[i]) and check:
+                            self._verify(i, list(piece), values)
+                        yield Block(int(keys[i]), *piece)
                     i += 1
                     continue
                 j, total = i + 1, int(counts[i])
@@ -359,7 +416,10 @@ class SortedRun:
                 codes, ids, exact = self._read(fds, int(starts[i]), total)
                 for m in range(i, j):
                     a, b = int(starts[m] - starts[i]), int(starts[m] - starts[i] + counts[m])
-                    yield Block(int(keys[m]), codes[a:b], ids[a:b], exact[a:b] if exact is not None else None)
+                    block = Block(int(keys[m]), codes[a:b], ids[a:b], exact[a:b] if exact is not None else None)
+                    if check:
+                        self._verify(m, [block.codes, block.ids] + ([block.exact] if exact is not None else []))
+                    yield block
                 i = j
         finally:
             for fd in fds:
@@ -393,13 +453,17 @@ class SortedRun:
         return [Path(str(self.base) + s) for s in sfx]
 
     @staticmethod
-    def write(base: Path, blocks: Iterable[Block], code_size: int, exact_dtype: str | None = None) -> int:
+    def write(base: Path, blocks: Iterable[Block], code_size: int, exact_dtype: str | None = None,
+              sums: Sums | None = None) -> int:
         """Stream blocks (in key order; one key may come as several blocks, ids ascending) to a
-        new run; files are fsynced. Returns the row count."""
+        new run; files are fsynced. The key table also holds a CRC-32 per block and file; each
+        file's whole CRC goes into `sums` (committed with the run). Returns the row count."""
         base = Path(base)
         keys, starts, counts = array("q"), array("q"), array("q")
         n, last_id = 0, -1
         handles = {s: open(str(base) + s, "wb") for s in (".codes", ".ids") + ((".exact",) if exact_dtype else ())}
+        block_crc = {s: array("q") for s in handles}
+        file_crc = dict.fromkeys(handles, 0)
         try:
             for b in blocks:
                 if len(b.ids) == 0:
@@ -407,10 +471,17 @@ class SortedRun:
                 same = bool(keys) and b.key == keys[-1]
                 if keys and (b.key < keys[-1] or (same and int(b.ids[0]) <= last_id)):
                     raise ValueError("blocks must come in increasing key order (and ids within a key)")
-                handles[".codes"].write(np.ascontiguousarray(b.codes, dtype=np.uint8).tobytes())
-                handles[".ids"].write(np.ascontiguousarray(b.ids, dtype=ID_DTYPE).tobytes())
+                data = {".codes": np.ascontiguousarray(b.codes, dtype=np.uint8).tobytes(),
+                        ".ids": np.ascontiguousarray(b.ids, dtype=ID_DTYPE).tobytes()}
                 if exact_dtype:
-                    handles[".exact"].write(np.ascontiguousarray(b.exact, dtype=exact_dtype).tobytes())
+                    data[".exact"] = np.ascontiguousarray(b.exact, dtype=exact_dtype).tobytes()
+                for suffix, raw in data.items():
+                    handles[suffix].write(raw)
+                    file_crc[suffix] = crc(raw, file_crc[suffix])
+                    if same:
+                        block_crc[suffix][-1] = crc(raw, block_crc[suffix][-1])
+                    else:
+                        block_crc[suffix].append(crc(raw))
                 if same:
                     counts[-1] += len(b.ids)
                 else:
@@ -424,11 +495,17 @@ class SortedRun:
                 fh.flush()
                 os.fsync(fh.fileno())
                 fh.close()
-        table = np.array([keys, starts, counts], dtype=np.int64).reshape(3, -1)
+        table = np.array([keys, starts, counts, *block_crc.values()], dtype=np.int64).reshape(3 + len(handles), -1)
         with open(str(base) + ".keys.npy", "wb") as fh:
             np.save(fh, table, allow_pickle=False)
             fh.flush()
             os.fsync(fh.fileno())
+        if sums is not None:
+            for suffix, value in file_crc.items():
+                path = Path(str(base) + suffix)
+                sums[path.name] = [Piece(0, path.stat().st_size, value)]
+            keys_file = Path(str(base) + ".keys.npy")
+            sums[keys_file.name] = [whole(keys_file)]
         return n
 
 
@@ -510,13 +587,20 @@ class VectorStore:
     """The occurrence vectors of one index: append (writer), search and read (anyone)."""
 
     def __init__(self, path: Path, dim: int, spec: str, keep: str | None, state: VectorState,
-                 tail_max: int = 1_000_000) -> None:
+                 tail_max: int = 1_000_000, checksums: Sums | None = None) -> None:
         self.path = Path(path)
         self.dim = dim
         self.spec = spec  # the codec asked for (trained once enough rows exist)
         self.keep = keep or None  # exact tier: None, "float16" or "float32"
         self.state = state
         self.tail_max = tail_max
+        self.checksums: Sums = checksums if checksums is not None else {}  # as committed (+ this writer's)
+        self.written: Sums = {}  # checksums of what this writer wrote, for its next commit
+        self.tail_ok: dict[str, int] = {}  # tail file name -> leading bytes verified
+        if state.codec_gen:
+            base = self._base("codec", state.codec_gen)
+            for suffix in (".faiss", ".coarse.npy"):
+                self.verify_file(Path(str(base) + suffix))
         self.codec = Codec.load(self._base("codec", state.codec_gen), dim, spec) if state.codec_gen else Codec(dim)
         self._runs: dict[int, tuple[SortedRun, SortedRun]] = {}
         self._scanned = 0  # bytes of blocks scanned since the mapped pages were last released
@@ -539,10 +623,53 @@ class VectorStore:
                 out |= set(run.files())
         return out
 
+    # --- checksums ----------------------------------------------------------------------
+    def verify_file(self, path: Path) -> None:
+        """Refuse an immutable file whose bytes differ from those recorded (unrecorded: not checked)."""
+        pieces = self.checksums.get(path.name)
+        if pieces:
+            problem = verify(path, pieces)
+            if problem:
+                raise SenseIndexError(f"{path}: {problem} (run senseindex check)")
+
+    def note_written(self, paths: Iterable[Path]) -> None:
+        """Checksum immutable files this writer made; committed with the next state."""
+        for p in paths:
+            self.written[p.name] = self.checksums[p.name] = [whole(p)]
+
+    def take_written(self) -> Sums:
+        out, self.written = self.written, {}
+        return out
+
+    def _verify_tail(self, path: Path, arr: np.ndarray) -> None:
+        """Verify the committed bytes of a tail file not yet verified, chunk by chunk, on the
+        mapped bytes a search will read (a tail made before checksums existed is not checked)."""
+        pieces = self.checksums.get(path.name)
+        raw = arr.reshape(-1).view(np.uint8) if arr.size else np.zeros(0, np.uint8)
+        at = self.tail_ok.get(path.name, 0)
+        if not pieces or at >= raw.size:
+            return
+        for p in pieces:
+            if p.offset + p.size <= at:
+                continue
+            if p.offset + p.size > raw.size:
+                break
+            if p.offset != at:
+                raise SenseIndexError(f"{path}: no checksum for bytes {at:,} to {p.offset:,} (run senseindex check)")
+            if crc(raw[p.offset : p.offset + p.size]) != p.crc:
+                raise SenseIndexError(f"{path}: checksum mismatch in bytes {p.offset:,} to {p.offset + p.size:,} "
+                                      "(damaged; run senseindex check)")
+            at = p.offset + p.size
+        if at != raw.size:
+            raise SenseIndexError(f"{path}: no checksum for bytes {at:,} to {raw.size:,} (run senseindex check)")
+        self.tail_ok[path.name] = at
+
     # --- reading ----------------------------------------------------------------------
     def segment(self, gen: int) -> tuple[SortedRun, SortedRun]:
         if gen not in self._runs:
             base = self._base("seg", gen)
+            for kind in (".lemma", ".list"):
+                self.verify_file(Path(str(base) + kind + ".keys.npy"))
             self._runs[gen] = (SortedRun(Path(str(base) + ".lemma"), self.codec.code_size, self.keep),
                                SortedRun(Path(str(base) + ".list"), self.codec.code_size))
         return self._runs[gen]
@@ -561,6 +688,7 @@ class VectorStore:
         if not path.is_file() or path.stat().st_size < need:
             raise SenseIndexError(f"{path}: shorter than the {n:,} committed rows (damaged; run senseindex check)")
         arr = np.memmap(path, dtype=dtype, mode="r", shape=shape)
+        self._verify_tail(path, arr)
         self._tail_maps[suffix] = (key, arr)
         return arr
 
@@ -603,6 +731,8 @@ class VectorStore:
         """Candidates of an any-word search where they lie: the rows of the `nprobe` coarse lists
         nearest the query (per segment and list, then the tail's), or everything without lists."""
         if self.codec.nlist == 1:  # no coarse lists: every stored vector is a candidate
+            for g in self.state.segments:
+                self.segment(g)[0].verify_all()
             parts = [Block(-1, r._codes, r._ids) for r in (self.segment(g)[0] for g in self.state.segments)]
             parts.append(Block(-1, self.tail_codes(), (np.arange(self.state.tail_rows) + self.state.tail_first_id
                                                        ).astype(ID_DTYPE)))
@@ -691,10 +821,19 @@ class VectorStore:
         if self.keep:
             parts[".exact"] = vectors.astype(self.keep)
         for suffix, arr in parts.items():
-            with open(self._tail_file(suffix), "ab") as fh:
-                fh.write(np.ascontiguousarray(arr).tobytes())
+            path = self._tail_file(suffix)
+            raw = np.ascontiguousarray(arr).tobytes()
+            with open(path, "ab") as fh:
+                offset = fh.tell()
+                fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())
+            pieces = self.checksums.setdefault(path.name, [])
+            end = pieces[-1].offset + pieces[-1].size if pieces else 0
+            new = [Piece(end, offset - end, crc_file(path, end, offset - end))] if offset > end else []
+            new.append(Piece(offset, len(raw), crc(raw)))  # (a prefix written before checksums is adopted)
+            pieces += new
+            self.written.setdefault(path.name, []).extend(new)
 
     def repair(self) -> None:
         """Cut tail rows an interrupted writer appended but never committed; make missing tail files."""
@@ -741,11 +880,12 @@ class VectorStore:
         """A new segment from block streams; returns (generation, rows). Not live until recorded."""
         gen = self.new_gen()
         base = self._base("seg", gen)
-        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self.keep)
+        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self.keep, self.written)
         # without a coarse quantizer (exact codes, small index) an any-word search reads everything
         # anyway: the list-sorted copy would only double the size, so it stays empty
         m = SortedRun.write(Path(str(base) + ".list"), list_blocks if self.codec.nlist > 1 else iter(()),
-                            self.codec.code_size)
+                            self.codec.code_size, None, self.written)
+        self.checksums.update(self.written)
         if self.codec.nlist > 1 and n != m:
             raise RuntimeError(f"segment {gen}: {n} rows by lemma but {m} by list")
         return gen, n
