@@ -377,9 +377,10 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
 @click.option("--holdout", default=0.1, show_default=True, type=float,
               help="Share of documents held out (a fixed choice by hash of the document id).")
 @k_option(maximum=1000, help="Neighbours for the similarity-weighted k-NN.")
+@click.option("--any-pos", is_flag=True, help="Vote among all labelled occurrences of the lemma, any part of speech.")
 @output_options
 @user_errors
-def eval_semcor(index_path, holdout, k, fmt):
+def eval_semcor(index_path, holdout, k, any_pos, fmt):
     """SemCor: label the gold occurrences of held-out documents from the rest of an index.
 
     \b
@@ -388,7 +389,7 @@ def eval_semcor(index_path, holdout, k, fmt):
     """
     from .evaluation.reports import semcor_rows, semcor_text
 
-    result = _open(index_path).evaluate_semcor(holdout, k)
+    result = _open(index_path).evaluate_semcor(holdout, k, any_pos)
     emit(fmt, lambda: semcor_text(result), semcor_rows(result), result)
 
 

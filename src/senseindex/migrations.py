@@ -130,3 +130,21 @@ def m005_compact_storage(db: sqlite_utils.Database) -> None:
     ex("create table labels_orphaned (id integer primary key, occurrence_id integer, source text, label text, "
        "confidence float, updated text, document text, line integer, sentence text, word text, start integer, "
        "end integer, orphaned text, reason text)")
+
+
+@migration
+def m006_label_keys(db: sqlite_utils.Database) -> None:
+    """Several gold senses per occurrence (SemCor's "year%1:28:02::;1:28:01::"): `labels.label`
+    keeps the first key, `label_keys` every key of such a label, so a prediction can be counted
+    right when it matches any and no label is a string that matches none."""
+    from .labels import split_sense_keys
+
+    ex = db.conn.execute
+    ex("create table label_keys (occurrence_id integer not null, source text not null, key text not null, "
+       "primary key (occurrence_id, source, key))")
+    rows = ex("select occurrence_id, source, label from labels where label like '%;%'").fetchall()
+    for oid, source, label in rows:
+        keys = split_sense_keys(label)
+        if len(keys) > 1:
+            ex("update labels set label = ? where occurrence_id = ? and source = ?", [keys[0], oid, source])
+            db.conn.executemany("insert or ignore into label_keys values (?, ?, ?)", [(oid, source, k) for k in keys])

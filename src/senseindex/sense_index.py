@@ -425,11 +425,11 @@ class SenseIndex:
         return write_plot(plot_data(self.store, report, color, projection, seed), out)
 
     # --- evaluation -------------------------------------------------------------------
-    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10) -> dict:
+    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10, any_pos: bool = False) -> dict:
         """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS)."""
         from .evaluation.semcor import evaluate_semcor
 
-        return evaluate_semcor(self, holdout, k)
+        return evaluate_semcor(self, holdout, k, any_pos)
 
 
 def explain(sentences: Sequence[str], model: str | None = None, layer: str = "last", device: str = "auto",

@@ -93,10 +93,9 @@ def span_tag(doc, start: int, end: int) -> Tag:
     if any(c.isspace() for c in text):
         words = _words(doc, start, end)
         head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
-        return Tag(head.tag_, head.pos_, " ".join(_hyphen_lemma(doc, s, e) for s, e in words))
+        return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e) for s, e in words))
     if "-" in text:
-        head = toks[-1]
-        return Tag(head.tag_, head.pos_, _hyphen_lemma(doc, start, end))
+        return _hyphenated(doc, start, end, toks[-1])
     head = max(reversed(toks), key=lambda t: len(t.text))
     return Tag(head.tag_, head.pos_, _lemma(head))
 
@@ -106,12 +105,32 @@ def _lemma(token) -> str:
     return lemma if any(c.isalpha() for c in lemma) else token.text.lower()
 
 
-def _hyphen_lemma(doc, start: int, end: int) -> str:
+# Prefixes that leave a hyphenated verb a verb: "re-elected" is a form of "re-elect".
+VERB_PREFIXES = frozenset("re pre co de un non over under out mis self cross counter".split())
+
+
+def _hyphenated(doc, start: int, end: int, head) -> Tag:
+    """A hyphenated word: the last part is the head. Its plural is lemmatised (bull's-eyes), and
+    a verb form only after a verb prefix (re-elected -> re-elect); otherwise -ing and -ed heads
+    make nouns and adjectives ("change-ringing", "well-known"), kept as written."""
+    prefix = doc.text[start:head.idx].lower()
+    if head.tag_ in ("NNS", "NNPS") or (head.pos_ in ("VERB", "AUX") and prefix.rstrip("-") in VERB_PREFIXES):
+        return Tag(head.tag_, head.pos_, prefix + _lemma(head))
+    if head.tag_ == "VBG":
+        return Tag("NN", "NOUN", doc.text[start:end].lower())
+    if head.tag_ == "VBN":
+        return Tag("JJ", "ADJ", doc.text[start:end].lower())
+    return Tag(head.tag_, head.pos_, doc.text[start:end].lower())
+
+
+def _word_lemma(doc, start: int, end: int) -> str:
+    """The lemma of one word of a multiword span."""
     toks = [t for t in doc if t.idx < end and t.idx + len(t) > start and any(c.isalpha() for c in t.text)]
     if not toks:
         return doc.text[start:end].lower()
-    head = toks[-1]
-    return (doc.text[start:head.idx] + _lemma(head)).lower()
+    if "-" in doc.text[start:end]:
+        return _hyphenated(doc, start, end, toks[-1]).lemma
+    return _lemma(max(reversed(toks), key=lambda t: len(t.text)))
 
 
 def _words(doc, start: int, end: int) -> list[tuple[int, int]]:
