@@ -100,9 +100,28 @@ def span_tag(doc, start: int, end: int) -> Tag:
     return Tag(head.tag_, head.pos_, _lemma(head))
 
 
+# Where spaCy's rules are wrong for common words (its lookup picks "taxis" for "taxes").
+LEMMA_FIXES = {("taxes", "NNS"): "tax", ("clothes", "NNS"): "clothes", ("data", "NNS"): "data",
+               ("'m", "VBP"): "be", ("'re", "VBP"): "be", ("'s", "VBZ"): "be", ("'ve", "VBP"): "have"}
+
+
 def _lemma(token) -> str:
+    """spaCy's lemma, with two repairs: LEMMA_FIXES, and the final e its rules drop from a verb
+    whose e-less form is also a verb ("stared" -> star, "hoped" -> hop, "riding" -> rid), which
+    simplemma's word list gets right."""
+    low = token.text.lower()
+    fixed = LEMMA_FIXES.get((low, token.tag_))
+    if fixed:
+        return fixed
     lemma = (token.lemma_ or token.text).lower()
-    return lemma if any(c.isalpha() for c in lemma) else token.text.lower()
+    if not any(c.isalpha() for c in lemma):
+        return low
+    if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
+        from .words import simplemma_lemma
+
+        if simplemma_lemma(low) == lemma + "e":
+            return lemma + "e"
+    return lemma
 
 
 # Prefixes that leave a hyphenated verb a verb: "re-elected" is a form of "re-elect".
