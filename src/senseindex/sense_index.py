@@ -425,11 +425,13 @@ class SenseIndex:
         return write_plot(plot_data(self.store, report, color, projection, seed), out)
 
     # --- evaluation -------------------------------------------------------------------
-    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10, any_pos: bool = False) -> dict:
-        """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS)."""
+    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10, any_pos: bool = False,
+                        test_tags: dict[int, str] | None = None) -> dict:
+        """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS):
+        within the part of speech (`any_pos`: across), with the gold tags or `test_tags` (id -> Penn tag)."""
         from .evaluation.semcor import evaluate_semcor
 
-        return evaluate_semcor(self, holdout, k, any_pos)
+        return evaluate_semcor(self, holdout, k, any_pos, test_tags)
 
 
 def explain(sentences: Sequence[str], model: str | None = None, layer: str = "last", device: str = "auto",
