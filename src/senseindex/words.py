@@ -7,13 +7,11 @@ says so) and is still used to find those lemmas."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import simplemma
+from .tagging import STOPWORD_KEEPS, simplemma_lemma, tag_word
 
-from .tagging import STOPWORD_KEEPS, tag_word
-
-SIMPLEMMA = f"simplemma-{getattr(simplemma, '__version__', '') or 'en'}"
+__all__ = ["STOPWORDS", "WORD_RE", "content_words", "find_words", "hyphen_parts", "is_stopword", "lemmatize",
+           "simplemma_lemma"]
 
 # Letters only (any script), with inner apostrophes and hyphens: "mole", "o'clock", one word
 # "change-ringing" (whose parts are indexed too: see hyphen_parts).
@@ -44,17 +42,6 @@ def lemmatize(word: str) -> str:
     return tag_word(word).lemma if word.strip() else word.lower()
 
 
-@lru_cache(maxsize=200_000)
-def simplemma_lemma(word: str) -> str:
-    """simplemma's lemma: how indexes built before the tagger lemmatised (and the benchmark)."""
-    low = word.lower()
-    try:
-        lemma = simplemma.lemmatize(low, lang="en")
-    except Exception:  # simplemma rejects odd strings; the word itself is a fine lemma
-        lemma = low
-    return (lemma or low).lower()
-
-
 def find_words(text: str, all_words: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, word) for each indexable word of a sentence (hyphenated words whole)."""
     out = []
@@ -78,8 +65,8 @@ def content_words(text: str) -> list[str]:
     word counts as its parts, which GloVe knows)."""
     out = []
     for s, e, w in find_words(text):
-        parts = hyphen_parts(s, e, w)
-        out.extend(p.lower() for _, _, p in parts if not is_stopword(p)) if parts else out.append(w.lower())
+        parts = hyphen_parts(s, e, w) or [(s, e, w)]
+        out.extend(p.lower() for _, _, p in parts if not is_stopword(p))
     return out
 
 
