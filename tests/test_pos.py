@@ -185,3 +185,29 @@ def test_cli_unusual_targets_get_an_answer_or_one_line(demo_index):
     searched = run("search", demo_index, "The [president] of the club", "--lemma", "club", "--json", "-k", "3")
     assert searched.exit_code == 0, searched.output
     assert {h["lemma"] for h in json.loads(searched.output)} == {"club"}
+
+
+def test_eval_semcor_counts_any_gold_key_and_backs_off(tmp_path, hash_encoder):
+    """Pre-tokenised documents: held-out two-key labels count right on either key; a lemma seen
+    in training only as a verb backs off to its most frequent sense when held out as a noun."""
+    from senseindex.evaluation.semcor import heldout_documents
+
+    docs = [f"d{i}" for i in range(10)]
+    test = set(heldout_documents(docs, 0.2))
+    lines = []
+    for doc in docs:
+        held = doc in test
+        lines.append(json.dumps({
+            "doc": doc, "tokens": ["The", "bank", "closed", "the", "run"],
+            "lemma": [None, "bank", "close", None, "run"], "pos": ["DT", "NN", "VB", "DT", "NN" if held else "VB"],
+            "sense": [None, "bank%1:14:00::", "close%2:35:01::;2:35:00::" if held else "close%2:35:00::", None,
+                      "run%1:04:00::" if held else "run%2:38:00::"]}))
+    (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    si = SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder)
+    si.add([tmp_path / "c.jsonl"])
+    result = si.evaluate_semcor(holdout=0.2, k=3)
+    assert result["all"]["instances"] == 6 and result["all"]["backed_off"] == 2
+    assert result["all"]["knn_accuracy"] == pytest.approx(100 * 4 / 6, abs=0.01)  # bank, close right; run wrong
+    assert result["verbs"]["knn_accuracy"] == 100.0
+    widened = si.evaluate_semcor(holdout=0.2, k=3, any_pos=True)
+    assert widened["any_pos"] and widened["all"]["backed_off"] == 0
