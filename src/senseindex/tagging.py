@@ -92,6 +92,8 @@ def span_tag(doc, start: int, end: int) -> Tag:
     text = doc.text[start:end]
     if not toks:
         return Tag("", "X", text.lower())
+    if any(t.idx < start or t.idx + len(t) > end for t in toks) and (start, end) != (0, len(doc.text)):
+        return tag_word(text)  # spaCy's token runs past the word (markup: 'alert("bank")</script'): tag it alone
     if any(c.isspace() for c in text):
         words = _words(doc, start, end)
         head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
