@@ -111,8 +111,8 @@ LEMMA_FIXES = {("taxes", "NNS"): "tax", ("clothes", "NNS"): "clothes", ("data", 
 
 def _lemma(token) -> str:
     """spaCy's lemma, with two repairs: LEMMA_FIXES, and the final e its rules drop from a verb
-    whose e-less form is also a verb ("stared" -> star, "hoped" -> hop, "riding" -> rid), which
-    simplemma's word list gets right."""
+    whose e-less form is also a verb ("stared" -> star, "hoped" -> hop, "riding" -> rid), where
+    simplemma gives the e form and spaCy's own word list holds it as a verb."""
     low = token.text.lower()
     fixed = LEMMA_FIXES.get((low, token.tag_))
     if fixed:
@@ -121,9 +121,15 @@ def _lemma(token) -> str:
     if not any(c.isalpha() for c in lemma):
         return low
     if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
-        if simplemma_lemma(low) == lemma + "e":
-            return lemma + "e"
+        if simplemma_lemma(low) == lemma + "e" and lemma + "e" in _known_verbs():
+            return lemma + "e"  # simplemma alone would give "playe" for "playing": both must agree
     return lemma
+
+
+@lru_cache(maxsize=1)
+def _known_verbs() -> frozenset[str]:
+    """The verb lemmas spaCy's lemmatiser knows (its rules' word list)."""
+    return frozenset(pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_index")["verb"])
 
 
 # Prefixes that leave a hyphenated verb a verb: "re-elected" is a form of "re-elect".
