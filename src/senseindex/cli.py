@@ -82,6 +82,13 @@ def model_options(fn):
     return fn
 
 
+def lemma_pos_options(fn):
+    fn = click.option("--any-pos", is_flag=True,
+                      help="Every part of speech (default: only occurrences tagged like the target in QUERY).")(fn)
+    fn = click.option("--lemma", help="The target's lemma, when it is not the marked word's (e.g. 'chair').")(fn)
+    return fn
+
+
 def quiet_option(fn):
     return click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(fn)
 
@@ -122,7 +129,9 @@ def _open(index_path, **kwargs):
 
 def _say_target(target) -> None:
     how = {"marked": "", "--word": " (from --word)", "rarest": " (the query word with the fewest occurrences)"}
-    click.echo(f"target: {target.word} (lemma {target.lemma}){how.get(target.how, '')}", err=True)
+    pos = f", {target.pos}" if target.pos else ""
+    only = f"; only {target.pos_filter} occurrences" if getattr(target, "pos_filter", None) else ""
+    click.echo(f"target: {target.word} (lemma {target.lemma}{pos}){how.get(target.how, '')}{only}", err=True)
 
 
 @click.group()
@@ -238,10 +247,11 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
 @click.option("--any-word", is_flag=True, help="Search all occurrences, not only the target's lemma.")
 @click.option("--static", is_flag=True, help="Rank with the static GloVe index (sentence vectors).")
 @click.option("--compare", is_flag=True, help="Contextual and static results side by side.")
+@lemma_pos_options
 @model_options
 @output_options
 @user_errors
-def search(index_path, query, word, k, any_word, static, compare, device, precision, fmt):
+def search(index_path, query, word, k, any_word, static, compare, lemma, any_pos, device, precision, fmt):
     """Find occurrences of a word used in the same sense as in QUERY.
 
     Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
@@ -249,7 +259,7 @@ def search(index_path, query, word, k, any_word, static, compare, device, precis
     """
     si = _open(index_path, device=device, precision=precision)
     if compare:
-        target, ctx, st = si.compare(query, k, word, any_word)
+        target, ctx, st = si.compare(query, k, word, any_word, lemma, any_pos)
         rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
         data = {"target": target.__dict__, "contextual": [h.to_dict() for h in ctx],
                 "static": [h.to_dict() for h in st]}
@@ -257,7 +267,7 @@ def search(index_path, query, word, k, any_word, static, compare, device, precis
             _say_target(target)
         emit(fmt, lambda: render.compare_table(ctx, st), rows, data)
         return
-    target, hits = si.search(query, k, word, any_word, static)
+    target, hits = si.search(query, k, word, any_word, static, lemma, any_pos)
     if target.how != "marked" or not fmt:
         _say_target(target)
     emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
@@ -306,27 +316,27 @@ def info(index_path, fmt):
 @k_option(maximum=1000, help="Labelled neighbours that vote (each with its cosine similarity).")
 @click.option("--min-score", default=0.0, show_default=True, type=float,
               help="Neighbours less similar than this do not vote; with none left, the most frequent sense is given.")
+@lemma_pos_options
 @model_options
 @output_options
 @user_errors
-def label(index_path, query, word, k, min_score, device, precision, fmt):
+def label(index_path, query, word, k, min_score, lemma, any_pos, device, precision, fmt):
     """Predict the sense of the marked word in QUERY from its nearest labelled occurrences.
 
-    Only occurrences of the same lemma with a gold or review label vote.
+    Only occurrences of the same lemma and part of speech with a gold or review label vote;
+    with none in that part of speech, the lemma's most frequent sense is given (method mfs-lemma).
 
     \b
     senseindex label demo "I have a [mole] on my hip"
     """
-    p = _open(index_path, device=device, precision=precision).label(query, word, k, min_score)
+    p = _open(index_path, device=device, precision=precision).label(query, word, k, min_score, lemma, any_pos)
     data = p.to_dict()
     row = {"word": p.target.word, "lemma": p.target.lemma, "label": p.label, "confidence": data["confidence"],
-           "method": p.method, "k": p.k, "labelled": p.labelled, "votes": data["votes"]}
+           "method": p.method, "pos": p.pos, "basis": p.basis, "k": p.k, "labelled": p.labelled,
+           "votes": data["votes"]}
 
     def text() -> str:
-        how = (f"{p.method}: {len(p.neighbours)} nearest of {p.labelled:,} labelled occurrences"
-               if p.method == "knn" else f"most frequent sense of {p.labelled:,} labelled occurrences (no "
-               f"neighbour scored {min_score} or more)")
-        lines = [f"{p.label}  (confidence {p.confidence:.2f}; {how})"]
+        lines = [f"{p.label}  (confidence {p.confidence:.2f}; {p.method}: {p.basis})"]
         if len(p.votes) > 1:
             lines.append("votes: " + ", ".join(f"{lab} {v:.2f}" for lab, v in p.votes.items()))
         if p.neighbours:
@@ -388,9 +398,10 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
 @click.option("--holdout", default=0.1, show_default=True, type=float,
               help="Share of documents held out (a fixed choice by hash of the document id).")
 @k_option(maximum=1000, help="Neighbours for the similarity-weighted k-NN.")
+@click.option("--any-pos", is_flag=True, help="Vote among all labelled occurrences of the lemma, any part of speech.")
 @output_options
 @user_errors
-def eval_semcor(index_path, holdout, k, fmt):
+def eval_semcor(index_path, holdout, k, any_pos, fmt):
     """SemCor: label the gold occurrences of held-out documents from the rest of an index.
 
     \b
@@ -399,7 +410,7 @@ def eval_semcor(index_path, holdout, k, fmt):
     """
     from .evaluation.reports import semcor_rows, semcor_text
 
-    result = _open(index_path).evaluate_semcor(holdout, k)
+    result = _open(index_path).evaluate_semcor(holdout, k, any_pos)
     emit(fmt, lambda: semcor_text(result), semcor_rows(result), result)
 
 

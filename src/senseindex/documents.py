@@ -58,6 +58,7 @@ def remove_document(db, doc_id: int, reason: str = "document removed", orphan: s
             part = ids[lo : lo + 900]
             marks = ",".join("?" * len(part))
             db.conn.execute(f"delete from labels where occurrence_id in ({marks})", part)
+            db.conn.execute(f"delete from label_keys where occurrence_id in ({marks})", part)
             db.conn.execute(f"delete from occ where id in ({marks})", part)
         n_sent = db.conn.execute("delete from sentences where document_id = ?", [doc_id]).rowcount
         db.conn.execute("delete from documents where id = ?", [doc_id])

@@ -269,19 +269,30 @@ def pool_words(token_vecs: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.
     """Average each word's subwords; a word no subword covers takes the nearest real subword.
 
     A subword belongs to the first word span it overlaps (a piece that straddles two words,
-    e.g. across a zero-width joiner, counts once, for the first)."""
+    e.g. across a zero-width joiner, counts once, for the first). Overlapping spans (a
+    hyphenated word and its parts, a multiword target) each average every subword they cover."""
     span_arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
     n_words, dim = len(span_arr), token_vecs.shape[1]
     sums = np.zeros((n_words, dim), dtype=np.float32)
     counts = np.zeros(n_words, dtype=np.int64)
-    if len(offsets):
+    if len(offsets) and n_words > 1 and np.any(span_arr[1:, 0] < span_arr[:-1, 1]):
+        # overlapping spans (a hyphenated word and its parts): each span averages its own subwords
+        a, b = offsets[:, 0], offsets[:, 1]
+        for w, (s, e) in enumerate(span_arr):
+            inside = (b > a) & (a < e) & (b > s)
+            if inside.any():
+                sums[w] = token_vecs[inside].sum(axis=0)
+                counts[w] = int(inside.sum())
+    elif len(offsets):
         a, b = offsets[:, 0], offsets[:, 1]
         j = np.searchsorted(span_arr[:, 1], a, side="right")
         ok = (b > a) & (j < n_words)
         ok[ok] &= span_arr[j[ok], 0] < b[ok]
         np.add.at(sums, j[ok], token_vecs[ok])
         np.add.at(counts, j[ok], 1)
-        real = np.flatnonzero(b > a)  # zero-length pieces (special tokens) never stand in for a word
+    if len(offsets):
+        a = offsets[:, 0]
+        real = np.flatnonzero(offsets[:, 1] > a)  # zero-length pieces (special tokens) never stand in for a word
         for w in np.flatnonzero(counts == 0) if len(real) else []:
             nearest = int(real[np.argmin(np.abs(a[real] - span_arr[w, 0]))])
             sums[w] = token_vecs[nearest]

@@ -24,8 +24,9 @@ from .db import utc_now
 from .errors import CorpusError
 from .static import Glove
 from .store import Chunk, Store
+from .tagging import tag_spans
 from .vectors import write_faiss
-from .words import find_words, is_stopword, lemmatize
+from .words import find_words, hyphen_parts, is_stopword, lemmatize
 
 Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
 
@@ -102,12 +103,40 @@ def against_index(store: Store, planned: list[PlannedFile]) -> tuple[list[Planne
     return todo, skipped
 
 
-def word_spans(sentence: Sentence, all_words: bool) -> list[tuple[int, int, str, str, str | None, str | None]]:
-    """(start, end, word, lemma, sense, pos) for each occurrence to index."""
-    if sentence.tokens is None:
-        return [(s, e, w, lemmatize(w), None, None) for s, e, w in find_words(sentence.text, all_words)]
+Span = tuple[int, int, str, str, str | None, str | None]  # start, end, word, lemma, sense, pos
+
+
+def sentence_spans(sentences: list[Sentence], all_words: bool) -> list[list[Span]]:
+    """The occurrences of each sentence: plain text is tagged (part of speech and lemma in
+    context, all sentences in one pass); pre-tokenised tokens keep their own annotations."""
+    out: list[list[Span] | None] = [None] * len(sentences)
+    plain = [i for i, s in enumerate(sentences) if s.tokens is None]
+    for i, sp in zip(plain, _tagged_spans([sentences[i].text for i in plain], all_words), strict=True):
+        out[i] = sp
+    for i, sent in enumerate(sentences):
+        if sent.tokens is not None:
+            out[i] = _token_spans(sent, all_words)
+    return out  # type: ignore[return-value]
+
+
+def _tagged_spans(texts: list[str], all_words: bool) -> list[list[Span]]:
+    """Words of plain text with their tags; a hyphenated word is one occurrence and each part
+    (not a stopword, two letters or more) another, so "ringing" also finds "change-ringing"."""
+    words = []
+    for text in texts:
+        found = []
+        for s, e, w in find_words(text, all_words=True):
+            found.append((s, e, w))
+            found.extend(p for p in hyphen_parts(s, e, w) if len(p[2]) > 1 and not is_stopword(p[2]))
+        words.append(found)
+    tags = tag_spans(texts, [[(s, e) for s, e, _ in ws] for ws in words])
+    return [[(s, e, w, t.lemma, None, t.pos) for (s, e, w), t in zip(ws, ts, strict=True)
+             if all_words or not is_stopword(w, t.upos)] for ws, ts in zip(words, tags, strict=True)]
+
+
+def _token_spans(sentence: Sentence, all_words: bool) -> list[Span]:
     out = []
-    for t in sentence.tokens:
+    for t in sentence.tokens or ():
         alpha = t.word.replace(" ", "").replace("-", "").replace("'", "").replace("_", "").replace(".", "")
         if not alpha.isalpha() and t.sense is None:
             continue  # a sense-tagged token is kept whatever it looks like ("Mr.", "U. S.", "1960")
@@ -165,7 +194,7 @@ class Indexer:
                 yield ordinal, sent
 
     def _commit(self, chunk: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
-        spans = [word_spans(p.sentence, self.all_words) for p in chunk]
+        spans = sentence_spans([p.sentence for p in chunk], self.all_words)
         vectors = self.encoder.word_vectors([p.sentence.text for p in chunk], [[(s, e) for s, e, *_ in sp] for sp in spans])
         occurrences, gold, vocab = [], [], Counter()
         for i, sp in enumerate(spans):

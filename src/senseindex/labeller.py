@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .db import occurrences_by_id
+from .db import occurrences_by_id, select_in
 from .labels import VOTING_SOURCES, effective_labels
 from .search import Hit, Target, hits_from_rows
+from .tagging import pos_class, sense_pos_class
+
+POS_NAMES = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
 
 DEFAULT_K = 10
 
@@ -20,11 +23,17 @@ class Prediction:
     target: Target
     label: str
     confidence: float  # share of the winning label in the (similarity-weighted) vote
-    method: str  # "knn" or "mfs" (no usable neighbour: most frequent sense of the lemma)
+    # "knn": nearest labelled occurrences of the lemma (and part of speech); "mfs": none close
+    # enough (min_score), their most frequent sense; "mfs-lemma": no labelled occurrence of the
+    # part of speech, the lemma's most frequent sense over all its labels
+    method: str
     k: int
-    labelled: int  # labelled occurrences of the lemma that could vote
+    labelled: int  # labelled occurrences that could vote (or that the most frequent sense is of)
     votes: dict[str, float] = field(default_factory=dict)
     neighbours: list[Hit] = field(default_factory=list)
+    pos: str | None = None  # the part of speech kept to (n, v, a, r); None: any
+    basis: str = ""  # where the answer comes from, in words
+
 
     def to_dict(self) -> dict:
         return {
@@ -32,6 +41,8 @@ class Prediction:
             "label": self.label,
             "confidence": round(self.confidence, 4),
             "method": self.method,
+            "pos": self.pos,
+            "basis": self.basis,
             "k": self.k,
             "labelled": self.labelled,
             "votes": {k: round(v, 4) for k, v in self.votes.items()},
@@ -70,6 +81,17 @@ def labelled_occurrences(db, lemma: str) -> tuple[np.ndarray, list[str]]:
     return np.fromiter(labels, dtype=np.int64, count=len(labels)), [lab for lab, _ in labels.values()]
 
 
+def occurrence_classes(db, ids: np.ndarray, labels: list[str]) -> list[str | None]:
+    """Part of speech (n, v, a, r; None: unknown) of labelled occurrences: the one a WordNet sense
+    key carries, else the stored tag's."""
+    tags = dict(select_in(db, "select id, pos from occ where id in ({ids})", [int(i) for i in ids]))
+    out = []
+    for oid, label in zip(ids, labels, strict=True):
+        cls = sense_pos_class(label) or pos_class(tags.get(int(oid)))
+        out.append(None if cls == "x" else cls)
+    return out
+
+
 def most_frequent(labels: list[str]) -> tuple[str, float]:
     """Most frequent label (ties: alphabetical, so it is deterministic) and its share."""
     counts = Counter(labels)
@@ -77,24 +99,42 @@ def most_frequent(labels: list[str]) -> tuple[str, float]:
     return label, counts[label] / len(labels)
 
 
-def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float = 0.0) -> Prediction | None:
-    """Predict the sense of the target occurrence from the labelled occurrences of its lemma.
+def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float = 0.0,
+            any_pos: bool = False) -> Prediction | None:
+    """Predict the sense of the target occurrence from the labelled occurrences of its lemma,
+    backing off step by step (the method and `basis` say which step answered):
 
-    Neighbours below min_score do not vote; with none left, the lemma's most frequent sense is
-    returned (method "mfs") with its share of the labels as confidence. None when the lemma has
-    no labelled occurrence at all (the caller says why)."""
+    1. the k nearest labelled occurrences of the lemma in the target's part of speech vote
+       (all parts of speech with `any_pos`, or when the target's is unknown);
+    2. none at or above min_score: their most frequent sense ("mfs");
+    3. no labelled occurrence in that part of speech: the lemma's most frequent sense over all
+       its labels ("mfs-lemma");
+    4. no labelled occurrence of the lemma at all: None (the caller says why)."""
     ids, labels = labelled_occurrences(store.db, target.lemma)
     if len(ids) == 0:
         return None
+    cls = None if any_pos else target.pos_class
+    if cls is not None:
+        keep = [i for i, c in enumerate(occurrence_classes(store.db, ids, labels)) if c in (cls, None)]
+        if not keep:
+            label, confidence = most_frequent(labels)
+            return Prediction(target, label, confidence, "mfs-lemma", k, len(ids), {label: confidence}, pos=None,
+                              basis=f"most frequent sense of {len(ids):,} labelled occurrences of {target.lemma!r} "
+                                    f"(none labelled as a {POS_NAMES[cls]})")
+        ids, labels = ids[keep], [labels[i] for i in keep]
+    what = f"{target.lemma!r}" + (f" as a {POS_NAMES[cls]}" if cls else "")
     vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
     sims = store.take(ids) @ vec
     label, confidence, votes = knn_vote(sims, labels, k, min_score)
     if label is None:
         label, confidence = most_frequent(labels)
-        return Prediction(target, label, confidence, "mfs", k, len(ids), {label: confidence})
+        return Prediction(target, label, confidence, "mfs", k, len(ids), {label: confidence}, pos=cls,
+                          basis=f"most frequent sense of {len(ids):,} labelled occurrences of {what} "
+                                f"(no neighbour scored {min_score} or more)")
     order = np.argsort(-sims, kind="stable")[: min(k, len(ids))]
     order = [int(i) for i in order if sims[i] >= min_score]
     chosen = [int(ids[i]) for i in order]
     by_id = occurrences_by_id(store.db, chosen)
     hits = hits_from_rows(store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
-    return Prediction(target, label, confidence, "knn", k, len(ids), votes, hits)
+    return Prediction(target, label, confidence, "knn", k, len(ids), votes, hits, pos=cls,
+                      basis=f"{len(hits)} nearest of {len(ids):,} labelled occurrences of {what}")

@@ -29,19 +29,52 @@ def check_sources(sources: Iterable[str]) -> tuple[str, ...]:
     return sources
 
 
+def split_sense_keys(label: str) -> list[str]:
+    """The WordNet sense keys of a label that holds several, each whole: SemCor writes
+    "year%1:28:02::;1:28:01::" (the lemma only before the first). Any other label is one key."""
+    parts = [p.strip() for p in label.split(";") if p.strip()]
+    if len(parts) < 2 or "%" not in parts[0]:
+        return [label]
+    lemma = parts[0].split("%", 1)[0]
+    return [p if "%" in p else f"{lemma}%{p}" for p in parts]
+
+
 def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]], source: str,
                confidence: float | None = None) -> int:
-    """Upsert labels for occurrence ids; the caller owns the transaction."""
+    """Upsert labels for occurrence ids; the caller owns the transaction. A label of several
+    sense keys is stored as its first, with every key in `label_keys`."""
     check_sources([source])
     stamp = utc_now()
-    data = [(int(oid), str(label), source, confidence, stamp) for oid, label in rows]
+    data, keys = [], []
+    for oid, label in rows:
+        split = split_sense_keys(str(label))
+        data.append((int(oid), split[0], source, confidence, stamp))
+        if len(split) > 1:
+            keys.extend((int(oid), source, k) for k in split)
     db.conn.executemany(
         "insert into labels (occurrence_id, label, source, confidence, updated) values (?, ?, ?, ?, ?) "
         "on conflict(occurrence_id, source) do update set label = excluded.label, "
         "confidence = excluded.confidence, updated = excluded.updated",
         data,
     )
+    if db.execute("select 1 from label_keys limit 1").fetchone() or keys:
+        db.conn.executemany("delete from label_keys where occurrence_id = ? and source = ?", [(d[0], d[2]) for d in data])
+    db.conn.executemany("insert or ignore into label_keys (occurrence_id, source, key) values (?, ?, ?)", keys)
     return len(data)
+
+
+def label_keys(db: sqlite_utils.Database, ids: Iterable[int], source: str) -> dict[int, set[str]]:
+    """Every key of each occurrence's label from `source`: one, or several for a multi-key gold
+    label (a label stored before `label_keys` existed is split as it is read)."""
+    ids = [int(i) for i in ids]
+    out = {oid: set(split_sense_keys(label)) for oid, label in select_in(
+        db, "select occurrence_id, label from labels where source = ? and occurrence_id in ({ids})", ids,
+        before=[source])}
+    if "label_keys" in db.table_names():
+        for oid, key in select_in(db, "select occurrence_id, key from label_keys where source = ? and "
+                                      "occurrence_id in ({ids})", ids, before=[source]):
+            out.setdefault(oid, set()).add(key)
+    return out
 
 
 def effective_labels(db: sqlite_utils.Database, ids: Iterable[int] | None = None, *, lemma: str | None = None,

