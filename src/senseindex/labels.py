@@ -29,12 +29,13 @@ def check_sources(sources: Iterable[str]) -> tuple[str, ...]:
     return sources
 
 
-def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]], source: str,
+def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple], source: str,
                confidence: float | None = None) -> int:
-    """Upsert labels for occurrence ids; the caller owns the transaction."""
+    """Upsert labels for occurrence ids, rows of (id, label) or (id, label, confidence); the
+    caller owns the transaction."""
     check_sources([source])
     stamp = utc_now()
-    data = [(int(oid), str(label), source, confidence, stamp) for oid, label in rows]
+    data = [(int(r[0]), str(r[1]), source, r[2] if len(r) > 2 else confidence, stamp) for r in rows]
     db.conn.executemany(
         "insert into labels (occurrence_id, label, source, confidence, updated) values (?, ?, ?, ?, ?) "
         "on conflict(occurrence_id, source) do update set label = excluded.label, "

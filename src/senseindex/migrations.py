@@ -130,3 +130,10 @@ def m005_compact_storage(db: sqlite_utils.Database) -> None:
     ex("create table labels_orphaned (id integer primary key, occurrence_id integer, source text, label text, "
        "confidence float, updated text, document text, line integer, sentence text, word text, start integer, "
        "end integer, orphaned text, reason text)")
+
+
+@migration
+def m006_review_skips(db: sqlite_utils.Database) -> None:
+    """Occurrences a person answered "skip" in `senseindex review`, so they are not asked again.
+    No foreign key: a skip on a removed occurrence is simply never matched again."""
+    db.conn.execute("create table review_skips (occurrence_id integer primary key, updated text)")
