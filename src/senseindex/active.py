@@ -181,9 +181,11 @@ def propose(pool: Pool, labelled: np.ndarray, y: np.ndarray, n_labels: int, n: i
         closest = v.nearest_sim.copy()
     else:
         closest = np.full(len(cand), -1.0)
-    for i in picked:
-        closest = np.maximum(closest, Wc @ W[i])
     alive = np.ones(len(cand), bool)
+    for i in picked:
+        sims = Wc @ W[i]
+        closest = np.maximum(closest, sims)
+        alive &= sims < DUPLICATE_COSINE
     while len(out) < n and alive.any():
         novelty = NOVELTY_WEIGHT * (1.0 - closest)
         score = doubt + novelty

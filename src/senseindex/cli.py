@@ -475,7 +475,7 @@ def _parse_answers(answer: tuple[str, ...], answers_file: str | None) -> dict[in
     for a in answer:
         oid, sep, label = a.partition("=")
         if not sep or not oid.strip().isdigit():
-            raise click.BadParameter(f"{a!r}: use OCCURRENCE_ID=SENSE (or =skip)", param_hint="--answer")
+            raise SenseIndexError(f"--answer {a!r}: use OCCURRENCE_ID=SENSE (or OCCURRENCE_ID=skip)")
         out[int(oid)] = label.strip()
     if answers_file:
         for line, row in read_review_file(answers_file):
