@@ -34,14 +34,14 @@ from wsi_coarsewsd20 import load  # noqa: E402  (the pooled train+test vectors o
 from senseindex.active import make_pool, propose, vote, word_space  # noqa: E402
 from senseindex.datasets import COARSEWSD_WORDS, CacheMiss, CacheOnly  # noqa: E402
 from senseindex.labeller import DEFAULT_K  # noqa: E402
-from senseindex.senses import cluster_vectors  # noqa: E402
+from senseindex.senses import SAMPLE, cluster_vectors  # noqa: E402
 
 CHECKPOINTS = (1, 2, 4, 8, 16, 32, 64)
 TARGETS = (0.95, 0.98)
 
 
 def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int, batch: int,
-             k: int = DEFAULT_K) -> dict:
+             clusters: np.ndarray | None = None, k: int = DEFAULT_K) -> dict:
     """One replay of the review loop: accuracy on the unlabelled rest after each answer, and the
     answer at which each gold sense was first seen."""
     n = len(X)
@@ -49,7 +49,7 @@ def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int
     rng = np.random.default_rng(seed)
     C = int(gold.max()) + 1
     if order == "tool":
-        pool = make_pool(X, cluster_vectors(X, "auto", seed=seed).labels)
+        pool = make_pool(X, clusters if clusters is not None else cluster_vectors(X, "auto", seed=seed).labels)
         W = pool.W
     else:
         W = word_space(X)
@@ -91,7 +91,9 @@ def run_word(X: np.ndarray, y: np.ndarray, seeds: int, budget: int, batch: int,
     gold = np.array([senses.index(s) for s in y])
     out = {"n": len(y), "senses": {s: int((gold == i).sum()) for i, s in enumerate(senses)}}
     for order in orders:
-        runs = [simulate(X, gold, order, seed, budget, batch) for seed in range(seeds)]
+        # below the Ward sample size the seed changes nothing in the clusters: make them once
+        once = cluster_vectors(X, "auto").labels if order == "tool" and len(X) <= SAMPLE else None
+        runs = [simulate(X, gold, order, seed, budget, batch, once) for seed in range(seeds)]
         curves = np.array([r["curve"] for r in runs])
         out[order] = {
             "curve_mean": curves.mean(0).round(4).tolist(),
@@ -179,15 +181,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", help="Write the per-word table to this file.")
     ap.add_argument("--png", help="Write the plot of the mean curves to this file.")
     ap.add_argument("--save", help="Write the full result (curves included) as JSON to this file.")
+    ap.add_argument("--load", action="append", default=[], metavar="FILE",
+                    help="Take the words of a --save file instead of running them (repeatable; runs none when "
+                         "--words is not given), e.g. to merge runs made while the vector cache filled.")
     args = ap.parse_args(argv)
     words = [w.strip() for w in args.words.split(",") if w.strip()] if args.words else list(COARSEWSD_WORDS)
-    from senseindex.encoder import Encoder
-
-    encoder = CacheOnly(Encoder("mpnet"))  # the cache's identity; nothing is encoded here
     t0 = time.perf_counter()
     result = {"date": f"{datetime.now(timezone.utc):%Y-%m-%d}", "machine": platform.machine(), "seeds": args.seeds,
               "budget": args.budget, "batch": args.batch, "k": DEFAULT_K, "skipped": [], "words": {}}
+    for path in args.load:
+        saved = json.loads(Path(path).read_text())
+        if (saved["seeds"], saved["budget"], saved["batch"]) != (args.seeds, args.budget, args.batch):
+            ap.error(f"{path} was run with other --seeds/--budget/--batch")
+        result["words"].update(saved["words"])
+    if args.load and not args.words:
+        words = []
+    encoder = None
     for word in words:
+        if encoder is None:
+            from senseindex.encoder import Encoder
+
+            encoder = CacheOnly(Encoder("mpnet"))  # the cache's identity; nothing is encoded here
         try:
             X, y, _ = load(encoder, word)
         except CacheMiss:

@@ -4,13 +4,16 @@ rest get from the person's answers.
 A person's time is the scarce thing, so every answer should teach the labeller as much as
 possible. The order (measured with a simulated annotator in bench/review_curve.py):
 
-1. One representative per sense cluster (`senses.cluster_vectors`, the occurrence closest to
-   its cluster's centre) that has no labelled occurrence yet, largest cluster first: a word's
-   main senses are seen within the first few answers.
+1. One representative per sense cluster (`senses.cluster_vectors`, the clusters `senseindex
+   senses` shows; the occurrence closest to its cluster's centre) that has no labelled
+   occurrence yet, largest cluster first: a word's main senses are seen within the first few
+   answers. A cluster whose answers only repeat senses other clusters have gets one more
+   representative: on *bank*, the river-bank cluster's most central sentence is a financial
+   one, and without the second question the river sense was not seen in 64 answers.
 2. Then the occurrences the labeller is least sure about: a small margin between the two best
    senses of the k-NN vote, or a nearest labelled neighbour that disagrees with the vote; plus
-   how far an occurrence lies from everything labelled, so a sense no cluster caught (the 4% of
-   *bank* that is a river bank) is reached early instead of after the boundary cases.
+   how far an occurrence lies from everything labelled, so a region no label covers yet is
+   asked about before the boundary cases are refined.
 3. Within one batch the distance to the batch's earlier picks counts as well, and a near-
    duplicate of an earlier pick (cosine >= DUPLICATE_COSINE) is never proposed: two copies of
    one sentence teach nothing the first did not.
