@@ -162,7 +162,7 @@ def predict_rest(store, lemma: str, k: int = DEFAULT_K) -> dict:
         with store.db.conn:
             set_labels(store.db, [(int(state.ids[r]), names[int(lab)], round(float(c), 4))
                                   for r, lab, c in zip(rest, v.label, v.share, strict=True)], "predicted")
-    return status_of(store, read_word(store, lemma), k)
+    return status_of(store, state, k)  # the review and gold labels are as read: only predictions changed
 
 
 def status_of(store, state: WordState, k: int = DEFAULT_K) -> dict:
