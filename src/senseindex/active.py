@@ -75,8 +75,8 @@ def vote(S: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT_K, min_sc
     top = np.argpartition(-S, kk - 1, axis=1)[:, :kk] if kk < m else np.broadcast_to(np.arange(m), (n, m))
     s = np.take_along_axis(S, top, 1)
     w = np.where(s >= min_score, np.maximum(s, 1e-6), 0.0)
-    V = np.zeros((n, n_labels))
-    np.add.at(V, (np.repeat(rows, kk), y[top].ravel()), w.ravel())
+    V = np.bincount((np.repeat(rows, kk) * n_labels + y[top].ravel()), weights=w.ravel(),
+                    minlength=n * n_labels).reshape(n, n_labels)
     nearest_col = S.argmax(1)
     nearest = y[nearest_col]
     V[rows, nearest] += 1e-9  # ties go to the nearest, as in knn_vote
