@@ -34,14 +34,15 @@ from wsi_coarsewsd20 import load  # noqa: E402  (the pooled train+test vectors o
 from senseindex.active import make_pool, propose, vote, word_space  # noqa: E402
 from senseindex.datasets import COARSEWSD_WORDS, CacheMiss, CacheOnly  # noqa: E402
 from senseindex.labeller import DEFAULT_K  # noqa: E402
-from senseindex.senses import SAMPLE, cluster_vectors  # noqa: E402
+from senseindex.review_queue import review_clusters  # noqa: E402
+from senseindex.senses import SAMPLE  # noqa: E402
 
 CHECKPOINTS = (1, 2, 4, 8, 16, 32, 64)
 TARGETS = (0.95, 0.98)
 
 
 def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int, batch: int,
-             clusters: np.ndarray | None = None, k: int = DEFAULT_K) -> dict:
+             clusters: tuple[np.ndarray, np.ndarray] | None = None, k: int = DEFAULT_K) -> dict:
     """One replay of the review loop: accuracy on the unlabelled rest after each answer, and the
     answer at which each gold sense was first seen."""
     n = len(X)
@@ -49,7 +50,7 @@ def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int
     rng = np.random.default_rng(seed)
     C = int(gold.max()) + 1
     if order == "tool":
-        pool = make_pool(X, clusters if clusters is not None else cluster_vectors(X, "auto", seed=seed).labels)
+        pool = make_pool(X, *(clusters if clusters is not None else review_clusters(X, seed)))
         W = pool.W
     else:
         W = word_space(X)
@@ -92,7 +93,7 @@ def run_word(X: np.ndarray, y: np.ndarray, seeds: int, budget: int, batch: int,
     out = {"n": len(y), "senses": {s: int((gold == i).sum()) for i, s in enumerate(senses)}}
     for order in orders:
         # below the Ward sample size the seed changes nothing in the clusters: make them once
-        once = cluster_vectors(X, "auto").labels if order == "tool" and len(X) <= SAMPLE else None
+        once = review_clusters(X, 0) if order == "tool" and len(X) <= SAMPLE else None
         runs = [simulate(X, gold, order, seed, budget, batch, once) for seed in range(seeds)]
         curves = np.array([r["curve"] for r in runs])
         out[order] = {

@@ -10,11 +10,14 @@ possible. The order (measured with a simulated annotator in bench/review_curve.p
    answers. A cluster whose answers only repeat senses other clusters have gets one more
    representative: on *bank*, the river-bank cluster's most central sentence is a financial
    one, and without the second question the river sense was not seen in 64 answers.
-2. Then the occurrences the labeller is least sure about: a small margin between the two best
+2. Then one representative of each cluster of a finer clustering (FINE_K clusters) without a
+   labelled occurrence: a sense the sense clusters mixed into a bigger one is often a cluster of
+   its own at that level (*deck* as a building's deck: seen at answer 4 instead of 18).
+3. Then the occurrences the labeller is least sure about: a small margin between the two best
    senses of the k-NN vote, or a nearest labelled neighbour that disagrees with the vote; plus
    how far an occurrence lies from everything labelled, so a region no label covers yet is
    asked about before the boundary cases are refined.
-3. Within one batch the distance to the batch's earlier picks counts as well, and a near-
+4. Within one batch the distance to the batch's earlier picks counts as well, and a near-
    duplicate of an earlier pick (cosine >= DUPLICATE_COSINE) is never proposed: two copies of
    one sentence teach nothing the first did not.
 
@@ -40,6 +43,7 @@ DUPLICATE_COSINE = 0.95  # occurrences at least this similar are near-duplicates
 NOVELTY_WEIGHT = 1.0  # weight of "far from every labelled occurrence" against the labeller's doubt
 DISAGREE_WEIGHT = 0.5  # bonus when the nearest labelled neighbour's sense is not the vote's
 CLUSTER_TRIES = 2  # representatives asked of a cluster whose answers only repeat other clusters' senses
+FINE_K = 8  # a finer cut whose representatives come next: finds a sense the sense clusters mixed in (K_MAX of senses)
 CANDIDATES = 20_000  # occurrences scored per batch (a seeded sample above this), so a batch stays quick
 
 
@@ -111,15 +115,24 @@ class Pool:
     W: np.ndarray  # (n, dim) vectors in the word's space (`word_space`)
     clusters: np.ndarray  # (n,) sense cluster of each row (`senses.cluster_vectors`, cluster 0 the largest)
     centre_sim: np.ndarray  # (n,) cosine of each row to its cluster's centre, in the word space
+    fine: np.ndarray | None = None  # (n,) a finer cut of the same clustering (FINE_K clusters), or None
+    fine_sim: np.ndarray | None = None  # (n,) cosine of each row to its fine cluster's centre
 
 
-def make_pool(X: np.ndarray, clusters: np.ndarray) -> Pool:
-    """The review pool of one word from its occurrence vectors and their sense clusters."""
-    W = word_space(X)
+def _centre_sim(W: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     k = int(clusters.max()) + 1
-    cents = np.stack([W[clusters == c].mean(0) for c in range(k)])
+    cents = np.stack([W[clusters == c].mean(0) if (clusters == c).any() else np.zeros(W.shape[1]) for c in range(k)])
     cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
-    return Pool(W, np.asarray(clusters), np.einsum("ij,ij->i", W, cents[clusters]))
+    return np.einsum("ij,ij->i", W, cents[clusters])
+
+
+def make_pool(X: np.ndarray, clusters: np.ndarray, fine: np.ndarray | None = None) -> Pool:
+    """The review pool of one word from its occurrence vectors, their sense clusters and,
+    optionally, a finer clustering whose representatives are asked after the clusters'."""
+    W = word_space(X)
+    clusters = np.asarray(clusters)
+    return Pool(W, clusters, _centre_sim(W, clusters), None if fine is None else np.asarray(fine),
+                None if fine is None else _centre_sim(W, np.asarray(fine)))
 
 
 @dataclass
@@ -168,6 +181,21 @@ def propose(pool: Pool, labelled: np.ndarray, y: np.ndarray, n_labels: int, n: i
                 picked.append(int(i))
                 blocked[i] = True
                 break
+    # 1b. a representative of every fine cluster without a labelled or picked occurrence, largest first
+    if pool.fine is not None:
+        lab_fine = set(pool.fine[labelled].tolist())
+        for c in np.argsort(-np.bincount(pool.fine), kind="stable"):
+            if len(out) >= n:
+                break
+            if c in lab_fine or any(pool.fine[i] == c for i in picked):
+                continue
+            members = np.flatnonzero((pool.fine == c) & ~blocked)
+            for i in members[np.argsort(-pool.fine_sim[members], kind="stable")]:
+                if not near_duplicate(int(i)):
+                    out.append(Proposal(int(i), f"sub-cluster {int(c)}", float(pool.fine_sim[i])))
+                    picked.append(int(i))
+                    blocked[i] = True
+                    break
     if len(out) >= n:
         return out
     # 2. doubt, and distance from everything labelled (or picked in this batch)

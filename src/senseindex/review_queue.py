@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .active import leave_one_out, make_pool, propose, vote, word_space
+from .active import FINE_K, leave_one_out, make_pool, propose, vote, word_space
 from .db import OCCURRENCE_JOIN, select_in, utc_now
 from .errors import SenseIndexError
 from .labeller import DEFAULT_K
@@ -91,13 +91,20 @@ def skipped_ids(db, ids) -> set[int]:
                                     [int(i) for i in ids])}
 
 
+def review_clusters(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The sense clusters `senseindex senses` shows (automatic k) and the finer cut (FINE_K
+    clusters, at least 2 occurrences each) whose representatives review asks next."""
+    return (cluster_vectors(X, "auto", seed=seed).labels,
+            cluster_vectors(X, min(FINE_K, len(X)), min_size=2, seed=seed).labels)
+
+
 def next_questions(store, lemma: str, n: int = 10, seed: int = 0, k: int = DEFAULT_K) -> ReviewBatch:
     """The next `n` occurrences of the lemma for a person to label (reads only)."""
     if n < 1:
         raise SenseIndexError("-n must be at least 1")
     state = read_word(store, lemma)
-    clusters = cluster_vectors(state.X, "auto", seed=seed).labels
-    pool = make_pool(state.X, clusters)
+    clusters, fine = review_clusters(state.X, seed)
+    pool = make_pool(state.X, clusters, fine)
     rows, y, names = state.labelled()
     row_of = {int(i): r for r, i in enumerate(state.ids)}
     exclude = np.array([row_of[i] for i in state.skipped if i in row_of], dtype=np.int64)
