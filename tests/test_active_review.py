@@ -103,6 +103,15 @@ def test_a_cluster_answered_with_another_clusters_sense_is_asked_once_more():
     assert any(p.reason == "cluster 1" for p in nxt)
 
 
+def test_a_sense_hidden_in_a_big_cluster_is_found_through_the_finer_clustering():
+    rng = np.random.default_rng(6)
+    X, y = blobs(rng, 3, 20, noise=0.5)  # three senses; the sense clusters mix the last two
+    pool = make_pool(X, np.minimum(y, 1), fine=y)
+    batch = propose(pool, np.array([], int), np.array([], int), 1, 3)
+    assert [p.reason for p in batch] == ["cluster 0", "cluster 1", "sub-cluster 2"]
+    assert {y[p.row] for p in batch} == {0, 1, 2}
+
+
 def test_no_near_duplicates_in_a_batch_and_skips_are_never_asked():
     rng = np.random.default_rng(5)
     X, y = blobs(rng, 2, 5, noise=0.3)
