@@ -16,7 +16,10 @@ possible. The order (measured with a simulated annotator in bench/review_curve.p
 3. Then the occurrences the labeller is least sure about: a small margin between the two best
    senses of the k-NN vote, or a nearest labelled neighbour that disagrees with the vote; plus
    how far an occurrence lies from everything labelled, so a region no label covers yet is
-   asked about before the boundary cases are refined.
+   asked about before the boundary cases are refined. While every answer so far is one sense,
+   that distance is weighted by how crowded the occurrence's neighbourhood is (`density`): a
+   rare sense is a crowd of its own, an odd sentence is alone (*pitcher*'s 31 jug sentences in
+   9,240 were not seen in 64 answers without it, and at answer 16 with it).
 4. Within one batch the distance to the batch's earlier picks counts as well, and a near-
    duplicate of an earlier pick (cosine >= DUPLICATE_COSINE) is never proposed: two copies of
    one sentence teach nothing the first did not.
