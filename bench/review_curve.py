@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{np.mean(w['random']['answers_to_95']):.1f}; to 98%: tool {np.mean(w['tool']['answers_to_98']):.1f} "
               f"random {np.mean(w['random']['answers_to_98']):.1f}  ({time.perf_counter() - t:.0f}s)",
               file=sys.stderr, flush=True)
+    result["words"] = dict(sorted(result["words"].items()))
     result["summary"] = summary(result["words"], args.budget)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     if args.save:
