@@ -325,6 +325,23 @@ def concordance_ranks(client, params):
     return [{"rank": int(x)} for x in re.findall(r'<td class="rank">(\d+)</td>', page)]
 
 
+def test_active_review_api(client, tiny):
+    q = client.get("/api/review", params={"word": "bank", "n": 2})
+    assert q.status_code == 200, q.text
+    ids = [x["occurrence_id"] for x in q.json()["questions"]]
+    assert len(ids) == 2 and q.json()["status"]["by_person"] == 0
+    token = client.get("/api/csrf").json()["csrf_token"]
+    r = client.post("/api/review", json={"word": "bank", "answers": {str(ids[0]): "money", str(ids[1]): "skip"}},
+                    headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+    assert r.json()["labelled"] == 1 and r.json()["status"]["skipped"] == 1
+    st = client.get("/api/review/status", params={"word": "bank"}).json()
+    assert st["by_person"] == 1 and st["by_knn"] == st["occurrences"] - 1
+    assert client.post("/api/review", json={"word": "bank", "answers": {"1": "x"}}).status_code == 403  # no token
+    bad = client.post("/api/review", json={"word": "bank", "answers": {str(ids[0]): ""}}, headers={"X-CSRF-Token": token})
+    assert bad.status_code == 400 and "error" in bad.json()
+
+
 def test_openapi_documents_every_api_route(client):
     from starlette.routing import Route
 

@@ -148,6 +148,7 @@ def cli():
       senseindex senses demo mole --export review.csv
       senseindex labels import demo review.csv
       senseindex label demo "The [bank] raised its rates"
+      senseindex review demo mole -n 5
     Measure:
       senseindex eval coarsewsd20
       senseindex eval semcor indexes/semcor
@@ -496,6 +497,102 @@ def labels_list(index_path, word, fmt):
     summary = _open(index_path).label_summary(word)
     emit(fmt, lambda: render.label_summary_text(summary),
          [{"lemma": summary["lemma"], **r} for r in summary["labels"]], summary)
+
+
+def _parse_answers(answer: tuple[str, ...], answers_file: str | None) -> dict[int, str]:
+    """--answer ID=SENSE (repeatable) and --answers FILE (a review file: occurrence_id, label) as one mapping."""
+    from .review_import import read_review_file
+
+    out: dict[int, str] = {}
+    for a in answer:
+        oid, sep, label = a.partition("=")
+        if not sep or not oid.strip().isdigit():
+            raise SenseIndexError(f"--answer {a!r}: use OCCURRENCE_ID=SENSE (or OCCURRENCE_ID=skip)")
+        out[int(oid)] = label.strip()
+    if answers_file:
+        for line, row in read_review_file(answers_file):
+            oid = (row.get("occurrence_id") or "").strip()
+            if not oid.isdigit():
+                raise SenseIndexError(f"{answers_file}:{line}: occurrence_id must be a number")
+            if (row.get("label") or "").strip():
+                out[int(oid)] = row["label"].strip()
+    return out
+
+
+def _ask(batch) -> dict[int, str]:
+    """Ask about each proposed occurrence on the terminal; stops early at 'q'."""
+    known = list(batch.senses)
+    answers: dict[int, str] = {}
+    click.echo(f"{batch.lemma}: answer with a sense name (new or known), its number, 'skip', Enter to accept the "
+               "guess in brackets, or 'q' to stop")
+    for n, q in enumerate(batch.questions, 1):
+        click.echo(f"\n[{n}/{len(batch.questions)}] {render.kwic(q.sentence, q.start, q.end, 110, sys.stdout.isatty()).strip()}")
+        click.echo(click.style(f"    {q.doc.rsplit('/', 1)[-1]}:{q.line}, occurrence {q.occurrence_id}, {q.reason}", dim=True))
+        if known:
+            click.echo("    senses: " + "  ".join(f"{i}) {s}" for i, s in enumerate(known, 1)))
+        reply = click.prompt("    sense", default=q.predicted or "", show_default=bool(q.predicted)).strip()
+        if reply.lower() in ("q", "quit"):
+            break
+        if reply.isdigit() and 1 <= int(reply) <= len(known):
+            reply = known[int(reply) - 1]
+        if not reply:
+            continue
+        answers[q.occurrence_id] = reply
+        if reply.lower() != "skip" and reply not in known:
+            known.append(reply)
+    return answers
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("-n", "n", default=10, show_default=True, type=click.IntRange(1, 1000), help="Occurrences to propose.")
+@click.option("--status", is_flag=True, help="Show who labelled WORD's occurrences and the estimated accuracy; ask nothing.")
+@click.option("--answer", multiple=True, metavar="ID=SENSE",
+              help="Store an answer without asking: occurrence id = sense name, or =skip (repeatable).")
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False),
+              help="Store the answers in a file (.csv or .jsonl with occurrence_id and label, e.g. --csv output "
+                   "with label filled in).")
+@click.option("--prompt/--no-prompt", default=None,
+              help="Ask on the terminal (default when the terminal is interactive and no output option is given).")
+@click.option("--seed", default=0, show_default=True, help="Seed for the clustering sample above 4,000 occurrences.")
+@output_options
+@user_errors
+def review(index_path, word, n, status, answer, answers_file, prompt, seed, fmt):
+    """Label WORD's occurrences with the fewest answers: the tool picks what to ask, k-NN labels the rest.
+
+    Proposes N occurrences (one per sense cluster without a label first, then those the
+    labeller is least sure about, never two near-duplicates) and asks for each sense; answers
+    are stored as review labels (as `labels import` stores them) and every other occurrence of
+    WORD gets the k-NN vote of the labels (source "predicted"), so `search` and `label` use them at once.
+
+    \b
+    senseindex review demo mole -n 5            # ask on the terminal
+    senseindex review demo mole --json          # the proposals, for a script
+    senseindex review demo mole --answer 695=animal --answer 702=skip
+    senseindex review demo mole --status
+    """
+    si = _open(index_path)
+    if status:
+        data = si.review_status(word)
+        emit(fmt, lambda: render.review_status_text(data), [data], data)
+        return
+    given = _parse_answers(answer, answers_file)
+    if not given:
+        batch = si.review(word, n, seed)
+        ask = prompt if prompt is not None else (sys.stdin.isatty() and sys.stdout.isatty() and not fmt)
+        if not ask or not batch.questions:
+            emit(fmt, lambda: render.review_questions_text(batch), [{"lemma": batch.lemma, **q.__dict__}
+                                                                    for q in batch.questions], batch.to_dict())
+            return
+        given = _ask(batch)
+        if not given:
+            click.echo("no answers; nothing stored", err=True)
+            return
+    r = si.answer_review(word, given)
+    emit(fmt, lambda: (f"stored {r['labelled']:,} answer(s) ({r['changed']:,} changed), {r['skipped']:,} skipped\n"
+                       + render.review_status_text(r["status"])), [{**r["status"], "stored": r["labelled"],
+                                                                     "skipped_now": r["skipped"]}], r)
 
 
 @cli.command()

@@ -39,16 +39,18 @@ def split_sense_keys(label: str) -> list[str]:
     return [p if "%" in p else f"{lemma}%{p}" for p in parts]
 
 
-def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]], source: str,
+def set_labels(db: sqlite_utils.Database, rows: Iterable[tuple], source: str,
                confidence: float | None = None) -> int:
-    """Upsert labels for occurrence ids; the caller owns the transaction. A label of several
-    sense keys is stored as its first, with every key in `label_keys`."""
+    """Upsert labels for occurrence ids, rows of (id, label) or (id, label, confidence); the
+    caller owns the transaction. A label of several sense keys is stored as its first, with
+    every key in `label_keys`."""
     check_sources([source])
     stamp = utc_now()
     data, keys = [], []
-    for oid, label in rows:
+    for row in rows:
+        oid, label = row[0], row[1]
         split = split_sense_keys(str(label))
-        data.append((int(oid), split[0], source, confidence, stamp))
+        data.append((int(oid), split[0], source, row[2] if len(row) > 2 else confidence, stamp))
         if len(split) > 1:
             keys.extend((int(oid), source, k) for k in split)
     db.conn.executemany(

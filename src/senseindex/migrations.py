@@ -157,3 +157,10 @@ def m007_label_keys(db: sqlite_utils.Database) -> None:
         if len(keys) > 1:
             ex("update labels set label = ? where occurrence_id = ? and source = ?", [keys[0], oid, source])
             db.conn.executemany("insert or ignore into label_keys values (?, ?, ?)", [(oid, source, k) for k in keys])
+
+
+@migration
+def m008_review_skips(db: sqlite_utils.Database) -> None:
+    """Occurrences a person answered "skip" in `senseindex review`, so they are not asked again.
+    No foreign key: a skip on a removed occurrence is simply never matched again."""
+    db.conn.execute("create table review_skips (occurrence_id integer primary key, updated text)")

@@ -166,3 +166,39 @@ def repair_text(r: dict) -> str:
     lines += [f"still damaged: {p}" for p in r["problems_after"]]
     lines.append("ok" if r["ok"] else "repair could not fix everything")
     return "\n".join(lines)
+
+
+def review_status_text(status: dict) -> str:
+    """Who labelled a word's occurrences, and the accuracy estimate, for `review --status`."""
+    n = status["occurrences"]
+
+    def part(c: int) -> str:
+        return f"{c:>7,}  {c / n:6.1%}" if n else f"{c:>7,}"
+
+    acc = status["estimated_accuracy"]
+    lines = [f"{status['lemma']}: {n:,} occurrences",
+             f"  by a person (review)  {part(status['by_person'])}",
+             f"  gold                  {part(status['gold'])}",
+             f"  by k-NN (predicted)   {part(status['by_knn'])}",
+             f"  unlabelled            {part(status['unlabelled'])}",
+             f"  skipped               {status['skipped']:>7,}",
+             "estimated accuracy: " + (f"{acc:.1%} (leave-one-out on {status['estimated_from']:,} review and gold "
+                                       "labels; pessimistic, as review asks about the hard cases)"
+                                       if acc is not None else "- (needs two labels)")]
+    if status["senses"]:
+        lines.append("senses: " + ", ".join(f"{s} {c:,}" for s, c in status["senses"].items()))
+    return "\n".join(lines)
+
+
+def review_questions_text(batch, width: int | None = None) -> str:
+    """The proposed occurrences, numbered, with why each is asked and the current guess."""
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    if not batch.questions:
+        return f"{batch.lemma}: nothing left to ask (every occurrence is labelled or skipped)"
+    lines = [f"{batch.lemma}: {len(batch.questions)} occurrence(s) to label"
+             + (f"; senses so far: {', '.join(batch.senses)}" if batch.senses else "")]
+    for q in batch.questions:
+        guess = f"{q.predicted} {q.confidence:.2f}" if q.predicted else "-"
+        head = f"{q.occurrence_id:>8}  {q.reason:<15}  {guess:<18}  "
+        lines.append(head + kwic(q.sentence, q.start, q.end, max(30, width - len(head)), False).strip())
+    return "\n".join(lines)

@@ -7,7 +7,7 @@ all or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .encoder import WordEncoder
     from .indexer import IndexReport, PlannedFile
     from .labeller import Prediction
+    from .review_queue import ReviewBatch
     from .search import Hit, Target
     from .senses import SenseReport
 
@@ -433,6 +434,40 @@ class SenseIndex:
         plan = plan_rows(self.store, list(rows), clear)
         with self.store.lock():
             return apply_rows(self.store, plan)
+
+    def review(self, word: str, n: int = 10, seed: int = 0) -> ReviewBatch:
+        """The next `n` occurrences of WORD a person should label (active review; reads only):
+        one per sense cluster without a label first, then those the labeller is least sure of
+        (see `senseindex.active`). Answer them with `answer_review`."""
+        from .review_queue import next_questions
+
+        return next_questions(self.store, self.require_indexed(word), n, seed)
+
+    def answer_review(self, word: str, answers: Mapping[int, str]) -> dict:
+        """Store a person's answers (occurrence id -> sense name, or "skip") as review labels,
+        checked like `import_review` and written all or nothing, then label every other occurrence
+        of WORD from them (source "predicted", the k-NN vote). Returns the counts stored and
+        `review_status` after the write."""
+        from .review_import import apply_rows, plan_rows
+        from .review_queue import check_answers, predict_rest, store_skips
+
+        lemma = self.require_indexed(word)
+        rows, skips = check_answers(self.store, lemma, dict(answers))
+        plan = plan_rows(self.store, rows, name="answers") if rows else None
+        with self.store.lock():
+            stored = apply_rows(self.store, plan) if plan else {"labelled": 0, "changed": 0}
+            with self.store.db.conn:
+                store_skips(self.store.db, skips)
+            status = predict_rest(self.store, lemma)
+        return {"labelled": stored["labelled"], "changed": stored["changed"], "skipped": len(skips),
+                "status": status}
+
+    def review_status(self, word: str) -> dict:
+        """How WORD's occurrences are labelled (by a person, gold, by k-NN, not at all) and the
+        accuracy estimated by leave-one-out on the person's and gold labels."""
+        from .review_queue import read_word, status_of
+
+        return status_of(self.store, read_word(self.store, self.require_indexed(word)))
 
     def plot(self, word: str, out: str | Path, color: str = "cluster", projection: str = "pca",
              k: int | str = "auto", seed: int = 0) -> dict:

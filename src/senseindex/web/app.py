@@ -447,6 +447,22 @@ async def api_labels_export(request: Request):
     return JSONResponse(await _wait(handle.data.submit(lambda si: si.labels(sources, word))))
 
 
+@_api
+async def api_review(request: Request):
+    """The next occurrences of a word to label (active review), as `senseindex review --json`."""
+    handle = _handle(request)
+    p = Params(request.query_params)
+    word, n = p.text("word", required=True, max_len=100), p.int("n", 10, 1, 1000)
+    return JSONResponse(await _wait(handle.data.submit(lambda si: si.review(word, n).to_dict())))
+
+
+@_api
+async def api_review_status(request: Request):
+    handle = _handle(request)
+    word = Params(request.query_params).text("word", required=True, max_len=100)
+    return JSONResponse(await _wait(handle.data.submit(lambda si: si.review_status(word))))
+
+
 async def _json_body(request: Request) -> dict:
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise BadRequest("send JSON (Content-Type: application/json)", 415)
@@ -476,6 +492,30 @@ async def api_labels_write(request: Request):
         result = views.write_labels(si, handle, body)
         if word:
             result["summary"] = si.label_summary(word)
+        return result
+
+    return JSONResponse(await _wait(handle.data.submit(run)))
+
+
+@_api
+async def api_review_answer(request: Request):
+    """Answers to review questions: {"word", "answers": {occurrence id: sense name or "skip"}}."""
+    _writable(request)
+    body = await _json_body(request)
+    handle = _handle(request, body.get("index") if isinstance(body.get("index"), str) else None)
+    word, answers = body.get("word"), body.get("answers")
+    if not isinstance(word, str) or not word.strip():
+        raise BadRequest("give the word")
+    if not isinstance(answers, dict) or not answers or len(answers) > 1000:
+        raise BadRequest("answers must map 1 to 1,000 occurrence ids to a sense name or \"skip\"")
+    try:
+        parsed = {int(k): views.label_text(v) for k, v in answers.items()}
+    except ValueError:
+        raise BadRequest("answers must map occurrence ids (numbers) to sense names") from None
+
+    def run(si):
+        result = si.answer_review(word, parsed)
+        handle.labels_changed()
         return result
 
     return JSONResponse(await _wait(handle.data.submit(run)))
@@ -533,6 +573,9 @@ ROUTES = [
     Route("/api/labels/export", api_labels_export),
     Route("/api/labels/import", api_labels_import, methods=["POST"]),
     Route("/api/explain", api_explain),
+    Route("/api/review", api_review, methods=["GET"]),
+    Route("/api/review", api_review_answer, methods=["POST"]),
+    Route("/api/review/status", api_review_status),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]
 EXPORT_FORMATS = ("csv", "jsonl", "html")

@@ -162,6 +162,28 @@ def openapi_spec() -> dict:
                            _q("neighbours", "Nearest words per occurrence.",
                               {"type": "integer", "minimum": 0, "maximum": 50, "default": 8})],
             "responses": {**_ok("Matrices and neighbours", {"type": "object"}), **ERRORS}}},
+        "/api/review": {
+            "get": {"summary": "The next occurrences of a word to label, active review (senseindex review --json)",
+                    "operationId": "reviewQuestions",
+                    "parameters": [INDEX, WORD, _q("n", "Occurrences to propose.",
+                                                   {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10})],
+                    "responses": {**_ok("ReviewBatch: questions, senses so far, status", {"type": "object"}),
+                                  **ERRORS}},
+            "post": {"summary": "Store answers to review questions as review labels, then label the rest by k-NN "
+                                "(senseindex review --answer; needs X-CSRF-Token)",
+                     "operationId": "reviewAnswers",
+                     "parameters": [_q("X-CSRF-Token", "GET /api/csrf", {"type": "string"}, True) | {"in": "header"}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["word", "answers"], "properties": {
+                             "index": {"type": "string"}, "word": {"type": "string"},
+                             "answers": {"type": "object", "additionalProperties": {"type": "string"},
+                                         "description": "occurrence id -> sense name, or \"skip\""}}}}}},
+                     "responses": {**_ok("Counts stored and the status after them", {"type": "object"}),
+                                   **WRITE_ERRORS}}},
+        "/api/review/status": {"get": {
+            "summary": "Who labelled a word's occurrences, and the estimated accuracy (senseindex review --status --json)",
+            "operationId": "reviewStatus", "parameters": [INDEX, WORD],
+            "responses": {**_ok("Status", {"type": "object"}), **ERRORS}}},
         "/api/csrf": {"get": {"summary": "The token POST requests send in X-CSRF-Token", "operationId": "csrf",
                               "responses": _ok("Token", {"type": "object", "properties": {
                                   "csrf_token": {"type": "string"}}})}},
