@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import shutil
 import time
@@ -229,6 +230,17 @@ class _EncodeShards:
         return out
 
 
+def _encoder_actor(*args) -> type:
+    """_EncodeShards with its settings built in (Ray keeps constructor arguments in its object
+    store and warns that restarting such an actor may fail; a class carries them by value)."""
+
+    class EncodeShards(_EncodeShards):
+        def __init__(self) -> None:
+            super().__init__(*args)
+
+    return EncodeShards
+
+
 # --- the driver ---------------------------------------------------------------------------------
 @dataclass
 class RayEngine:
@@ -244,11 +256,16 @@ class RayEngine:
     on_progress: Callable[[JobProgress], None] | None = None
     stats: dict = field(default_factory=dict)  # what the last run did (shards encoded, reused; seconds)
 
+    def __post_init__(self) -> None:
+        require_ray()  # before anything is read or created: say how to install it
+        if self.workers < 1:
+            raise SenseIndexError("--workers must be at least 1")
+        if self.gpus_per_worker < 0:
+            raise SenseIndexError("--gpus-per-worker must be 0 or more")
+
     def run(self, store: Store, planned: list[PlannedFile], opts: ReadOptions, all_words: bool, glove: Glove,
             progress: Progress | None = None) -> IndexReport:
         ray = require_ray()
-        if self.workers < 1:
-            raise SenseIndexError("--workers must be at least 1")
         report = IndexReport(files=len(planned))
         start = time.perf_counter()
         try:
@@ -278,11 +295,11 @@ class RayEngine:
 
     def _connect(self, ray) -> bool:
         """Join the cluster (True: this call started Ray, so it shuts it down)."""
-        import logging
-
         if ray.is_initialized():
             return False
-        kwargs = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+        # Ray's own notices (token set-up, progress-bar hints) are not this command's output
+        logging.getLogger("ray").setLevel(logging.ERROR)
+        kwargs = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
         try:
             if self.address:
                 ray.init(address=self.address, **kwargs)
@@ -298,8 +315,11 @@ class RayEngine:
         started = self._connect(ray)
         try:
             ctx = ray.data.DataContext.get_current()
-            ctx.enable_progress_bars = False
+            ctx.enable_progress_bars = False  # the driver shows one display for the whole job
             ctx.print_on_execution_start = False
+            for handler in logging.getLogger("ray.data").handlers:  # its log file keeps everything
+                if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                    handler.setLevel(logging.ERROR)
             m = store.manifest
             device = "cuda" if self.gpus_per_worker else "cpu"
             dtype = "float32" if m.get("keep_vectors") == "fp32" else "float16"
@@ -308,9 +328,9 @@ class RayEngine:
             ds = ray.data.from_items(files, override_num_blocks=len(files))
             ds = ds.map_batches(_read_shards, batch_size=1, num_cpus=0,
                                 fn_kwargs={"opts": asdict(opts), "shard_sentences": self.shard_sentences})
-            ds = ds.map_batches(_EncodeShards, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
-                                num_cpus=0 if self.gpus_per_worker else 1, num_gpus=self.gpus_per_worker or None,
-                                fn_constructor_args=(m["model"], m["layer"], device, m["precision"], all_words, dtype))
+            worker = _encoder_actor(m["model"], m["layer"], device, m["precision"], all_words, dtype)
+            ds = ds.map_batches(worker, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
+                                num_cpus=0 if self.gpus_per_worker else 1, num_gpus=self.gpus_per_worker or None)
             left = {item.sha256: len(r) for item, r in todo}  # shards to go, per file
             owner = {shard_name(item.sha256, *x): item.sha256 for item, r in todo for x in r}
             state = JobProgress("encode", n_files - len(todo), n_files, 0,
