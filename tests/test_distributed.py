@@ -72,7 +72,7 @@ def test_killed_ray_job_resumes_from_its_finished_shards(tmp_path, minilm_encode
     script = textwrap.dedent(f"""
         from senseindex import SenseIndex
         from senseindex.distributed import RayEngine
-        engine = RayEngine({ray_address!r}, workers=2, shard_sentences=32)
+        engine = RayEngine({ray_address!r}, workers=2, shard_sentences=50, chunk_sentences=64)
         SenseIndex.open_or_create({str(index)!r}, model="minilm").add([{str(DEMO)!r}], engine=engine)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True,
@@ -80,19 +80,18 @@ def test_killed_ray_job_resumes_from_its_finished_shards(tmp_path, minilm_encode
     staging = index / "staging"
     deadline = time.monotonic() + 240
     try:
-        while len(list(staging.glob("*-*-*.json"))) < 2:
+        while not any(staging.glob("*-*-*.json")):  # a shard finished (merged ones are deleted)
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "no shard was finished in time"
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    finished = len(list(staging.glob("*-*-*.json")))
-    assert Store.open(index).count("sentences") == 0  # killed before the merge
-    engine = RayEngine(workers=2, shard_sentences=32)
+    assert Store.open(index).count("sentences") < 494
+    engine = RayEngine(workers=2, shard_sentences=50, chunk_sentences=64)
     SenseIndex.open_or_create(index, encoder=minilm_encoder).add([DEMO], engine=engine)
-    assert engine.stats["shards_reused"] >= finished >= 2
-    assert engine.stats["shards"] > engine.stats["shards_reused"], "the job was killed after the last shard"
+    encoded = engine.stats["shards"] - engine.stats["shards_reused"]
+    assert 1 <= encoded < 10  # of 10 shards (two a file): the finished ones, merged or staged, are kept
     same_index(local_demo, index, minilm_encoder)
 
 

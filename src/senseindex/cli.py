@@ -237,7 +237,8 @@ def _ray_engine(engine, address, workers, gpus_per_worker, bar):
             bar.set_description(p.stage)
         bar.update(p.sentences - bar.n)
         bar.set_postfix_str(f"files {p.files_done}/{p.files}, {p.occurrences:,} occurrences"
-                            + (f", {p.tokens_per_s:,.0f} tokens/s" if p.stage == "encode" else ""), refresh=False)
+                            + (f", {p.tokens_per_s:,.0f} tokens/s, {p.merged:,} sentences merged"
+                               if p.stage == "encode" else ""), refresh=False)
         bar.refresh()
 
     return RayEngine(address, workers, gpus_per_worker, on_progress=show)

@@ -5,9 +5,10 @@ embarrassingly parallel; writing the index is cheap and must be ordered. So Ray 
 files and splits them into shards of consecutive sentences (one read task per file), a pool of
 encoder actors (one model load each) turns each shard into the rows the local path would write
 (`indexer.encode_chunk`, the same function), and the driver stores every finished shard in a
-staging folder inside the index. Once all shards exist, the driver appends them in plan order
-(document, then sentence, then offset) through `Store.append`, exactly as the local path does, so
-ids and the trained codec do not depend on how many workers ran or which finished first.
+staging folder inside the index. As soon as the next shard in plan order (document, then
+sentence, then offset) exists, the driver appends it through `Store.append`, exactly as the
+local path does, so ids and the trained codec do not depend on how many workers ran or which
+finished first, and the merge overlaps the encoding.
 
 A shard is named by its file's content hash and sentence range, and is written whole or not at
 all (its JSON part is renamed into place last), so a killed job keeps its finished shards and the
@@ -23,7 +24,7 @@ import logging
 import os
 import shutil
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,6 +74,7 @@ class JobProgress:
     occurrences: int
     tokens: int  # subword tokens the workers encoded
     seconds: float
+    merged: int = 0  # sentences already written to the index
 
     @property
     def tokens_per_s(self) -> float:
@@ -154,6 +156,10 @@ class Staging:
             vectors=np.load(self.path / f"{name}.vectors.npy", allow_pickle=False).astype(np.float32),
             gold=[tuple(g) for g in meta["gold"]], vocab=Counter(meta["vocab"]),
             documents={doc_id: (first + len(sentences) - 1, finished)}, in_glove=glove.__contains__)
+
+    def discard(self, name: str) -> None:
+        for suffix in (".json", ".vectors.npy", ".static.npy"):  # the JSON first: never half a finished shard
+            (self.path / f"{name}{suffix}").unlink(missing_ok=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -278,15 +284,23 @@ class RayEngine:
             shards = {id(item): shard_ranges(item, self.shard_sentences) for item in items}
             missing = [(item, [r for r in shards[id(item)] if not staging.done(shard_name(item.sha256, *r))])
                        for item in items]
+            # shards: what this run had to index (committed sentences excluded); reused: already staged
             self.stats = {"shards": sum(len(s) for s in shards.values()),
                           "shards_reused": sum(len(shards[id(i)]) - len(r) for i, r in missing)}
+            merge = _OrderedMerge(store, [(i, r) for i in items for r in shards[id(i)]], staging, glove, report,
+                                  progress, self.chunk_sentences)
             if any(r for _, r in missing):
                 t = time.perf_counter()
-                self._encode(ray, store, [(i, r) for i, r in missing if r], len(items), opts, all_words, staging)
+                self._encode(ray, store, [(i, r) for i, r in missing if r], len(items), opts, all_words, staging,
+                             merge)
                 self.stats["encode_seconds"] = round(time.perf_counter() - t, 2)
             t = time.perf_counter()
-            self._merge(store, items, shards, staging, glove, report, progress)
-            self.stats["merge_seconds"] = round(time.perf_counter() - t, 2)
+            merge.finish()
+            self.stats["merge_seconds"] = round(time.perf_counter() - t, 2)  # what was left after encoding
+            if self.on_progress:
+                self.on_progress(JobProgress("merge", len(items), len(items), report.sentences, merge.total,
+                                             report.occurrences, self.stats.get("tokens", 0),
+                                             time.perf_counter() - start, report.sentences))
             staging.remove()
         finally:
             save_vocab_index(store, glove)
@@ -311,7 +325,7 @@ class RayEngine:
         return True
 
     def _encode(self, ray, store: Store, todo: list[tuple[PlannedFile, list[tuple[int, int]]]], n_files: int,
-                opts: ReadOptions, all_words: bool, staging: Staging) -> None:
+                opts: ReadOptions, all_words: bool, staging: Staging, merge: _OrderedMerge) -> None:
         started = self._connect(ray)
         try:
             ctx = ray.data.DataContext.get_current()
@@ -334,7 +348,7 @@ class RayEngine:
             left = {item.sha256: len(r) for item, r in todo}  # shards to go, per file
             owner = {shard_name(item.sha256, *x): item.sha256 for item, r in todo for x in r}
             state = JobProgress("encode", n_files - len(todo), n_files, 0,
-                                sum(r[1] - r[0] + 1 for _, rs in todo for r in rs), 0, 0, 0.0)
+                                sum(r[1] - r[0] + 1 for _, rs in todo for r in rs), 0, 0, 0.0, 0)
             t0 = time.perf_counter()
             for row in ds.iter_rows():
                 name = row["name"]
@@ -346,6 +360,8 @@ class RayEngine:
                 sha = owner[name]
                 left[sha] -= 1
                 state.files_done += left[sha] == 0
+                merge.advance()
+                state.merged = merge.report.sentences
                 state.seconds = time.perf_counter() - t0
                 if self.on_progress:
                     self.on_progress(state)
@@ -356,34 +372,47 @@ class RayEngine:
             if started:
                 ray.shutdown()
 
-    def _merge(self, store: Store, items: list[PlannedFile], shards: dict, staging: Staging, glove: Glove,
-               report: IndexReport, progress: Progress | None) -> None:
-        """Every shard into the index, in plan order, in transactions of about chunk_sentences."""
-        total = sum(last - first + 1 for rs in shards.values() for first, last in rs)
-        state = JobProgress("merge", 0, len(items), 0, total, 0, 0, 0.0)
-        t0 = time.perf_counter()
-        buffer: list[Chunk] = []
 
-        def commit() -> None:
-            chunk = join_chunks(buffer)
-            commit_chunk(store, chunk, report, progress)
-            buffer.clear()
-            state.sentences, state.occurrences = report.sentences, report.occurrences
-            state.seconds = time.perf_counter() - t0
-            if self.on_progress:
-                self.on_progress(state)
+class _OrderedMerge:
+    """Appends finished shards to the index in plan order as soon as the next one exists, so the
+    merge overlaps the encoding and the staging folder holds only shards that came early; a
+    transaction takes about `chunk_sentences` sentences, as in the local path."""
 
-        for item in items:
-            for first, last in shards[id(item)]:
-                name = shard_name(item.sha256, first, last)
-                if not staging.done(name):
-                    raise SenseIndexError(f"{item.path}: shard {first}-{last} is missing from {staging.path}")
-                buffer.append(staging.read(name, item.doc_id, first, last == item.sentences, glove))
-                if sum(len(c.sentences) for c in buffer) >= self.chunk_sentences:
-                    commit()
-            state.files_done += 1
-        if buffer:
-            commit()
+    def __init__(self, store: Store, order: list[tuple[PlannedFile, tuple[int, int]]], staging: Staging,
+                 glove: Glove, report: IndexReport, progress: Progress | None, chunk_sentences: int) -> None:
+        self.store, self.staging, self.glove = store, staging, glove
+        self.report, self.progress, self.chunk_sentences = report, progress, chunk_sentences
+        self.queue = deque(order)
+        self.total = sum(last - first + 1 for _, (first, last) in order)
+        self.buffer: list[Chunk] = []
+        self.names: list[str] = []
+
+    def advance(self) -> None:
+        while self.queue:
+            item, (first, last) = self.queue[0]
+            name = shard_name(item.sha256, first, last)
+            if not self.staging.done(name):
+                return
+            self.queue.popleft()
+            self.buffer.append(self.staging.read(name, item.doc_id, first, last == item.sentences, self.glove))
+            self.names.append(name)
+            if sum(len(c.sentences) for c in self.buffer) >= self.chunk_sentences:
+                self._commit()
+
+    def finish(self) -> None:
+        self.advance()
+        if self.queue:
+            item, (first, last) = self.queue[0]
+            raise SenseIndexError(f"{item.path}: sentences {first}-{last} were not encoded (run again to resume)")
+        if self.buffer:
+            self._commit()
+
+    def _commit(self) -> None:
+        commit_chunk(self.store, join_chunks(self.buffer), self.report, self.progress)
+        for name in self.names:  # committed: the index has them now (a crash here leaves harmless files)
+            self.staging.discard(name)
+        self.buffer.clear()
+        self.names.clear()
 
 
 def _user_error(exc: Exception) -> SenseIndexError:
