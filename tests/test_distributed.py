@@ -130,3 +130,47 @@ def test_shard_ranges_resume_after_committed_sentences():
     item.done_before = 6
     assert shard_ranges(item, 4) == [(7, 8), (9, 10)]
     assert np.array_equal(shard_ranges(PlannedFile(Path("x"), "0", 0), 4), [])
+
+
+def test_a_file_changed_under_a_worker_is_a_one_line_error(tmp_path, minilm_encoder, ray_address):
+    from senseindex.distributed import RayEngine
+    from senseindex.errors import SenseIndexError
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The mole dug a tunnel.\n\nA mole is a unit of amount.\n")
+
+    def change(todo, skipped):  # after the plan was read, before any worker reads the file
+        corpus.write_text(corpus.read_text() + "\nA third sentence about moles.\n")
+
+    si = SenseIndex.open_or_create(tmp_path / "idx", encoder=minilm_encoder)
+    with pytest.raises(SenseIndexError, match="changed while it was being indexed") as err:
+        si.add([corpus], on_plan=change, engine=RayEngine(workers=1))
+    assert "\n" not in str(err.value)
+
+
+def test_shards_round_trip_through_staging_and_join_in_order(tmp_path, hash_encoder):
+    from senseindex.corpus import Sentence, Token
+    from senseindex.distributed import (
+        Staging,
+        join_chunks,
+        sentence_from_json,
+        sentence_json,
+        shard_payload,
+    )
+    from senseindex.indexer import encode_chunk
+    from senseindex.static import load_glove
+
+    glove = load_glove()
+    tokens = [Token(0, 1, "A"), Token(2, 6, "mole", "mole", "animal", "NOUN"), Token(7, 10, "dug")]
+    sentences = [Sentence("The mole dug deep.", 3), Sentence("A mole dug", 4, "d1", tokens)]
+    assert [sentence_from_json(sentence_json(s)) for s in sentences] == sentences
+    staging = Staging(tmp_path, {"job": 1})
+    for i, s in enumerate(sentences):
+        staging.write(f"{'ab' * 16}-{i + 1:010d}-{i + 1:010d}", shard_payload(encode_chunk([s], hash_encoder, glove, False), 0, "float32"))
+    parts = [staging.read(f"{'ab' * 16}-{i + 1:010d}-{i + 1:010d}", 7, i + 1, i == 1, glove) for i in range(2)]
+    joined = join_chunks(parts)
+    whole = encode_chunk(sentences, hash_encoder, glove, False)
+    assert [row[2:] for row in joined.sentences] == whole.sentences and joined.documents == {7: (2, True)}
+    assert joined.occurrences == whole.occurrences and joined.gold == whole.gold == [(3, "animal")]
+    assert np.allclose(joined.vectors, whole.vectors) and joined.vocab == whole.vocab
+    assert Staging(tmp_path, {"job": 2}).done(f"{'ab' * 16}-{1:010d}-{1:010d}") is False  # other settings: emptied

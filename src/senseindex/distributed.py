@@ -137,9 +137,6 @@ class Staging:
     def done(self, name: str) -> bool:
         return (self.path / f"{name}.json").is_file()
 
-    def names(self) -> list[str]:
-        return sorted(p.name[:-5] for p in self.path.glob("*-*-*.json"))
-
     def write(self, name: str, payload: dict) -> None:
         """Arrays first, the JSON last: a shard without its JSON is unfinished and ignored."""
         _write_atomic(self.path / f"{name}.vectors.npy", payload["vectors"])
@@ -343,7 +340,8 @@ class RayEngine:
             ds = ds.map_batches(_read_shards, batch_size=1, num_cpus=0,
                                 fn_kwargs={"opts": asdict(opts), "shard_sentences": self.shard_sentences})
             worker = _encoder_actor(m["model"], m["layer"], device, m["precision"], all_words, dtype)
-            ds = ds.map_batches(worker, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
+            pool = ray.data.ActorPoolStrategy(size=min(self.workers, sum(len(r) for _, r in todo)))
+            ds = ds.map_batches(worker, batch_size=1, compute=pool,
                                 num_cpus=0 if self.gpus_per_worker else 1, num_gpus=self.gpus_per_worker or None)
             left = {item.sha256: len(r) for item, r in todo}  # shards to go, per file
             owner = {shard_name(item.sha256, *x): item.sha256 for item, r in todo for x in r}
@@ -415,10 +413,19 @@ class _OrderedMerge:
         self.names.clear()
 
 
-def _user_error(exc: Exception) -> SenseIndexError:
-    """A worker's failure as one line: its own SenseIndexError message when it raised one."""
-    text = str(exc)
-    for line in text.splitlines():
-        if "SenseIndexError" in line or "CorpusError" in line:
-            return SenseIndexError(line.split(":", 1)[1].strip())
+def _user_error(exc: BaseException) -> SenseIndexError:
+    """A worker's failure as one line: the SenseIndexError a worker raised (a file that changed
+    since it was planned, say), found in Ray's chain of wrappers; else Ray's last line."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, SenseIndexError):
+            return SenseIndexError(str(cause.args[0]) if cause.args else str(cause))
+        todo += [cause if isinstance(cause, BaseException) else None, e.__cause__, e.__context__]
+    text = str(exc).strip()
     return SenseIndexError(f"the Ray job failed: {text.splitlines()[-1] if text else type(exc).__name__}")
