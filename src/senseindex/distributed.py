@@ -337,7 +337,10 @@ class RayEngine:
             files = [{"path": str(item.path), "sha256": item.sha256, "sentences": item.sentences,
                       "done_before": item.done_before, "todo": json.dumps(r)} for item, r in todo]
             ds = ray.data.from_items(files, override_num_blocks=len(files))
-            ds = ds.map_batches(_read_shards, batch_size=1, num_cpus=0,
+            # readers reserve no CPU (the encoders need every core) but are capped: splitting runs
+            # hundreds of times faster than encoding, and each task is a worker process to start
+            readers = ray.data.TaskPoolStrategy(size=max(1, (self.workers + 1) // 2))
+            ds = ds.map_batches(_read_shards, batch_size=1, num_cpus=0, compute=readers,
                                 fn_kwargs={"opts": asdict(opts), "shard_sentences": self.shard_sentences})
             worker = _encoder_actor(m["model"], m["layer"], device, m["precision"], all_words, dtype)
             pool = ray.data.ActorPoolStrategy(size=min(self.workers, sum(len(r) for _, r in todo)))
