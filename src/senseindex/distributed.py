@@ -22,6 +22,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections import Counter, deque
@@ -367,7 +368,7 @@ class RayEngine:
                 if self.on_progress:
                     self.on_progress(state)
             self.stats["tokens"] = state.tokens
-        except ray.exceptions.RayError as exc:
+        except Exception as exc:  # a worker's error, as Ray wraps it (Ray Data re-raises it with notes added)
             raise _user_error(exc) from None
         finally:
             if started:
@@ -418,7 +419,7 @@ class _OrderedMerge:
 
 def _user_error(exc: BaseException) -> SenseIndexError:
     """A worker's failure as one line: the SenseIndexError a worker raised (a file that changed
-    since it was planned, say), found in Ray's chain of wrappers; else Ray's last line."""
+    since it was planned, say), found in Ray's chain of wrappers or in its text; else Ray's last line."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -428,7 +429,13 @@ def _user_error(exc: BaseException) -> SenseIndexError:
         seen.add(id(e))
         cause = getattr(e, "cause", None)
         if isinstance(cause, SenseIndexError):
-            return SenseIndexError(str(cause.args[0]) if cause.args else str(cause))
+            return SenseIndexError((str(cause.args[0]) if cause.args else str(cause)).strip().splitlines()[0])
         todo += [cause if isinstance(cause, BaseException) else None, e.__cause__, e.__context__]
     text = str(exc).strip()
+    if isinstance(exc, SenseIndexError) and text:  # Ray's copy of the class: the message, then Ray's notes
+        return SenseIndexError(text.splitlines()[0])
+    # Ray Data keeps only the text of a worker's exception: "senseindex.errors.CorpusError: message"
+    found = re.findall(r"senseindex\.errors\.\w+: (.+)", text)
+    if found:
+        return SenseIndexError(found[-1].strip())
     return SenseIndexError(f"the Ray job failed: {text.splitlines()[-1] if text else type(exc).__name__}")
