@@ -176,12 +176,18 @@ def cli():
               show_default=True, help="What to do with bytes that do not decode.")
 @click.option("--all-words", is_flag=True, help="Index stopwords too.")
 @click.option("--labels", "labels_file", type=click.Path(), help="Gold senses TSV (file, line, word, sense) to attach.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Encode in this process, or on Ray workers (pip install 'senseindex[ray]'); same index either way.")
+@click.option("--address", default=None, help="Ray cluster to join (default: start a local Ray instance).")
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True, help="Ray encoder workers (one model each).")
+@click.option("--gpus-per-worker", type=click.FloatRange(0), default=0, show_default=True,
+              help="GPUs per Ray worker (0: CPU workers; with GPUs the default precision is fp16).")
 @quiet_option
 @model_options
 @output_options
 @user_errors
 def index(sources, index_path, model, layer, codec, keep_vectors, text_field, text_column, include, encoding, decode_errors,
-          all_words, labels_file, quiet, device, precision, fmt):
+          all_words, labels_file, engine, address, workers, gpus_per_worker, quiet, device, precision, fmt):
     """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, or .gz of these).
 
     Every word occurrence gets a contextual vector; each sentence also gets a static GloVe
@@ -191,8 +197,11 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
     from .corpus import DEFAULT_INCLUDE, ReadOptions
     from .sense_index import SenseIndex
 
-    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec, keep_vectors=keep_vectors)
     bar = progress_bar(None, "sent", quiet)
+    ray_engine = _ray_engine(engine, address, workers, gpus_per_worker, bar)
+    if ray_engine and gpus_per_worker and precision == "auto":
+        precision = "fp16"
+    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec, keep_vectors=keep_vectors)
 
     def on_plan(todo, skipped):
         if skipped and not quiet:
@@ -208,7 +217,7 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
     old = signal.signal(signal.SIGTERM, stop)
     try:
         report = si.add(sources, ReadOptions(text_field, text_column, encoding, decode_errors),
-                        include or DEFAULT_INCLUDE, all_words, labels_file, progress, on_plan)
+                        include or DEFAULT_INCLUDE, all_words, labels_file, progress, on_plan, engine=ray_engine)
     except KeyboardInterrupt:
         bar.close()
         if not si.exists:
@@ -226,6 +235,8 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
                "gold_labels_added": report.labels, "seconds": round(report.seconds, 2)}
     if report.gold_file is not None:
         summary["labels_file"] = report.gold_file
+    if ray_engine:
+        summary["ray"] = ray_engine.stats
     result = {**summary, "index": si.info()}
 
     def text() -> str:
@@ -238,6 +249,30 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
         return "\n".join([*lines, render.info_text(result["index"])])
 
     emit(fmt, text, [summary], result)
+
+
+def _ray_engine(engine, address, workers, gpus_per_worker, bar):
+    """The Ray engine for --engine ray (with a progress display for the whole job), else None."""
+    if engine != "ray":
+        if address or workers != 2 or gpus_per_worker:
+            raise click.UsageError("--address, --workers and --gpus-per-worker need --engine ray")
+        return None
+    from .distributed import RayEngine
+
+    stage = {"now": None}
+
+    def show(p):
+        if stage["now"] != p.stage:
+            stage["now"] = p.stage
+            bar.reset(total=p.sentences_total)
+            bar.set_description(p.stage)
+        bar.update(p.sentences - bar.n)
+        bar.set_postfix_str(f"files {p.files_done}/{p.files}, {p.occurrences:,} occurrences"
+                            + (f", {p.tokens_per_s:,.0f} tokens/s, {p.merged:,} sentences merged"
+                               if p.stage == "encode" else ""), refresh=False)
+        bar.refresh()
+
+    return RayEngine(address, workers, gpus_per_worker, on_progress=show)
 
 
 @cli.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,22 +159,10 @@ class Indexer:
     def run(self, planned: list[PlannedFile], opts: ReadOptions, progress: Progress | None = None) -> IndexReport:
         report = IndexReport(files=len(planned))
         start = time.perf_counter()
-        db = self.store.db
         try:
             buffer: list[_Pending] = []
-            for item in planned:
-                if item.doc_id is None:
-                    with db.conn:
-                        item.doc_id = db["documents"].insert({
-                            "path": str(item.path), "sha256": item.sha256, "format": file_format(item.path),
-                            "status": "partial", "sentences": 0, "added": utc_now(),
-                        }).last_pk
-                    report.documents += 1
-                if item.sentences == 0:
-                    with db.conn:
-                        db["documents"].update(item.doc_id, {"status": "done"})
-                    continue
-                for ordinal, sent in self._stream(item, opts):
+            for item in start_documents(self.store, planned, report):
+                for ordinal, sent in stream_sentences(item, opts):
                     buffer.append(_Pending(item.doc_id, ordinal, sent, ordinal == item.sentences))
                     if len(buffer) >= self.chunk_sentences:
                         self._commit(buffer, report, progress)
@@ -182,45 +170,84 @@ class Indexer:
             if buffer:
                 self._commit(buffer, report, progress)
         finally:
-            self._save_vocab_index()
+            save_vocab_index(self.store, self.glove)
             report.seconds = time.perf_counter() - start
         return report
 
-    def _stream(self, item: PlannedFile, opts: ReadOptions) -> Iterator[tuple[int, Sentence]]:
-        for ordinal, sent in enumerate(read_sentences(item.path, opts), 1):
-            if ordinal > item.sentences:
-                raise CorpusError(f"{item.path}: the file changed while it was being indexed")
-            if ordinal > item.done_before:
-                yield ordinal, sent
-
     def _commit(self, chunk: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
-        spans = sentence_spans([p.sentence for p in chunk], self.all_words)
-        vectors = self.encoder.word_vectors([p.sentence.text for p in chunk], [[(s, e) for s, e, *_ in sp] for sp in spans])
-        occurrences, gold, vocab = [], [], Counter()
-        for i, sp in enumerate(spans):
-            for s, e, w, lemma, sense, pos in sp:
-                if sense:
-                    gold.append((len(occurrences), sense))
-                occurrences.append((i, s, e, pos, lemma))
-                vocab[w.lower()] += 1
+        rows = encode_chunk([p.sentence for p in chunk], self.encoder, self.glove, self.all_words)
         documents: dict[int, tuple[int, bool]] = {}
         for p in chunk:
             documents[p.doc_id] = (p.ordinal, documents.get(p.doc_id, (0, False))[1] or p.last)
-        self.store.append(Chunk(
-            sentences=[(p.doc_id, p.ordinal, p.sentence.line, p.sentence.section, p.sentence.text) for p in chunk],
-            static=np.stack([self.glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]),
-            occurrences=occurrences,
-            vectors=np.concatenate([v for v in vectors if len(v)]) if occurrences else np.zeros((0, self.encoder.dim)),
-            gold=gold, vocab=vocab, documents=documents, in_glove=self.glove.__contains__))
-        self.store.maintain()
-        report.sentences += len(chunk)
-        report.occurrences += len(occurrences)
-        report.labels += len(gold)
-        if progress:
-            progress(len(chunk), len(occurrences))
+        rows.sentences = [(p.doc_id, p.ordinal, *row) for p, row in zip(chunk, rows.sentences, strict=True)]
+        rows.documents = documents
+        commit_chunk(self.store, rows, report, progress)
 
     def _save_vocab_index(self) -> None:
         save_vocab_index(self.store, self.glove)
+
+
+def start_documents(store: Store, planned: list[PlannedFile], report: IndexReport) -> Iterator[PlannedFile]:
+    """The planned files that have sentences to index, each with its document row (a new file's
+    row is inserted, as partial, when it is reached; an empty file is marked done at once)."""
+    db = store.db
+    for item in planned:
+        if item.doc_id is None:
+            with db.conn:
+                item.doc_id = db["documents"].insert({
+                    "path": str(item.path), "sha256": item.sha256, "format": file_format(item.path),
+                    "status": "partial", "sentences": 0, "added": utc_now(),
+                }).last_pk
+            report.documents += 1
+        if item.sentences == 0:
+            with db.conn:
+                db["documents"].update(item.doc_id, {"status": "done"})
+            continue
+        yield item
+
+
+def stream_sentences(item: PlannedFile, opts: ReadOptions) -> Iterator[tuple[int, Sentence]]:
+    """(ordinal, sentence) of a planned file past what an earlier run committed; a file whose
+    sentence count changed since it was planned is an error, not silently different data."""
+    for ordinal, sent in enumerate(read_sentences(item.path, opts), 1):
+        if ordinal > item.sentences:
+            raise CorpusError(f"{item.path}: the file changed while it was being indexed")
+        if ordinal > item.done_before:
+            yield ordinal, sent
+
+
+def encode_chunk(sentences: Sequence[Sentence], encoder, glove: Glove, all_words: bool) -> Chunk:
+    """The one way sentences become index rows: word spans and lemmas, contextual vectors, static
+    sentence vectors, gold senses and vocabulary counts. Sentence rows are (line, section, text):
+    the caller prefixes (document id, ordinal) and sets `documents`, since only it knows them
+    (a distributed worker does not write the index)."""
+    spans = sentence_spans(list(sentences), all_words)
+    vectors = encoder.word_vectors([s.text for s in sentences], [[(a, b) for a, b, *_ in sp] for sp in spans])
+    occurrences, gold, vocab = [], [], Counter()
+    for i, sp in enumerate(spans):
+        for s, e, w, lemma, sense, pos in sp:
+            if sense:
+                gold.append((len(occurrences), sense))
+            occurrences.append((i, s, e, pos, lemma))
+            vocab[w.lower()] += 1
+    return Chunk(
+        sentences=[(s.line, s.section, s.text) for s in sentences],
+        static=np.stack([glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]),
+        occurrences=occurrences,
+        vectors=np.concatenate([v for v in vectors if len(v)]) if occurrences else np.zeros((0, encoder.dim)),
+        gold=gold, vocab=vocab, in_glove=glove.__contains__)
+
+
+def commit_chunk(store: Store, chunk: Chunk, report: IndexReport, progress: Progress | None) -> None:
+    """Append one chunk (one transaction), run the store's upkeep (codec training, segment
+    sorting), count it in the report and tell the progress callback."""
+    store.append(chunk)
+    store.maintain()
+    report.sentences += len(chunk.sentences)
+    report.occurrences += len(chunk.occurrences)
+    report.labels += len(chunk.gold)
+    if progress:
+        progress(len(chunk.sentences), len(chunk.occurrences))
 
 
 def save_vocab_index(store: Store, glove: Glove) -> int:

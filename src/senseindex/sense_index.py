@@ -22,6 +22,7 @@ from .words import lemmatize, simplemma_lemma
 
 if TYPE_CHECKING:
     from .check import CheckReport
+    from .distributed import RayEngine
     from .encoder import WordEncoder
     from .indexer import IndexReport, PlannedFile
     from .labeller import Prediction
@@ -143,13 +144,15 @@ class SenseIndex:
     def add(self, sources: Iterable[str | Path], options: ReadOptions | None = None,
             include: Sequence[str] = DEFAULT_INCLUDE, all_words: bool = False, gold: str | Path | None = None,
             progress: Progress | None = None, on_plan: Callable[[list[PlannedFile], list[str]], None] | None = None,
-            chunk_sentences: int = 1024) -> IndexReport:
+            chunk_sentences: int = 1024, engine: RayEngine | None = None) -> IndexReport:
         """Index files (.txt, .jsonl, .csv, .tsv, .gz of these, folders of them).
 
         Every file is read and checked, and hashed once, before the index is created or touched;
         files whose content is already indexed are skipped and a partly indexed one resumes.
         `gold` attaches gold senses from a TSV (file, line, word, sense), also checked first.
-        `on_plan(todo, skipped)` is called once before indexing starts (for a progress bar)."""
+        `on_plan(todo, skipped)` is called once before indexing starts (for a progress bar).
+        `engine` (a `distributed.RayEngine`) encodes on Ray workers instead of in this process;
+        the index it writes is the same."""
         from .indexer import Indexer, against_index, read_plan
         from .labels import read_gold_tsv
 
@@ -166,8 +169,11 @@ class SenseIndex:
             skipped += more
             if on_plan:
                 on_plan(todo, skipped)
-            report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(
-                todo, options, progress)
+            if engine is None:
+                report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(
+                    todo, options, progress)
+            else:
+                report = engine.run(self.store, todo, options, all_words, self.glove, progress)
             report.skipped = skipped
             report.replaced = self._replace_old_versions(todo)
             if gold_rows is not None:
