@@ -9,6 +9,7 @@ runs over whole chunks of sentences, so it costs little beside the encoder (BENC
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,18 +78,45 @@ def tag_spans(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], 
     """One Tag per (start, end) span of each text, from the text tagged whole (context decides)."""
     out = []
     for doc, sp in zip(pipeline().pipe(texts, batch_size=batch_size), spans, strict=True):
-        out.append([span_tag(doc, s, e) for s, e in sp])
+        tagged = _Doc(doc)
+        out.append([span_tag(tagged, s, e) for s, e in sp])
     return out
 
 
-def span_tag(doc, start: int, end: int) -> Tag:
+class _Doc:
+    """A tagged spaCy Doc with its text and token starts computed once: `Doc.text` is rebuilt
+    from every token on each access, and finding a span's tokens by scanning made tagging a
+    sentence of n words cost n squared (a 50,000-word line took minutes)."""
+
+    def __init__(self, doc) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.starts = [t.idx for t in doc]
+
+    def __getitem__(self, key):
+        return self.doc[key]
+
+
+def _tokens(doc: _Doc, start: int, end: int) -> list:
+    """The word tokens (with a letter) overlapping [start, end), found by bisection."""
+    i = max(bisect_right(doc.starts, start) - 1, 0)
+    toks = []
+    for t in doc[i:]:
+        if t.idx >= end:
+            break
+        if t.idx + len(t) > start and any(c.isalpha() for c in t.text):
+            toks.append(t)
+    return toks
+
+
+def span_tag(doc: _Doc, start: int, end: int) -> Tag:
     """The tag of the words between two character offsets of a tagged sentence.
 
     One word: its longest token ("John's" is John's tag). Hyphenated ("change-ringing"): the last
     part is the head, the lemma keeps the other parts ("re-elected" -> "re-elect"). Several words
     ("took place"): lemmas joined by spaces, as SemCor writes multiword lemmas, and the tag of
     the first word when it is a verb (a phrasal verb), else of the last (a compound noun)."""
-    toks = [t for t in doc if t.idx < end and t.idx + len(t) > start and any(c.isalpha() for c in t.text)]
+    toks = _tokens(doc, start, end)
     text = doc.text[start:end]
     if not toks:
         return Tag("", "X", text.lower())
@@ -150,9 +178,9 @@ def _hyphenated(doc, start: int, end: int, head) -> Tag:
     return Tag(head.tag_, head.pos_, doc.text[start:end].lower())
 
 
-def _word_lemma(doc, start: int, end: int) -> str:
+def _word_lemma(doc: _Doc, start: int, end: int) -> str:
     """The lemma of one word of a multiword span."""
-    toks = [t for t in doc if t.idx < end and t.idx + len(t) > start and any(c.isalpha() for c in t.text)]
+    toks = _tokens(doc, start, end)
     if not toks:
         return doc.text[start:end].lower()
     if "-" in doc.text[start:end]:
@@ -184,4 +212,4 @@ def simplemma_lemma(word: str) -> str:
 def tag_word(word: str) -> Tag:
     """A word's tag with no sentence around it (`senses WORD`, `--word`): its likeliest reading."""
     doc = pipeline()(word)
-    return span_tag(doc, 0, len(word))
+    return span_tag(_Doc(doc), 0, len(word))
