@@ -130,7 +130,9 @@ def _open(index_path, **kwargs):
 def _say_target(target) -> None:
     how = {"marked": "", "--word": " (from --word)", "rarest": " (the query word with the fewest occurrences)"}
     pos = f", {target.pos}" if target.pos else ""
-    only = f"; only {target.pos_filter} occurrences" if getattr(target, "pos_filter", None) else ""
+    pos_filter = getattr(target, "pos_filter", None)
+    names = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
+    only = f"; only {names.get(pos_filter, pos_filter)} occurrences (--any-pos for all)" if pos_filter else ""
     click.echo(f"target: {target.word} (lemma {target.lemma}{pos}){how.get(target.how, '')}{only}", err=True)
 
 
