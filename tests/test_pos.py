@@ -211,3 +211,22 @@ def test_eval_semcor_counts_any_gold_key_and_backs_off(tmp_path, hash_encoder):
     assert result["verbs"]["knn_accuracy"] == 100.0
     widened = si.evaluate_semcor(holdout=0.2, k=3, any_pos=True)
     assert widened["any_pos"] and widened["all"]["backed_off"] == 0
+
+
+def test_a_sentence_longer_than_spacy_takes_is_tagged_in_pieces(monkeypatch):
+    """spaCy refuses texts over a million characters (a 50 MB line with no full stop is one
+    sentence): such a sentence is tagged in pieces cut at whitespace, one tag per span, in order."""
+    import re
+
+    from senseindex import tagging
+
+    text = "The mole ate the roots under the bank of the river and the spy watched " * 6
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
+    whole = tagging.tag_spans([text], [spans])[0]
+    monkeypatch.setattr(tagging, "MAX_TAG_CHARS", 40)
+    pieces = list(tagging._pieces(text, spans))
+    assert len(pieces) > 5 and sum(len(p[2]) for p in pieces) == len(spans)
+    assert all(0 <= s - off and e - off <= len(piece) for off, piece, sp in pieces for s, e in sp)
+    split = tagging.tag_spans([text], [spans])[0]
+    assert len(split) == len(spans)
+    assert [t.lemma for t in split] == [t.lemma for t in whole]

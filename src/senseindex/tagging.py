@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,11 +76,40 @@ def tagger_name() -> str:
 def tag_spans(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 256,
               ) -> list[list[Tag]]:
     """One Tag per (start, end) span of each text, from the text tagged whole (context decides)."""
-    out = []
-    for doc, sp in zip(pipeline().pipe(texts, batch_size=batch_size), spans, strict=True):
+    pieces: list[tuple[int, int, str, list[tuple[int, int]]]] = []  # (text index, offset, text, spans)
+    for i, (text, sp) in enumerate(zip(texts, spans, strict=True)):
+        pieces.extend((i, off, piece, psp) for off, piece, psp in _pieces(text, list(sp)))
+    out: list[list[Tag]] = [[] for _ in texts]
+    docs = pipeline().pipe((p[2] for p in pieces), batch_size=batch_size)
+    for (i, off, _, psp), doc in zip(pieces, docs, strict=True):
         tagged = _Doc(doc)
-        out.append([span_tag(tagged, s, e) for s, e in sp])
+        out[i].extend(span_tag(tagged, s - off, e - off) for s, e in psp)
     return out
+
+
+MAX_TAG_CHARS = 100_000  # spaCy refuses texts over 1,000,000 characters; tagging needs no more context
+
+
+def _pieces(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, str, list[tuple[int, int]]]]:
+    """(offset, piece, its spans) covering a text: the text itself, or for a sentence longer than
+    MAX_TAG_CHARS (a 50 MB line with no full stop) pieces cut at whitespace between spans."""
+    if len(text) <= MAX_TAG_CHARS:
+        yield 0, text, spans
+        return
+    start, j = 0, 0
+    while start < len(text):
+        cut = len(text) if len(text) - start <= MAX_TAG_CHARS else start + MAX_TAG_CHARS
+        if cut < len(text):
+            space = text.rfind(" ", start + 1, cut)
+            cut = space if space > start else cut
+        first = j
+        while j < len(spans) and spans[j][1] <= cut:
+            j += 1
+        if j < len(spans) and spans[j][0] < cut:  # a span across the cut: keep it whole in this piece
+            cut = spans[j][1]
+            j += 1
+        yield start, text[start:cut], spans[first:j]
+        start = cut
 
 
 class _Doc:
