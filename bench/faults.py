@@ -205,8 +205,13 @@ def crash(kills: int = 100, seed: int = 0, work: Path | None = None, log=print) 
     totals = {"kills": 0, "finished_before_kill": 0, "lost": 0, "duplicated": 0, "failed_opens": 0,
               "failed_checks": 0, "failed_resumes": 0, "per_operation": {}}
     failures = []
-    for i in range(kills):
-        sc = scenarios[i % len(scenarios)]
+    # A run that finishes before its moment is no kill: draw again (up to 4x `kills` runs), so the
+    # count reported is of processes actually killed, even when the machine is faster than it was
+    # while the clean durations were measured.
+    i = -1
+    while totals["kills"] < kills and i + 1 < 4 * kills:
+        i += 1
+        sc = scenarios[totals["kills"] % len(scenarios)]
         path = copy_index(sc.start, work / "k")
         p = senseindex(*[a.replace("{INDEX}", str(path)) for a in sc.args])
         assert p.stdout.readline().strip() == "READY"
@@ -247,14 +252,15 @@ def crash(kills: int = 100, seed: int = 0, work: Path | None = None, log=print) 
         if not after.ok:
             totals["failed_checks"] += 1
             failures.append(f"{what}: check after resume: {'; '.join(map(str, after.problems))}")
-        if (i + 1) % 5 == 0:
-            log(f"  {i + 1}/{kills} runs: {totals['kills']} kills, {totals['lost']} lost, "
+        if totals["kills"] % 5 == 0:
+            log(f"  {i + 1} runs: {totals['kills']}/{kills} kills, {totals['lost']} lost, "
                 f"{totals['duplicated']} duplicated, {totals['failed_opens']} failed opens, {totals['failed_checks']} "
                 f"failed checks, {totals['failed_resumes']} failed resumes; per operation "
                 f"{ {k: v['kills'] for k, v in totals['per_operation'].items()} }", flush=True)
             for f in failures:
                 log(f"  FAILURE {f}")
     totals["failures"] = failures
+    totals["runs"] = i + 1
     totals["seed"] = seed
     return totals
 
@@ -459,29 +465,33 @@ def diskfull(limits: int = 8, work: Path | None = None, log=print) -> dict:
 
 
 # --- memory -------------------------------------------------------------------------------------
-def _peak_rss(args: list, seconds: float) -> tuple[int, int, float]:
-    """(exit code or -9, peak RSS in KB, seconds) of `senseindex ARGS`, stopped after `seconds`."""
+def _peak_rss(args: list, seconds: float, every: float = 10.0) -> tuple[int, int, float, list]:
+    """(exit code or -9, peak RSS in KB, seconds, [(second, RSS MB)] every `every` s) of
+    `senseindex ARGS`, stopped after `seconds`."""
     p = senseindex(*args, chunk=256)
     p.stdout.readline()
     t0 = time.perf_counter()
-    peak = 0
+    peak, trace, next_at = 0, [], 0.0
     while p.poll() is None and time.perf_counter() - t0 < seconds:
         try:
-            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except OSError:
+            status = dict(line.split(":", 1) for line in Path(f"/proc/{p.pid}/status").read_text().splitlines())
+        except (OSError, ValueError):
             break
+        peak = max(peak, int(status.get("VmHWM", "0 kB").split()[0]))
+        if time.perf_counter() - t0 >= next_at:
+            trace.append((round(time.perf_counter() - t0), round(int(status.get("VmRSS", "0 kB").split()[0]) / 1024)))
+            next_at += every
         time.sleep(0.05)
     if p.poll() is None:
         p.kill()
     p.communicate()
-    return p.returncode, peak, time.perf_counter() - t0
+    return p.returncode, peak, time.perf_counter() - t0, trace
 
 
 def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: Path | None = None, log=print) -> dict:
-    """Peak RSS of `senseindex index` on one 50 MB line of text and on a large corpus (the run is
-    stopped after `seconds`: reading, planning and the first chunks are what could blow memory)."""
+    """Peak RSS of `senseindex index` on one 50 MB line of text and on a large corpus of distinct
+    files (the run is stopped after `seconds`: reading, planning and the first chunks are what
+    could blow memory), with the RSS sampled along the way to show whether it grows."""
     work = Path(work or tempfile.mkdtemp(prefix="faults-mem-"))
     rng = random.Random(6)
     block = " ".join(sentences(2000, rng))
@@ -492,19 +502,23 @@ def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: P
         fh.write("\n")
     big = work / "big"
     big.mkdir()
-    text = "\n".join(sentences(20000, rng)) + "\n"
-    n = 0
-    while sum(f.stat().st_size for f in big.iterdir()) < corpus_mb << 20:
-        (big / f"part{n:04d}.txt").write_text(text, encoding="utf-8")
+    total, n = 0, 0
+    while total < corpus_mb << 20:  # distinct files: identical ones would be skipped by content hash
+        f = big / f"part{n:05d}.txt"
+        f.write_text("\n".join(sentences(100_000, rng)) + "\n", encoding="utf-8")
+        total += f.stat().st_size
         n += 1
-    base_rc, base, _ = _peak_rss(["info", "--help"], 10)
+    base_rc, base, _, _ = _peak_rss(["info", "--help"], 10)
     out = {"baseline_kb": base}
     for name, src in (("single_line", line), ("corpus", big)):
-        rc, peak, secs = _peak_rss(["index", src, "--index", work / f"idx-{name}", "-q"], seconds)
+        rc, peak, secs, trace = _peak_rss(["index", src, "--index", work / f"idx-{name}", "-q"], seconds)
         size = sum(f.stat().st_size for f in ([src] if src.is_file() else src.iterdir()))
         si = SenseIndex.open(work / f"idx-{name}", encoder=HashEncoder()) if (work / f"idx-{name}" / "index.db").exists() else None
-        out[name] = {"input_mb": round(size / 2**20, 1), "peak_rss_mb": round(peak / 1024, 1), "seconds": round(secs, 1),
-                     "finished": rc == 0, "sentences_indexed": si.info()["sentences"] if si else 0}
+        info = si.info() if si else {}
+        out[name] = {"input_mb": round(size / 2**20, 1), "files": 1 if src.is_file() else n,
+                     "peak_rss_mb": round(peak / 1024, 1), "seconds": round(secs, 1), "finished": rc == 0,
+                     "sentences_indexed": info.get("sentences", 0), "occurrences_indexed": info.get("occurrences", 0),
+                     "rss_trace_mb": trace}
         log(f"  {name}: {out[name]}")
     return out
 
@@ -637,6 +651,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--seeds", type=int, default=1, help="damage: random flips/truncations per file and kind")
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--corpus-mb", type=int, default=200, help="memory: size of the many-file corpus")
+    ap.add_argument("--line-mb", type=int, default=50, help="memory: size of the single-line file")
     ap.add_argument("--out", type=Path, help="write the results as JSON")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
@@ -652,7 +668,7 @@ def main() -> None:
         elif what == "diskfull":
             results[what] = diskfull()
         elif what == "memory":
-            results[what] = memory(seconds=args.seconds)
+            results[what] = memory(args.line_mb, args.corpus_mb, seconds=args.seconds)
         else:
             results[what] = concurrency(args.seconds)
         results[what]["wall_seconds"] = round(time.perf_counter() - t0, 1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -156,7 +157,14 @@ CASES = {"n": 0}
 
 
 def run_case(runner: CliRunner, index_path: Path, args: list[str], file: Path) -> None:
-    """The property: success (and a clean check), or one line naming the file and no change."""
+    """The property: success (and a clean check), or one line naming the file and no change.
+    A passing case's input is removed; a failing one's is kept for the report."""
+    check_case(runner, index_path, args, file)
+    if file.parent.name.startswith("fuzz-"):  # made by write(), for this case only
+        shutil.rmtree(file.parent, ignore_errors=True)
+
+
+def check_case(runner: CliRunner, index_path: Path, args: list[str], file: Path) -> None:
     CASES["n"] += 1
     before = snapshot(index_path)
     result = runner.invoke(__import__("senseindex.cli", fromlist=["cli"]).cli, args)
