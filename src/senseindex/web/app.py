@@ -301,6 +301,20 @@ async def senses_page(request: Request):
     return _render(request, "senses.html", handle=handle, params=params, args=args, lines=lines, **data)
 
 
+@_page("review.html")
+async def review_page(request: Request):
+    """Active review of one word: the next batch of questions, answered from the keyboard by review.js."""
+    handle = _handle(request)
+    p = Params(request.query_params)
+    params = dict(request.query_params)
+    word = (p.text("word", max_len=100) or "").strip()
+    n = p.int("n", views.REVIEW_N, 1, views.MAX_REVIEW_N)
+    if not word:
+        return _render(request, "review.html", handle=handle, params=params, n=n)
+    data = await _wait(handle.data.submit(lambda si: views.review_view(si, word, n)))
+    return _render(request, "review.html", handle=handle, params=params, word=word, n=n, **data)
+
+
 @_page("explain.html")
 async def explain_page(request: Request):
     handle = _handle(request)
@@ -556,6 +570,7 @@ ROUTES = [
     Route("/", home),
     Route("/search", search_page),
     Route("/senses", senses_page),
+    Route("/review", review_page),
     Route("/explain", explain_page),
     Route("/info", info_page),
     Route("/api", api_page),

@@ -485,6 +485,33 @@ def review_export(si, handle: IndexHandle, a: SensesArgs, fmt: str) -> tuple[str
     return rows_text(rows, "nl", COLUMNS), "application/x-ndjson; charset=utf-8"
 
 
+# --- active review ------------------------------------------------------------------------------
+REVIEW_N = 10  # questions per batch on the review page
+MAX_REVIEW_N = 100
+
+
+def review_view(si, word: str, n: int) -> dict:
+    """What the review page shows: the next batch of questions (SenseIndex.review) as lines split
+    around the target, the sense names given so far and the word's status."""
+    batch = si.review(word, n)
+    questions = []
+    for q in batch.questions:
+        t = q.sentence
+        questions.append({"id": q.occurrence_id, "reason": q.reason, "cluster": q.cluster, "predicted": q.predicted,
+                          "confidence": "" if q.confidence is None else f"{q.confidence:.0%}", "sentence": t,
+                          "left": t[: q.start], "word": t[q.start : q.end], "right": t[q.end :], "doc": q.doc,
+                          "doc_name": Path(q.doc).name, "line": q.line})
+    return {"lemma": batch.lemma, "senses": batch.senses, "questions": questions,
+            "stats": review_status_view(batch.status)}
+
+
+def review_status_view(status: dict) -> dict:
+    """The status of `review --status` with the accuracy as text, for the page's status line."""
+    acc = status.get("estimated_accuracy")
+    return {**status, "accuracy": "–" if acc is None else f"{acc:.1%}",
+            "senses_text": ", ".join(f"{s} {c:,}" for s, c in status.get("senses", {}).items()) or "none yet"}
+
+
 # --- explain -----------------------------------------------------------------------------------
 DEFAULT_SENTENCES = ["I have a [mole] on my hip", "The [mole] dug tunnels under the lawn at the zoo",
                      "One [mole] of carbon weighs twelve grams", "The agency discovered a [mole] in its ranks"]

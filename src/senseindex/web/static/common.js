@@ -24,6 +24,11 @@ export async function postJSON(url, body) {
   return answer(res);
 }
 
+export async function getJSON(url) {
+  const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  return answer(res);
+}
+
 export async function postForm(url, formData) {
   const res = await fetch(url, {
     method: "POST",
@@ -59,3 +64,68 @@ document.addEventListener("keydown", (event) => {
     field.select?.();
   }
 });
+
+// --- keyboard review (senses.js, review.js) ----------------------------------------------------
+// A cursor over the page's lines: one carries the class "current" and the focus.
+export class Cursor {
+  constructor(items = []) {
+    this.items = items;
+    this.index = -1;
+  }
+
+  get current() {
+    return this.items[this.index] ?? null;
+  }
+
+  reset(items) {
+    this.current?.classList.remove("current");
+    this.items = items;
+    this.index = -1;
+  }
+
+  go(i) {
+    if (!this.items.length) return null;
+    this.current?.classList.remove("current");
+    this.index = Math.max(0, Math.min(this.items.length - 1, i));
+    const el = this.items[this.index];
+    el.classList.add("current");
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "nearest" });
+    return el;
+  }
+
+  move(delta) {
+    return this.go(this.index + delta);
+  }
+
+  to(el) {
+    return this.go(this.items.indexOf(el));
+  }
+
+  refocus() {
+    this.current?.focus({ preventScroll: true });
+  }
+}
+
+// Single-key commands: bindings maps event.key to a function, called for keys pressed outside
+// text fields and without Ctrl, Meta or Alt; it returns false when it did not use the key (the
+// browser's default then happens). In a text field, Escape leaves it and calls back().
+export function keymap(bindings, back) {
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping(event.target)) {
+      if (event.key === "Escape") {
+        event.target.blur();
+        back?.();
+      }
+      return;
+    }
+    const fn = Object.hasOwn(bindings, event.key) ? bindings[event.key] : null;
+    if (fn && fn(event) !== false) event.preventDefault();
+  });
+}
+
+export function toggleHelp() {
+  const help = document.getElementById("help");
+  if (help) help.hidden = !help.hidden;
+}
