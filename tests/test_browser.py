@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -57,6 +58,27 @@ def served(demo_index, mpnet_encoder, tmp_path_factory):
     app = create_app({"demo": path}, encoder=mpnet_encoder)
     with running(app) as base:
         yield base, path
+
+
+@pytest.fixture(scope="module")
+def served_unlabelled(demo_index, mpnet_encoder, tmp_path_factory):
+    """(base URL, index path, gold senses by lemma and occurrence id): a copy of the demo without any
+    label, served; the gold senses are what the person answering review knows."""
+    from test_web_api import running
+
+    path = tmp_path_factory.mktemp("review") / "demo"
+    shutil.copytree(demo_index, path, ignore=shutil.ignore_patterns(".lock"))
+    db = sqlite3.connect(path / "index.db")
+    gold: dict[str, dict[int, str]] = {}
+    for oid, label, lemma in db.execute("select l.occurrence_id, l.label, o.lemma from labels l "
+                                        "join occurrences o on o.id = l.occurrence_id where l.source = 'gold'"):
+        gold.setdefault(lemma, {})[oid] = label
+    db.execute("delete from labels")
+    db.commit()
+    db.close()
+    app = create_app({"demo": path}, encoder=mpnet_encoder)
+    with running(app) as base:
+        yield base, path, gold
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +275,79 @@ def test_exported_csv_downloads_and_imports_back(page, served, tmp_path):
         page.click("#import-form button[type=submit]")
     expect(page.locator("#cluster-0 h2 .cname")).to_have_text("crane sense 0")
     assert set(review_labels(path, "crane").values()) == {f"crane sense {c}" for c in {r["cluster"] for r in rows}}
+
+
+def answer_batch(page, gold: dict[int, str], skip_last: bool = False) -> dict[int, str]:
+    """Answer each line of the batch on the page with its gold sense, from the keyboard only: the
+    number of a sense in the list, else n and its name; `a` where the k-NN guess is right."""
+    from playwright.sync_api import expect
+
+    rows = page.locator("#questions tbody tr.q")
+    given: dict[int, str] = {}
+    guessed = False
+    for i in range(rows.count()):
+        tr = rows.nth(i)
+        expect(tr).to_have_class(re.compile(r"\bcurrent\b"))  # the cursor moved on by itself
+        oid = int(tr.get_attribute("data-oid"))
+        sense = "skip" if skip_last and i == rows.count() - 1 else gold[oid]
+        senses = page.locator("#choices .sense").all_inner_texts()
+        if sense == "skip":
+            page.keyboard.press("s")
+        elif tr.get_attribute("data-predicted") == sense and not guessed:  # (once per batch)
+            page.keyboard.press("a")
+            guessed = True
+        elif sense in senses:
+            page.keyboard.press(str(senses.index(sense) + 1))
+        else:
+            page.keyboard.press("n")
+            page.keyboard.type(sense)
+            page.keyboard.press("Enter")
+        expect(tr.locator("select.answer")).to_have_value(sense)
+        given[oid] = sense
+    return given
+
+
+def test_active_review_page_answers_two_batches_from_the_keyboard(page, served_unlabelled, tmp_path):
+    from playwright.sync_api import expect
+
+    base, path, gold = served_unlabelled
+    si = SenseIndex.open(path)
+    assert si.review_status("mole")["by_person"] == 0
+    page.goto(f"{base}/review?word=mole&n=6")
+    rows = page.locator("#questions tbody tr.q")
+    expect(rows).to_have_count(6)
+    expect(page.locator("#no-senses")).to_be_visible()  # no sense names yet: each comes from n
+    page.keyboard.press("j")
+    expect(rows.nth(1)).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("k")
+    first = answer_batch(page, gold["mole"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text(f"stored {len(first)} answer(s)")
+    expect(page.locator("#status")).to_contain_text("Next batch: 6 line(s)")
+    status = SenseIndex.open(path).review_status("mole")
+    assert status["by_person"] == len(first) == 6 and status["by_knn"] == status["occurrences"] - 6
+    assert review_labels(path, "mole") == first
+    expect(page.locator('#review-status [data-stat="by_person"]')).to_have_text("6")
+    expect(page.locator('#review-status [data-stat="accuracy"]')).not_to_have_text("–")
+    # the second batch: other lines, the senses named so far are keys 1-4, the k-NN vote guesses
+    second_ids = [int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.oid)")]
+    assert len(second_ids) == 6 and not set(second_ids) & set(first)
+    assert sorted(page.locator("#choices .sense").all_inner_texts()) == sorted(set(first.values()))
+    assert rows.nth(0).locator(".guess .chip").inner_text() in set(first.values())
+    second = answer_batch(page, gold["mole"], skip_last=True)
+    page.keyboard.press("k")  # the screenshot: the batch answered, before it is stored
+    page.keyboard.press("k")
+    shot(page, "active-review", tmp_path)
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text(f"stored {len(second) - 1} answer(s)")
+    expect(page.locator("#status")).to_contain_text("1 skipped")
+    status = SenseIndex.open(path).review_status("mole")
+    assert status["by_person"] == 11 and status["skipped"] == 1
+    stored = review_labels(path, "mole")
+    assert stored == first | {o: s for o, s in second.items() if s != "skip"}
+    expect(page.locator('#review-status [data-stat="by_person"]')).to_have_text("11")
+    expect(page.locator('#review-status [data-stat="skipped"]')).to_have_text("1")
+    assert not {int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.oid)")} & (set(first) | set(second))
 
 
 # --- safety and every page ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // the label of that cluster, n name the line's cluster, u undo, ? help. Every change is a POST
 // to /api/labels, stored at once (all or nothing) as a review label; its answer says what each
 // line carried before, which is what undo writes back.
-import { indexName, isTyping, postForm, postJSON, say } from "./common.js";
+import { Cursor, indexName, keymap, postForm, postJSON, say, toggleHelp } from "./common.js";
 
 const page = new URLSearchParams(location.search);
 const view = {
@@ -18,7 +18,7 @@ const lines = [...document.querySelectorAll("li.line")];
 const byId = new Map(lines.map((li) => [li.dataset.oid, li]));
 const undoStack = [];
 const undoButton = document.getElementById("undo");
-let current = -1;
+const cursor = new Cursor(lines);
 
 // --- the map -------------------------------------------------------------------------------
 const plotLine = document.getElementById("plot-line");
@@ -43,7 +43,7 @@ function showPoint(point) {
     go.textContent = "go to line";
     go.addEventListener("click", (event) => {
       event.preventDefault();
-      focusLine(lines.indexOf(li));
+      cursor.to(li);
     });
     plotLine.append(go);
   }
@@ -57,16 +57,6 @@ function section(cluster) {
 function clusterLabel(cluster) {
   const s = section(cluster);
   return s ? s.dataset.name || s.dataset.suggested : null;
-}
-
-function focusLine(i) {
-  if (!lines.length) return;
-  lines[current]?.classList.remove("current");
-  current = Math.max(0, Math.min(lines.length - 1, i));
-  const li = lines[current];
-  li.classList.add("current");
-  li.focus({ preventScroll: true });
-  li.scrollIntoView({ block: "nearest" });
 }
 
 function showLabel(li) {
@@ -201,14 +191,14 @@ function countSelected() {
 }
 
 function toggleCurrent() {
-  const box = lines[current]?.querySelector("input.sel");
+  const box = cursor.current?.querySelector("input.sel");
   if (box) box.checked = !box.checked;
   countSelected();
 }
 
 function targets() {
   const chosen = selected();
-  return chosen.length ? chosen : current >= 0 ? [lines[current]] : [];
+  return chosen.length ? chosen : cursor.current ? [cursor.current] : [];
 }
 
 function clearSelection() {
@@ -224,9 +214,7 @@ for (const form of document.querySelectorAll("form.name-cluster")) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = form.querySelector("input[name=label]");
-    labelCluster(form.dataset.cluster, input.value.trim()).then(() => {
-      if (current >= 0) lines[current].focus({ preventScroll: true });
-    });
+    labelCluster(form.dataset.cluster, input.value.trim()).then(() => cursor.refocus());
   });
 }
 
@@ -251,7 +239,7 @@ for (const li of lines) {
   });
   li.querySelector("input.sel")?.addEventListener("change", countSelected);
   li.addEventListener("click", (event) => {
-    if (!(event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement)) focusLine(lines.indexOf(li));
+    if (!(event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement)) cursor.to(li);
   });
 }
 
@@ -272,47 +260,30 @@ document.getElementById("import-form")?.addEventListener("submit", async (event)
   setTimeout(() => location.reload(), 600);
 });
 
-document.addEventListener("keydown", (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (isTyping(event.target)) {
-    if (event.key === "Escape") {
-      event.target.blur();
-      if (current >= 0) lines[current].focus({ preventScroll: true });
-    }
-    return;
+const bindings = {
+  j: () => cursor.move(1),
+  ArrowDown: () => cursor.move(1),
+  k: () => cursor.move(-1),
+  ArrowUp: () => cursor.move(-1),
+  "?": toggleHelp,
+};
+if (!readOnly) {
+  const toggle = () => toggleCurrent();
+  Object.assign(bindings, { x: toggle, " ": toggle, u: () => undo() });
+  for (let key = 1; key <= 9; key++) {
+    bindings[String(key)] = () => {
+      const label = clusterLabel(key - 1);
+      const chosen = targets();
+      if (!label || !chosen.length) return false;
+      labelLines(chosen.map((li) => li.dataset.oid), label).then(clearSelection);
+    };
   }
-  const key = event.key;
-  if (key === "j" || key === "ArrowDown") {
-    event.preventDefault();
-    focusLine(current + 1);
-  } else if (key === "k" || key === "ArrowUp") {
-    event.preventDefault();
-    focusLine(current - 1);
-  } else if (key === "?") {
-    const help = document.getElementById("help");
-    help.hidden = !help.hidden;
-  } else if (readOnly) {
-    return;
-  } else if (key === "x" || key === " ") {
-    event.preventDefault();
-    toggleCurrent();
-  } else if (/^[1-9]$/.test(key)) {
-    const cluster = Number(key) - 1;
-    const label = clusterLabel(cluster);
-    const chosen = targets();
-    if (!label || !chosen.length) return;
-    event.preventDefault();
-    labelLines(chosen.map((li) => li.dataset.oid), label).then(clearSelection);
-  } else if (key === "n") {
-    const cluster = current >= 0 ? lines[current].dataset.cluster : "0";
+  bindings.n = () => {
+    const cluster = cursor.current ? cursor.current.dataset.cluster : "0";
     const input = section(cluster)?.querySelector("form.name-cluster input[name=label]");
-    if (input) {
-      event.preventDefault();
-      input.focus();
-      input.select();
-    }
-  } else if (key === "u") {
-    event.preventDefault();
-    undo();
-  }
-});
+    if (!input) return false;
+    input.focus();
+    input.select();
+  };
+}
+keymap(bindings, () => cursor.refocus());
