@@ -337,6 +337,7 @@ def test_active_review_page_answers_two_batches_from_the_keyboard(page, served_u
     second = answer_batch(page, gold["mole"], skip_last=True)
     page.keyboard.press("k")  # the screenshot: the batch answered, before it is stored
     page.keyboard.press("k")
+    page.set_viewport_size({"width": 1400, "height": 600})
     shot(page, "active-review", tmp_path)
     page.keyboard.press("Enter")
     expect(page.locator("#status")).to_contain_text(f"stored {len(second) - 1} answer(s)")
