@@ -351,6 +351,24 @@ def test_active_review_page_answers_two_batches_from_the_keyboard(page, served_u
     assert not {int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.oid)")} & (set(first) | set(second))
 
 
+def test_active_review_on_a_read_only_server_stores_nothing(page, served_unlabelled, mpnet_encoder):
+    from playwright.sync_api import expect
+
+    from test_web_api import running
+
+    _, path, _ = served_unlabelled
+    before = SenseIndex.open(path).review_status("bank")
+    with running(create_app({"demo": path}, encoder=mpnet_encoder, read_only=True, warm=False)) as base:
+        page.goto(f"{base}/review?word=bank&n=3")
+        expect(page.locator("#questions tbody tr.q")).to_have_count(3)
+        expect(page.locator("#status")).to_contain_text("answering is disabled")
+        assert page.locator("select.answer, #new-sense, #store-answers").count() == 0
+        for key in ("j", "1", "n", "s", "Enter"):
+            page.keyboard.press(key)
+        expect(page.locator("#questions tbody tr.q").nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+    assert SenseIndex.open(path).review_status("bank") == before
+
+
 # --- safety and every page ----------------------------------------------------------------------------
 def test_markup_in_the_corpus_is_text_and_opens_no_dialog(page, served):
     from playwright.sync_api import expect
