@@ -395,7 +395,7 @@ def test_every_page_renders_without_console_errors(page, served, tmp_path):
     base, _ = served
     explain = ("/explain?s=I+have+a+[mole]+on+my+hip&s=The+[mole]+dug+tunnels+under+the+lawn+at+the+zoo"
                "&s=One+[mole]+of+carbon+weighs+twelve+grams&s=The+agency+discovered+a+[mole]+in+its+ranks")
-    for name, url in [("home", "/"), ("search-empty", "/search"), ("senses-empty", "/senses"),
+    for name, url in [("home", "/"), ("search-empty", "/search"), ("senses-empty", "/senses"), ("review-empty", "/review"),
                       ("explain", explain), ("info", "/info"), ("api", "/api"), ("senses", "/senses?word=mole")]:
         response = page.goto(base + url)
         assert response.ok, url
