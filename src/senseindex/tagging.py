@@ -180,11 +180,14 @@ def span_tag(doc: _Doc, start: int, end: int, rules: bool = True) -> Tag:
         head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
         if rules and head.tag_ in NOUN_TAGS:
             return Tag(head.tag_, head.pos_, _compound_lemma(doc, words))
+        if rules and head is toks[0]:  # a verb phrase inflects its verb only: "was born" -> be born
+            rest = " ".join(doc.text[s:e].lower() for s, e in words[1:])
+            return Tag(head.tag_, head.pos_, f"{_word_lemma(doc, *words[0])} {rest}")
         return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e, rules) for s, e in words))
     if "-" in text:
         return _hyphenated(doc, start, end, toks[-1], rules)
     head = max(reversed(toks), key=lambda t: len(t.text))
-    lemma = _lemma(head, rules)
+    lemma = (LEMMA_FIXES.get((text.lower(), head.tag_)) if rules else None) or _lemma(head, rules)
     if rules and head.tag_.startswith("NN") and text.count(".") == 1 and lemma.endswith(".") and len(lemma) > 2:
         lemma = lemma[:-1]  # a clipped noun's stop is no part of it ("Dec." -> dec, "No." -> no; "B.C." stays)
     return Tag(head.tag_, head.pos_, lemma)
@@ -199,7 +202,8 @@ def _lemma(token, rules: bool = True) -> str:
     """spaCy's lemma, with repairs: LEMMA_FIXES; the final e its rules drop from a verb
     whose e-less form is also a verb ("stared" -> star, "hoped" -> hop, "riding" -> rid), where
     simplemma gives the e form and spaCy's own word list holds it as a verb; and (`rules`) the
-    lexicon's noun lemmas (noun_lemma)."""
+    lexicon's lemmas: of nouns (noun_lemma), and of inflected verbs the first it lists, before
+    spaCy's (which have *singe* for *singing*, *instal* for *installed*)."""
     low = token.text.lower()
     fixed = LEMMA_FIXES.get((low, token.tag_))
     if fixed:
@@ -207,12 +211,17 @@ def _lemma(token, rules: bool = True) -> str:
     lemma = (token.lemma_ or token.text).lower()
     if not any(c.isalpha() for c in lemma):
         return low
+    if rules and token.tag_ in NOUN_TAGS:
+        return noun_lemma(low, token.tag_, lemma)
+    if rules and token.tag_ in VERB_FORM_TAGS and _lexicon(low, "VERB"):
+        return _lexicon(low, "VERB")[0]  # *singing* -> sing (spaCy: singe), *installed* -> install (instal)
     if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
         if simplemma_lemma(low) == lemma + "e" and lemma + "e" in _known_verbs():
             return lemma + "e"  # simplemma alone would give "playe" for "playing": both must agree
-    if rules and token.tag_ in NOUN_TAGS:
-        return noun_lemma(low, token.tag_, lemma)
     return lemma
+
+
+VERB_FORM_TAGS = frozenset({"VBD", "VBG", "VBN", "VBP", "VBZ"})  # an inflected verb takes the lexicon's first lemma
 
 
 NOUN_TAGS = frozenset({"NN", "NNS", "NNPS"})  # a singular proper noun (NNP) is kept as written
