@@ -178,6 +178,10 @@ def span_tag(doc: _Doc, start: int, end: int, rules: bool = True) -> Tag:
     if any(c.isspace() for c in text):
         words = _words(doc, start, end)
         head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
+        if rules and len(words) == 2 and toks[0].tag_ == "VBN" and toks[0].lower_.endswith("ed") \
+                and toks[-1].tag_ in NOUN_TAGS:
+            head = toks[-1]  # a regular past participle before a noun modifies it: "reinforced concrete"
+            # (irregular ones are mostly verb idioms: "taken place", "given rise")
         if rules and head.tag_ in NOUN_TAGS:
             return Tag(head.tag_, head.pos_, _compound_lemma(doc, words))
         if rules and head is toks[0]:  # a verb phrase inflects its verb only: "was born" -> be born
