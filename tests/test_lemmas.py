@@ -74,6 +74,8 @@ def test_multiword_spans():
     assert lemma("He was born in May", "was born") == "be born"  # a verb phrase inflects its verb only
     assert lemma("The election took place in May", "took place") == "take place"
     assert lemma("They took pains to hide it", "took pains") == "take pains"
+    assert lemma("He works for General Motors in Detroit", "General Motors") == "general motors"  # a name
+    assert lemma("The North Koreans attacked", "North Koreans") == "north korean"  # a people
 
 
 def test_older_indexes_keep_their_lemmas(tmp_path, hash_encoder):

@@ -182,6 +182,10 @@ def span_tag(doc: _Doc, start: int, end: int, rules: bool = True) -> Tag:
                 and toks[-1].tag_ in NOUN_TAGS:
             head = toks[-1]  # a regular past participle before a noun modifies it: "reinforced concrete"
             # (irregular ones are mostly verb idioms: "taken place", "given rise")
+        if rules and head.tag_ == "NNPS" and text.istitle() and not _lexicon(head.lower_, "PROPN"):
+            # a name stays as written ("General Motors", "Hawaiian Islands"); a plural the lexicon
+            # lists as a proper noun is of a people or group and is made singular ("North Koreans")
+            return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e, False) for s, e in words))
         if rules and head.tag_ in NOUN_TAGS:
             return Tag(head.tag_, head.pos_, _compound_lemma(doc, words))
         if rules and head is toks[0]:  # a verb phrase inflects its verb only: "was born" -> be born
@@ -217,7 +221,7 @@ def _lemma(token, rules: bool = True) -> str:
         return low
     if rules and token.tag_ in NOUN_TAGS:
         return noun_lemma(low, token.tag_, lemma)
-    if rules and token.tag_ in VERB_FORM_TAGS and _lexicon(low, "VERB"):
+    if rules and token.tag_ in VERB_FORM_TAGS and low[:1].isalpha() and _lexicon(low, "VERB"):
         return _lexicon(low, "VERB")[0]  # *singing* -> sing (spaCy: singe), *installed* -> install (instal)
     if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
         if simplemma_lemma(low) == lemma + "e" and lemma + "e" in _known_verbs():
@@ -245,7 +249,9 @@ def noun_lemma(word: str, tag: str, lemma: str | None = None) -> str:
     lemma = (lemma or word).lower()
     if tag == "NN":
         known = _lexicon(word, "NOUN")
-        return known[0] if known and word not in known and lemma == word else lemma
+        if known and word not in known and lemma == word and word in _plurals(known[0]):
+            return known[0]
+        return lemma
     if tag == "NNPS":
         return singular(word)
     known = _lexicon(word, "NOUN")
@@ -275,14 +281,25 @@ def singular(word: str) -> str:
 @lru_cache(maxsize=200_000)
 def _lexicon(word: str, upos: str) -> tuple[str, ...]:
     """lemminflect's lemmas of a word form in one part of speech, from its lexicon only (no
-    guessing), lower-cased; () for a form it does not list (also tried capitalised: *Sundays*)."""
+    guessing), lower-cased; () for a form it does not list (also tried capitalised: *Sundays*).
+    PROPN: the form's lemmas as a proper noun (*Koreans* -> korean; *Motors* has none)."""
     from lemminflect import getAllLemmas
 
+    key = "NOUN" if upos == "PROPN" else upos  # lemminflect files proper nouns under NOUN, capitalised
     for form in (word, word.capitalize()):
-        found = getAllLemmas(form, upos).get(upos, ())
+        found = getAllLemmas(form, upos).get(key, ())
         if found:
             return tuple(dict.fromkeys(f.lower() for f in found))
     return ()
+
+
+@lru_cache(maxsize=10_000)
+def _plurals(noun: str) -> tuple[str, ...]:
+    """The lexicon's plurals of a noun (*serum* -> serums, sera): a form it maps to a lemma it
+    does not also list as that lemma's plural is no plural (its pronoun entries: *our* -> ours)."""
+    from lemminflect import getAllInflections
+
+    return tuple(f.lower() for f in getAllInflections(noun, "NOUN").get("NNS", ()))
 
 
 def _lexicon_base(word: str) -> bool:
