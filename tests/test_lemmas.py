@@ -71,6 +71,10 @@ def test_multiword_spans():
     assert lemma("The wave lengths of light differ", "wave lengths") == "wavelength"  # noun + noun, solid in
     assert lemma("She went to a night club", "night club") == "nightclub"  # the lexicon
     assert lemma("It is made of reinforced concrete", "reinforced concrete") == "reinforced concrete"
+    assert lemma("He called the hearing officers", "hearing officers") == "hearing officer"  # a participle
+    assert lemma("The meeting was taking place", "taking place") == "take place"  # after a determiner
+    assert lemma("It took 30 minutes or two weeks", "30 minutes") == "30 minutes"  # a number agrees
+    assert lemma("It took 30 minutes or two weeks", "two weeks") == "two weeks"
     assert lemma("He was born in May", "was born") == "be born"  # a verb phrase inflects its verb only
     assert lemma("The election took place in May", "took place") == "take place"
     assert lemma("They took pains to hide it", "took pains") == "take pains"

@@ -178,10 +178,12 @@ def span_tag(doc: _Doc, start: int, end: int, rules: bool = True) -> Tag:
     if any(c.isspace() for c in text):
         words = _words(doc, start, end)
         head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
-        if rules and len(words) == 2 and toks[0].tag_ == "VBN" and toks[0].lower_.endswith("ed") \
-                and toks[-1].tag_ in NOUN_TAGS:
-            head = toks[-1]  # a regular past participle before a noun modifies it: "reinforced concrete"
-            # (irregular ones are mostly verb idioms: "taken place", "given rise")
+        if rules and len(words) == 2 and toks[0].tag_ in ("VBN", "VBG") and toks[-1].tag_ in NOUN_TAGS \
+                and (_after_determiner(doc, toks[0]) or toks[0].tag_ == "VBN" and toks[0].lower_.endswith("ed")):
+            # a participle before a noun modifies it where a determiner comes first ("the starting
+            # buffer", "a written language") or it is a regular past participle ("reinforced
+            # concrete"); otherwise it is taken for a verb idiom ("taking place", "given rise")
+            head = toks[-1]
         if rules and head.tag_ == "NNPS" and text.istitle() and not _lexicon(head.lower_, "PROPN"):
             # a name stays as written ("General Motors", "Hawaiian Islands"); a plural the lexicon
             # lists as a proper noun is of a people or group and is made singular ("North Koreans")
@@ -320,6 +322,22 @@ def _solid(lemma: str, upos: str = "NOUN") -> str:
 
 _LEXICON_UPOS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 
+def _number_in(doc: _Doc, words: list[tuple[int, int]]) -> bool:
+    """Whether any of these words is a number ("30", "two", "twenty-four"; not "three-dimensional")."""
+    for start, end in words:
+        i = max(bisect_right(doc.starts, start) - 1, 0)
+        toks = [t for t in doc[i:i + end - start] if start <= t.idx < end and not t.is_punct]
+        if toks and all(t.tag_ == "CD" for t in toks):
+            return True
+    return False
+
+
+def _after_determiner(doc: _Doc, token) -> bool:
+    """Whether a determiner, possessive or number comes right before a token: it opens a noun phrase."""
+    prev = doc[token.i - 1] if token.i > 0 else None
+    return prev is not None and prev.tag_ in ("DT", "PRP$", "POS", "CD", "WP$")
+
+
 # Prepositions after the head of a noun phrase: "men of letters" inflects "men" only.
 HEAD_ENDS = frozenset("of in on for at to from with by de".split())
 
@@ -327,9 +345,12 @@ HEAD_ENDS = frozenset("of in on for at to from with by de".split())
 def _compound_lemma(doc: _Doc, words: list[tuple[int, int]]) -> str:
     """The lemma of several words that make one noun: only the head is inflected (its last word,
     or the word before a preposition: *men of letters* -> *man of letters*), the other words are
-    kept as written (*sales forces* -> *sales force*, *enabling acts* -> *enabling act*)."""
+    kept as written (*sales forces* -> *sales force*, *enabling acts* -> *enabling act*), and not
+    even the head after a number (*30 minutes*)."""
     texts = [doc.text[s:e].lower() for s, e in words]
     head = next((i - 1 for i, w in enumerate(texts) if i and w in HEAD_ENDS), len(texts) - 1)
+    if _number_in(doc, words[:head]):
+        return " ".join(texts)  # a number agrees with its noun: "30 minutes", "two weeks"
     texts[head] = _word_lemma(doc, *words[head])
     first = _tokens(doc, *words[0])
     if len(texts) == 2 and first and first[-1].pos_ == "NOUN":  # noun + noun: "wave length" -> wavelength
