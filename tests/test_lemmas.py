@@ -37,6 +37,17 @@ def test_singular_by_regular_rules_for_words_the_lexicon_lacks():
         ["zorblax", "flurby", "quonk", "blatch", "gloss", "cactus", "bus"]
 
 
+def test_the_lexicon_reads_as_lemminflect_does():
+    import lemminflect
+
+    from senseindex.tagging import _lexicon
+
+    for word in ("glasses", "leaves", "Americans", "americans", "sera", "'d", "her", "installed", "Motors", "zzz"):
+        for upos in ("NOUN", "VERB", "ADJ", "AUX", "PROPN"):
+            ref = lemminflect.getAllLemmas(word, upos).get("NOUN" if upos == "PROPN" else upos, ())
+            assert _lexicon(word, upos) == tuple(dict.fromkeys(f.lower() for f in ref)), (word, upos)
+
+
 def test_noun_lemma_by_tag():
     assert noun_lemma("vases", "NNS", "vas") == "vase"  # spaCy's rules: vas
     assert noun_lemma("taxes", "NNS", "tax") == "tax"  # the lexicon lists tax and taxis: the tagger's wins

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import simplemma
 
@@ -283,16 +284,58 @@ def singular(word: str) -> str:
 @lru_cache(maxsize=200_000)
 def _lexicon(word: str, upos: str) -> tuple[str, ...]:
     """lemminflect's lemmas of a word form in one part of speech, from its lexicon only (no
-    guessing), lower-cased; () for a form it does not list (also tried capitalised: *Sundays*).
-    PROPN: the form's lemmas as a proper noun (*Koreans* -> korean; *Motors* has none)."""
-    from lemminflect import getAllLemmas
-
+    guessing), lower-cased; () for a form it does not list. PROPN: the form's lemmas as a proper
+    noun (*Koreans* -> korean; *Motors* has none). The answers of `lemminflect.getAllLemmas`
+    (tests/test_lemmas.py holds them to it)."""
     key = "NOUN" if upos == "PROPN" else upos  # lemminflect files proper nouns under NOUN, capitalised
-    for form in (word, word.capitalize()):
-        found = getAllLemmas(form, upos).get(key, ())
-        if found:
-            return tuple(dict.fromkeys(f.lower() for f in found))
-    return ()
+    form = word.lower().capitalize() if upos == "PROPN" else word.lower()
+    found = _overrides().get(form, {}).get(key)
+    if found is None and form in _lemma_table():
+        for entry in _lemma_table()[form].split("|"):
+            category, lemmas = entry.split(",", 1)
+            if _UPOS.get(category, category.upper()) == key:
+                found = tuple(lemmas.split("/"))
+    return tuple(dict.fromkeys(f.lower() for f in found)) if found else ()
+
+
+_UPOS = {"modal": "AUX"}  # lemminflect's categories are universal tags, lower-cased, but for this
+
+
+def _resources() -> Path:
+    """lemminflect's data folder, found without importing it (its __init__ imports spaCy's
+    extension machinery and its own models)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("lemminflect")
+    if spec is None or not spec.submodule_search_locations:
+        raise SenseIndexError("the lemmatiser's lexicon is not installed (pip install lemminflect)")
+    return Path(next(iter(spec.submodule_search_locations))) / "resources"
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
+    """lemminflect's lemma table (word form -> "category,lemma/lemma|category,..."), read as it
+    lies: its own loader parses all 80,000 lines up front, 0.3-0.5 s of a cold search."""
+    import gzip
+
+    table: dict[str, str] = {}
+    data = (_resources() / "lemma_lu.csv.gz").read_bytes()
+    for line in gzip.decompress(data).decode().splitlines():
+        form, rest = line.split(",", 1)
+        table[form] = f"{table[form]}|{rest}" if form in table else rest
+    return table
+
+
+@lru_cache(maxsize=1)
+def _overrides() -> dict[str, dict[str, tuple[str, ...]]]:
+    """lemminflect's lemma overrides (form -> {universal tag: (lemma,)}), which take precedence."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for line in (_resources() / "lemma_overrides.csv").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            form, upos, lemma = line.split(",")
+            out.setdefault(form, {})[upos] = (lemma,)
+    return out
 
 
 @lru_cache(maxsize=10_000)
