@@ -36,6 +36,9 @@ from senseindex.words import simplemma_lemma
 
 SEMCOR = Path(__file__).resolve().parents[1] / "../shared/data/semcor/semcor30.jsonl.gz"
 CLASSES = {"n": "nouns", "v": "verbs", "a": "adjectives", "r": "adverbs"}
+LABELS = {"simplemma": "simplemma on the token (before the tagger)", "simplemma per word": "simplemma word by word",
+          "spaCy alone": "spaCy in context (before the lexicon rules)",
+          "tagger": "spaCy in context + lemminflect's lexicon and rules (now)"}
 
 
 def read(path: Path, every: int) -> list[dict]:
@@ -167,7 +170,8 @@ def markdown(r: dict, errors: bool = False) -> str:
                                 "lemma_tokens_reachable")):
         lines += [f"| lemmatiser ({title}) | " + " | ".join(f"{CLASSES[c]} ({r[counts][c]:,})" for c in order) + " |",
                   "|---|" + "---:|" * len(order)]
-        lines += [f"| {name} | " + " | ".join(f"{acc[c]:.2f}" for c in order) + " |" for name, acc in r[key].items()]
+        lines += [f"| {LABELS.get(name, name)} | " + " | ".join(f"{acc[c]:.2f}" for c in order) + " |"
+                  for name, acc in r[key].items()]
         lines.append("")
     if errors:
         for cls in ("n", "v"):
