@@ -17,7 +17,7 @@ from .labels import SOURCES
 from .models import resolve_model, same_model
 from .static import GLOVE_NAME, Glove, load_glove, not_indexed
 from .store import Store, resolve_index_path
-from .tagging import tagger_name
+from .tagging import legacy_lemma, legacy_lemmas, tagger_name
 from .words import lemmatize, simplemma_lemma
 
 if TYPE_CHECKING:
@@ -273,9 +273,14 @@ class SenseIndex:
         """The word's lemma, or the one "not in the index; nearest words" error."""
         lemma = lemma or lemmatize(word)
         if self.store.lemma_count(lemma) == 0:
-            old = " ".join(simplemma_lemma(w) for w in word.split())  # how indexes before the tagger lemmatised
-            if old != lemma and self.store.manifest.get("lemmatiser", "").startswith("simplemma") \
-                    and self.store.lemma_count(old):
+            made_by = self.store.manifest.get("lemmatiser", "")
+            if made_by.startswith("simplemma"):  # how indexes before the tagger lemmatised
+                old = " ".join(simplemma_lemma(w) for w in word.split())
+            elif legacy_lemmas(made_by):  # spaCy before the lexicon rules ("americans", "specie")
+                old = legacy_lemma(word)
+            else:
+                old = lemma
+            if old != lemma and self.store.lemma_count(old):
                 return old
             if " " in word.strip() and len(word.split()) > 1:
                 raise SenseIndexError(f"{word!r} (lemma {lemma!r}) is not in the index: several words are one "
