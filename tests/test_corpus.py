@@ -96,3 +96,19 @@ def test_words_and_lemmas():
     words = [w for _, _, w in find_words("The moles were digging ten-pound holes in O'Brien's lawn.")]
     assert words == ["moles", "digging", "ten-pound", "holes", "O'Brien's", "lawn"]  # hyphenated: one word
     assert lemmatize("moles") == "mole" and lemmatize("Banks") == "bank"
+
+
+def test_a_file_of_lines_without_blank_lines_is_read_in_linear_time(tmp_path):
+    """Found by `bench/faults.py memory`: a 100,000-line file with no blank line is one paragraph,
+    and finding each sentence's line scanned every line (quadratic: nothing indexed in 15 min)."""
+    import time
+
+    f = tmp_path / "lines.txt"
+    f.write_text("".join(f"The mole number {i} dug a tunnel.\n" for i in range(30_000)), encoding="utf-8")
+    t0 = time.perf_counter()
+    sents = list(read_sentences(f))
+    seconds = time.perf_counter() - t0
+    assert len(sents) == 30_000
+    assert [s.line for s in sents[:3]] == [1, 2, 3] and sents[-1].line == 30_000
+    assert sents[12_345].text == "The mole number 12345 dug a tunnel." and sents[12_345].line == 12_346
+    assert seconds < 20, f"{seconds:.1f} s for 30,000 lines (quadratic again?)"

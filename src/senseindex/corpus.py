@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import fnmatch
@@ -126,15 +127,16 @@ def _txt(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
     para: list[tuple[int, str]] = []
 
     def flush() -> Iterator[Sentence]:
-        text_parts, starts, pos = [], [], 0
+        text_parts, starts, numbers, pos = [], [], [], 0
         for number, line in para:
-            starts.append((pos, number))
+            starts.append(pos)
+            numbers.append(number)
             text_parts.append(line.strip())
             pos += len(line.strip()) + 1
         text = " ".join(text_parts)
         for offset, sent in split_sentences(text):
-            line_no = max(n for p, n in starts if p <= offset)
-            yield Sentence(text=sent, line=line_no)
+            # the line the sentence starts on, by bisection: a paragraph can be a whole file of lines
+            yield Sentence(text=sent, line=numbers[max(0, bisect.bisect_right(starts, offset) - 1)])
 
     for number, line in _lines(path, opts):
         if line.strip():
