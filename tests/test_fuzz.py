@@ -188,12 +188,15 @@ def write(data: bytes, suffix: str, gz: bool = False) -> Path:
     return path
 
 
-@pytest.fixture(scope="module", autouse=True)
-def log_cases():
+@pytest.fixture(autouse=True)
+def log_cases(request):
+    """With SENSEINDEX_FUZZ_LOG set, one line per finished test: its cases and the running total
+    (so a long bench run that is stopped still says how many cases it ran)."""
+    before = CASES["n"]
     yield
     if os.environ.get("SENSEINDEX_FUZZ_LOG"):
         with open(os.environ["SENSEINDEX_FUZZ_LOG"], "a") as fh:
-            fh.write(json.dumps({"cases": CASES["n"]}) + "\n")
+            fh.write(json.dumps({"test": request.node.name, "cases": CASES["n"] - before, "total": CASES["n"]}) + "\n")
 
 
 # --- the readers -------------------------------------------------------------------------------------
