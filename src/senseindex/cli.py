@@ -361,8 +361,10 @@ def info(index_path, fmt):
 def label(index_path, query, word, k, min_score, lemma, any_pos, device, precision, fmt):
     """Predict the sense of the marked word in QUERY from its nearest labelled occurrences.
 
-    Only occurrences of the same lemma and part of speech with a gold or review label vote;
-    with none in that part of speech, the lemma's most frequent sense is given (method mfs-lemma).
+    Only occurrences of the same lemma and part of speech with a gold or review label vote.
+    With none in that part of speech, an index labelled with WordNet sense keys (SemCor) gives
+    WordNet 3.0's first sense of the lemma (method wordnet-first-sense), any other the lemma's
+    most frequent sense (method mfs-lemma).
 
     \b
     senseindex label demo "I have a [mole] on my hip"
@@ -437,10 +439,16 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
               help="Share of documents held out (a fixed choice by hash of the document id).")
 @k_option(maximum=1000, help="Neighbours for the similarity-weighted k-NN.")
 @click.option("--any-pos", is_flag=True, help="Vote among all labelled occurrences of the lemma, any part of speech.")
+@click.option("--no-wordnet", is_flag=True,
+              help="Lemmas unseen in training get the lemma's most frequent sense, not WordNet's first sense.")
 @output_options
 @user_errors
-def eval_semcor(index_path, holdout, k, any_pos, fmt):
+def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, fmt):
     """SemCor: label the gold occurrences of held-out documents from the rest of an index.
+
+    A held-out occurrence whose lemma and part of speech have no labelled occurrence in the
+    training documents gets WordNet 3.0's first sense, as `label` answers (WordNet numbers
+    senses by their tag counts, SemCor's among them: the report counts these answers apart).
 
     \b
     senseindex index ../shared/data/semcor/semcor30.jsonl.gz --index indexes/semcor -q
@@ -448,7 +456,7 @@ def eval_semcor(index_path, holdout, k, any_pos, fmt):
     """
     from .evaluation.reports import semcor_rows, semcor_text
 
-    result = _open(index_path).evaluate_semcor(holdout, k, any_pos)
+    result = _open(index_path).evaluate_semcor(holdout, k, any_pos, wordnet=not no_wordnet)
     emit(fmt, lambda: semcor_text(result), semcor_rows(result), result)
 
 

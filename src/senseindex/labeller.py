@@ -12,6 +12,8 @@ from .db import occurrences_by_id, select_in
 from .labels import VOTING_SOURCES, effective_labels
 from .search import Hit, Target, hits_from_rows
 from .tagging import pos_class, sense_pos_class
+from .wordnet import VERSION as WORDNET_VERSION
+from .wordnet import first_sense, uses_sense_keys
 
 POS_NAMES = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
 
@@ -24,8 +26,10 @@ class Prediction:
     label: str
     confidence: float  # share of the winning label in the (similarity-weighted) vote
     # "knn": nearest labelled occurrences of the lemma (and part of speech); "mfs": none close
-    # enough (min_score), their most frequent sense; "mfs-lemma": no labelled occurrence of the
-    # part of speech, the lemma's most frequent sense over all its labels
+    # enough (min_score), their most frequent sense; "wordnet-first-sense": no labelled occurrence
+    # of the part of speech in an index labelled with WordNet sense keys, WordNet's first sense;
+    # "mfs-lemma": no labelled occurrence of the part of speech, the lemma's most frequent sense
+    # over all its labels
     method: str
     k: int
     labelled: int  # labelled occurrences that could vote (or that the most frequent sense is of)
@@ -99,6 +103,31 @@ def most_frequent(labels: list[str]) -> tuple[str, float]:
     return label, counts[label] / len(labels)
 
 
+def wordnet_backoff(db, lemma: str, cls: str | None) -> tuple[str, float, int] | None:
+    """(sense key, confidence, senses) of WordNet's first sense of the lemma in class `cls`, where
+    the index's labels are WordNet sense keys and WordNet lists the lemma in that class, else None.
+    The confidence is 1 for a lemma WordNet gives one sense, else 1 / its number of senses (a floor:
+    nothing voted)."""
+    if cls not in ("n", "v", "a", "r") or not uses_sense_keys(db):
+        return None
+    found = first_sense(lemma, cls)
+    if found is None:
+        return None
+    return found.key, 1.0 / found.senses, found.senses
+
+
+def wordnet_prediction(db, target: Target, k: int, why: str) -> Prediction | None:
+    """The "wordnet-first-sense" step of `predict` (None where it cannot answer)."""
+    cls = target.pos_class
+    found = wordnet_backoff(db, target.lemma, cls)
+    if found is None:
+        return None
+    key, confidence, senses = found
+    return Prediction(target, key, confidence, "wordnet-first-sense", k, 0, {key: confidence}, pos=cls,
+                      basis=f"{WORDNET_VERSION}'s first of {senses} sense{'s' if senses > 1 else ''} of "
+                            f"{target.lemma!r} as a {POS_NAMES[cls]} ({why})")
+
+
 def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float = 0.0,
             any_pos: bool = False) -> Prediction | None:
     """Predict the sense of the target occurrence from the labelled occurrences of its lemma,
@@ -107,16 +136,22 @@ def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float
     1. the k nearest labelled occurrences of the lemma in the target's part of speech vote
        (all parts of speech with `any_pos`, or when the target's is unknown);
     2. none at or above min_score: their most frequent sense ("mfs");
-    3. no labelled occurrence in that part of speech: the lemma's most frequent sense over all
-       its labels ("mfs-lemma");
-    4. no labelled occurrence of the lemma at all: None (the caller says why)."""
+    3. no labelled occurrence in that part of speech (or none of the lemma at all), in an index
+       whose labels are WordNet sense keys: WordNet's first sense of the lemma in the target's
+       part of speech ("wordnet-first-sense", where WordNet is installed and lists it);
+    4. else the lemma's most frequent sense over all its labels ("mfs-lemma");
+    5. no labelled occurrence of the lemma at all: None (the caller says why)."""
     ids, labels = labelled_occurrences(store.db, target.lemma)
     if len(ids) == 0:
-        return None
+        return wordnet_prediction(store.db, target, k, f"no labelled occurrence of {target.lemma!r} in this index")
     cls = None if any_pos else target.pos_class
     if cls is not None:
         keep = [i for i, c in enumerate(occurrence_classes(store.db, ids, labels)) if c in (cls, None)]
         if not keep:
+            found = wordnet_prediction(store.db, target, k, f"none of the {len(ids):,} labelled occurrences of "
+                                                            f"{target.lemma!r} is a {POS_NAMES[cls]}")
+            if found is not None:
+                return found
             label, confidence = most_frequent(labels)
             return Prediction(target, label, confidence, "mfs-lemma", k, len(ids), {label: confidence}, pos=None,
                               basis=f"most frequent sense of {len(ids):,} labelled occurrences of {target.lemma!r} "

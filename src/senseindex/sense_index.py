@@ -373,7 +373,8 @@ class SenseIndex:
               lemma: str | None = None, any_pos: bool = False) -> Prediction:
         """The sense of the target in QUERY, voted by its nearest labelled occurrences of the same
         lemma and part of speech (review and gold labels; earlier predictions never vote), else
-        the lemma's most frequent sense; `method` and `basis` say which answered."""
+        WordNet's first sense (an index labelled with WordNet sense keys), else the lemma's most
+        frequent sense; `method` and `basis` say which answered."""
         from .labeller import predict
 
         target = self._indexed_target(query, word, lemma)
@@ -491,12 +492,13 @@ class SenseIndex:
 
     # --- evaluation -------------------------------------------------------------------
     def evaluate_semcor(self, holdout: float = 0.1, k: int = 10, any_pos: bool = False,
-                        test_tags: dict[int, str] | None = None) -> dict:
+                        test_tags: dict[int, str] | None = None, wordnet: bool = True) -> dict:
         """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS):
-        within the part of speech (`any_pos`: across), with the gold tags or `test_tags` (id -> Penn tag)."""
+        within the part of speech (`any_pos`: across), with the gold tags or `test_tags` (id -> Penn tag);
+        lemmas unseen in training back off to WordNet's first sense (not with `wordnet=False`)."""
         from .evaluation.semcor import evaluate_semcor
 
-        return evaluate_semcor(self, holdout, k, any_pos, test_tags)
+        return evaluate_semcor(self, holdout, k, any_pos, test_tags, wordnet)
 
 
 def explain(sentences: Sequence[str], model: str | None = None, layer: str = "last", device: str = "auto",

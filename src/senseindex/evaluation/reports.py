@@ -53,16 +53,26 @@ def layer_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+BACKOFF_NAMES = {"wordnet_one_sense": "WordNet (one sense)", "wordnet": "WordNet first sense",
+                 "lemma_mfs": "lemma MFS"}
+
+
 def semcor_text(result: dict) -> str:
     lines = [f"SemCor held-out documents: {len(result['test_documents'])} test, {result['train_documents']} train "
              f"({result['train_instances']:,} labelled training occurrences); {result['model']} layer {result['layer']}",
              "Accuracy % over all held-out gold occurrences (in brackets: over those whose lemma and part of "
-             "speech occur in training; where only the lemma does, all methods give its most frequent sense)",
+             "speech occur in training; for the others all methods give the same back-off answer: "
+             + ("WordNet's first sense, else " if result.get("wordnet") else "") + "the lemma's most frequent sense)",
              f"{'':<8}{'instances':>10}{'coverage':>9}{'kNN k=' + str(result['k']):>16}{'1-NN':>16}{'MFS':>16}"]
     for name in ("all", "nouns", "verbs"):
         s = result[name]
         cells = "".join(f"{s[f'{m}_accuracy']:>8.1f} ({s[f'{m}_accuracy_covered']:>5.1f})" for m in ("knn", "1nn", "mfs"))
         lines.append(f"{name:<8}{s['instances']:>10,}{s['coverage']:>8.1f}%{cells}")
+    parts = ["; ".join(f"{name} " + ", ".join(f"{BACKOFF_NAMES[kind]} {b['right']:,}/{b['answers']:,}"
+                                               for kind, b in result[name]["backoff"].items() if b["answers"]))
+             for name in ("all", "nouns", "verbs") if any(b["answers"] for b in result[name]["backoff"].values())]
+    if parts:
+        lines.append("back-off answers (right/given): " + "; ".join(parts))
     lines.append(f"({result['seconds']:.0f}s)")
     return "\n".join(lines)
 
@@ -120,4 +130,10 @@ def coarsewsd_rows(result: dict) -> list[dict]:
 
 def semcor_rows(result: dict) -> list[dict]:
     """One row per part of speech group (all, nouns, verbs)."""
-    return [{"part": name, **result[name]} for name in ("all", "nouns", "verbs")]
+    rows = []
+    for name in ("all", "nouns", "verbs"):
+        row = {"part": name, **{k: v for k, v in result[name].items() if k != "backoff"}}
+        for kind, b in result[name].get("backoff", {}).items():
+            row[f"backoff_{kind}"], row[f"backoff_{kind}_right"] = b["answers"], b["right"]
+        rows.append(row)
+    return rows

@@ -13,6 +13,7 @@ from ..errors import SenseIndexError
 from ..labeller import DEFAULT_K, knn_vote, most_frequent
 from ..labels import label_keys
 from ..tagging import pos_class
+from ..wordnet import first_sense, uses_sense_keys
 
 __all__ = ["evaluate_semcor", "heldout_documents", "pos_class"]
 
@@ -29,13 +30,17 @@ def heldout_documents(sections: Sequence[str], fraction: float = 0.1) -> list[st
 
 
 def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool = False,
-                    test_tags: dict[int, str] | None = None) -> dict:
+                    test_tags: dict[int, str] | None = None, wordnet: bool = True) -> dict:
     """Label the gold occurrences of held-out documents from the rest: k-NN and 1-NN against the
     labelled occurrences of the same lemma and part of speech (any part of speech with
     `any_pos`), beside the most frequent sense of that lemma in the training documents. Where
     the training documents have the lemma but not in that part of speech, every method backs
-    off to the lemma's most frequent sense, as `label` does. A prediction is right when it
-    matches any of the occurrence's gold keys (SemCor gives about 700 tokens two).
+    off as `label` does: to WordNet's first sense of the lemma in that part of speech (where
+    WordNet is installed; `wordnet=False` leaves it out), else to the lemma's most frequent
+    sense. A prediction is right when it matches any of the occurrence's gold keys (SemCor gives
+    about 700 tokens two). Each part's `backoff` counts the back-off answers and how many were
+    right, with WordNet's answers for lemmas of one sense apart: WordNet ordered the senses of the
+    others by their SemCor counts, these held-out documents included.
 
     `test_tags` (occurrence id -> Penn tag) replaces the gold tags of held-out occurrences in the
     vote, as a tagger would tag a query (bench/eval_semcor_pos.py); nouns and verbs are still
@@ -61,21 +66,28 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
             train[key].append((oid, label))
             by_lemma[lemma].append(label)
     gold_keys = label_keys(si.store.db, [oid for items in test.values() for oid, _, _ in items], "gold")
-    results = []  # (pos tag, gold keys, knn, 1nn, mfs, covered, backed off)
+    results = []  # (pos tag, gold keys, knn, 1nn, mfs, covered, back-off kind or None)
     log = si.store
+    wordnet = wordnet and uses_sense_keys(si.store.db)
     for key, items in test.items():
         known = train.get(key)
         if not known:
-            fallback = most_frequent(by_lemma[key[0]])[0] if key[0] in by_lemma else None
-            results.extend((pos, gold_keys[oid], fallback, fallback, fallback, False, fallback is not None)
-                           for oid, _, pos in items)
+            for oid, _, pos in items:
+                found = first_sense(key[0], pos_class(pos) if any_pos else key[1]) if wordnet else None
+                if found is not None:
+                    fallback, kind = found.key, "wordnet" if found.senses > 1 else "wordnet_one_sense"
+                elif key[0] in by_lemma:
+                    fallback, kind = most_frequent(by_lemma[key[0]])[0], "lemma_mfs"
+                else:
+                    fallback, kind = None, None
+                results.append((pos, gold_keys[oid], fallback, fallback, fallback, False, kind))
             continue
         labels = [lab for _, lab in known]
         mfs = most_frequent(labels)[0]
         sims = log.take(np.array([oid for oid, _, _ in items])) @ log.take(np.array([oid for oid, _ in known])).T
         for (oid, _, pos), row in zip(items, sims, strict=True):
             results.append((pos, gold_keys[oid], knn_vote(row, labels, k)[0], labels[int(row.argmax())], mfs,
-                            True, False))
+                            True, None))
 
     def score(select: Callable[[str], bool]) -> dict:
         part = [r for r in results if select(r[0])]
@@ -83,6 +95,9 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
         out = {"instances": len(part), "covered": len(cov),
                "coverage": round(100 * len(cov) / len(part), 2) if part else 0.0,
                "backed_off": sum(1 for r in part if r[6])}
+        out["backoff"] = {kind: {"answers": sum(1 for r in part if r[6] == kind),
+                                 "right": sum(1 for r in part if r[6] == kind and r[2] in r[1])}
+                          for kind in ("wordnet_one_sense", "wordnet", "lemma_mfs")}
         for name, col in (("knn", 2), ("1nn", 3), ("mfs", 4)):
             hits = sum(1 for r in part if r[col] in r[1])
             out[f"{name}_accuracy"] = round(100 * hits / len(part), 2) if part else 0.0
@@ -91,7 +106,7 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
 
     return {
         "dataset": "semcor", "index": str(si.store.path), "model": si.store.manifest["model"],
-        "layer": si.store.manifest["layer"], "k": k, "holdout": holdout, "any_pos": any_pos,
+        "layer": si.store.manifest["layer"], "k": k, "holdout": holdout, "any_pos": any_pos, "wordnet": wordnet,
         "test_documents": sorted(test_docs), "train_documents": len({r[4] for r in rows} - test_docs),
         "train_instances": sum(len(v) for v in train.values()),
         "all": score(lambda p: True),
