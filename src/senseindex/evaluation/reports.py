@@ -68,8 +68,8 @@ def semcor_text(result: dict) -> str:
         s = result[name]
         cells = "".join(f"{s[f'{m}_accuracy']:>8.1f} ({s[f'{m}_accuracy_covered']:>5.1f})" for m in ("knn", "1nn", "mfs"))
         lines.append(f"{name:<8}{s['instances']:>10,}{s['coverage']:>8.1f}%{cells}")
-    parts = ["; ".join(f"{name} " + ", ".join(f"{BACKOFF_NAMES[kind]} {b['right']:,}/{b['answers']:,}"
-                                               for kind, b in result[name]["backoff"].items() if b["answers"]))
+    parts = [f"{name} " + ", ".join(f"{BACKOFF_NAMES[kind]} {b['right']:,}/{b['answers']:,}"
+                                    for kind, b in result[name]["backoff"].items() if b["answers"])
              for name in ("all", "nouns", "verbs") if any(b["answers"] for b in result[name]["backoff"].values())]
     if parts:
         lines.append("back-off answers (right/given): " + "; ".join(parts))

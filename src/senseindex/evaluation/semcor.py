@@ -100,8 +100,9 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
                           for kind in ("wordnet_one_sense", "wordnet", "lemma_mfs")}
         for name, col in (("knn", 2), ("1nn", 3), ("mfs", 4)):
             hits = sum(1 for r in part if r[col] in r[1])
+            covered_hits = sum(1 for r in cov if r[col] in r[1])
             out[f"{name}_accuracy"] = round(100 * hits / len(part), 2) if part else 0.0
-            out[f"{name}_accuracy_covered"] = round(100 * hits / len(cov), 2) if cov else 0.0
+            out[f"{name}_accuracy_covered"] = round(100 * covered_hits / len(cov), 2) if cov else 0.0
         return out
 
     return {
