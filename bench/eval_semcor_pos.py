@@ -67,12 +67,13 @@ def main() -> None:
                                                  for name, r in runs.items()}}, indent=2))
         return
     print("| part of speech of the held-out occurrence | all k-NN | nouns k-NN | verbs k-NN | all MFS | "
-          "coverage (all) | backed off to the lemma's MFS |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "coverage (all) | back-off answers: WordNet, one sense (right) | WordNet first of several (right) | "
+          "lemma's MFS (right) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in runs.items():
         print(f"| {name} | {r['all']['knn_accuracy']:.2f} | {r['nouns']['knn_accuracy']:.2f} | "
               f"{r['verbs']['knn_accuracy']:.2f} | {r['all']['mfs_accuracy']:.2f} | {r['all']['coverage']:.1f}% | "
-              f"{r['all']['backed_off']:,} |")
+              + " | ".join(f"{b['answers']:,} ({b['right']:,})" for b in r["all"]["backoff"].values()) + " |")
     print(f"\nTagger against gold class on the {tagging['occurrences']:,} held-out gold occurrences: "
           f"{tagging['class_agreement']:.2f}% ({tagging['sentences']:,} sentences tagged in {tagging['seconds']} s).")
 
