@@ -7,6 +7,8 @@ import pytest
 
 from senseindex.corpus import ReadOptions, read_sentences, resolve_sources, split_sentences
 from senseindex.errors import CorpusError
+from senseindex.indexer import CHUNK_CHARS
+from senseindex.sentences import MAX_SENTENCE_CHARS, cut_long
 from senseindex.words import find_words, lemmatize
 
 
@@ -112,3 +114,39 @@ def test_a_file_of_lines_without_blank_lines_is_read_in_linear_time(tmp_path):
     assert [s.line for s in sents[:3]] == [1, 2, 3] and sents[-1].line == 30_000
     assert sents[12_345].text == "The mole number 12345 dug a tunnel." and sents[12_345].line == 12_346
     assert seconds < 20, f"{seconds:.1f} s for 30,000 lines (quadratic again?)"
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_at_whitespace(tmp_path):
+    """Found by the fuzz bench profile: a line of a megabyte without a full stop was one sentence
+    of 200,000 words, and indexing it took 3.5 GB (the fuzz run grew to 23 GB and was killed)."""
+    text = " ".join(f"mole{i % 97} bank" for i in range(60_000))  # ~660,000 characters, no full stop
+    pieces = split_sentences(text)
+    assert len(pieces) > 60 and all(len(p) <= MAX_SENTENCE_CHARS for _, p in pieces)
+    assert all(text[o:o + len(p)] == p for o, p in pieces)  # offsets point at the text
+    assert " ".join(p for _, p in pieces) == text  # cut at spaces only: nothing lost or changed
+    assert cut_long(5, "x" * 25, limit=10) == [(5, "x" * 10), (15, "x" * 10), (25, "x" * 5)]  # no space: cut anyway
+    assert cut_long(0, "ab cd ef", limit=5) == [(0, "ab cd"), (6, "ef")]
+    f = tmp_path / "line.txt"
+    f.write_text(text + "\n", encoding="utf-8")
+    assert [s.text for s in read_sentences(f)] == [p for _, p in pieces]
+    assert split_sentences("A short one. Another one.") == [(0, "A short one."), (13, "Another one.")]
+
+
+def test_a_pretokenised_sentence_longer_than_the_limit_is_refused_with_its_line(tmp_path):
+    f = tmp_path / "long.jsonl"
+    f.write_text(json.dumps({"tokens": ["ok"]}) + "\n" + json.dumps({"tokens": ["mole"] * 5_000}) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"long\.jsonl:2: a pre-tokenised sentence of 24,999 characters"):
+        list(read_sentences(f))
+
+
+def test_chunks_are_bounded_by_characters(tmp_path, hash_encoder):
+    """Long sentences make smaller chunks, so the memory of encoding one stays bounded."""
+    from senseindex import SenseIndex
+
+    f = tmp_path / "long.txt"
+    f.write_text("".join(" ".join(["The mole dug"] * 700) + ".\n\n" for _ in range(30)), encoding="utf-8")
+    calls = []
+    si = SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder)
+    report = si.add([f], progress=lambda sentences, occurrences: calls.append(sentences))
+    assert report.sentences == 30 and sum(calls) == 30
+    assert max(calls) <= CHUNK_CHARS // 9_000 + 1 and len(calls) >= 2  # 30 x 9,100 characters: several chunks

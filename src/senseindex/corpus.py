@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError
-from .sentences import split_sentences
+from .sentences import MAX_SENTENCE_CHARS, split_sentences
 
 DEFAULT_INCLUDE = ("*.txt", "*.jsonl", "*.csv", "*.tsv", "*.txt.gz", "*.jsonl.gz", "*.csv.gz", "*.tsv.gz")
 FORMATS = ("txt", "jsonl", "csv", "tsv")
@@ -159,21 +159,18 @@ def _pretokenised(record: dict, path: Path, number: int) -> Sentence:
             if not isinstance(vals, list) or len(vals) != len(tokens):
                 raise CorpusError(f"{path}:{number}: '{key}' must be a list as long as 'tokens'")
             extras[key] = vals
+    text = " ".join(tokens)
+    if len(text) > MAX_SENTENCE_CHARS:
+        raise CorpusError(f"{path}:{number}: a pre-tokenised sentence of {len(text):,} characters is longer than "
+                          f"{MAX_SENTENCE_CHARS:,} (split it into several records)")
+    none = [None] * len(tokens)
+    lemmas, senses, tags = (extras.get(key, none) for key in ("lemma", "sense", "pos"))
     out, pos = [], 0
     for i, tok in enumerate(tokens):
-        out.append(
-            Token(
-                start=pos,
-                end=pos + len(tok),
-                word=tok,
-                lemma=extras.get("lemma", [None] * len(tokens))[i],
-                sense=extras.get("sense", [None] * len(tokens))[i],
-                pos=extras.get("pos", [None] * len(tokens))[i],
-            )
-        )
+        out.append(Token(start=pos, end=pos + len(tok), word=tok, lemma=lemmas[i], sense=senses[i], pos=tags[i]))
         pos += len(tok) + 1
     section = record.get("doc", record.get("id"))
-    return Sentence(text=" ".join(tokens), line=number, section=None if section is None else str(section), tokens=out)
+    return Sentence(text=text, line=number, section=None if section is None else str(section), tokens=out)
 
 
 def json_object(line: str, where: str) -> dict:

@@ -147,26 +147,36 @@ def _token_spans(sentence: Sentence, all_words: bool) -> list[Span]:
     return out
 
 
+# A chunk ends at `chunk_sentences` sentences or at this many characters, whichever comes first:
+# 1,024 ordinary sentences are about 110,000-130,000 characters; long ones (up to MAX_SENTENCE_CHARS each)
+# would otherwise make a chunk, and the memory of encoding it (about 15 KB an occurrence), up to 80
+# times larger.
+CHUNK_CHARS = 131_072
+
+
 class Indexer:
     def __init__(self, store: Store, encoder, glove: Glove, all_words: bool = False,
-                 chunk_sentences: int = 1024) -> None:
+                 chunk_sentences: int = 1024, chunk_chars: int = CHUNK_CHARS) -> None:
         self.store = store
         self.encoder = encoder
         self.glove = glove
         self.all_words = all_words
         self.chunk_sentences = chunk_sentences
+        self.chunk_chars = chunk_chars
 
     def run(self, planned: list[PlannedFile], opts: ReadOptions, progress: Progress | None = None) -> IndexReport:
         report = IndexReport(files=len(planned))
         start = time.perf_counter()
         try:
             buffer: list[_Pending] = []
+            chars = 0
             for item in start_documents(self.store, planned, report):
                 for ordinal, sent in stream_sentences(item, opts):
                     buffer.append(_Pending(item.doc_id, ordinal, sent, ordinal == item.sentences))
-                    if len(buffer) >= self.chunk_sentences:
+                    chars += len(sent.text)
+                    if len(buffer) >= self.chunk_sentences or chars >= self.chunk_chars:
                         self._commit(buffer, report, progress)
-                        buffer = []
+                        buffer, chars = [], 0
             if buffer:
                 self._commit(buffer, report, progress)
         finally:

@@ -17,10 +17,39 @@ ABBREVIATIONS = frozenset(
 NUMBERED = frozenset("no nos".split())  # "No. 5": an abbreviation only before a number
 _INITIALS_RE = re.compile(r"(?:[A-Z]\.)+[A-Z]")  # "U.S" (last period cut off); "p.m." may end a sentence
 _SPLIT_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])")
+# Longer "sentences" (a file without punctuation, a line of a megabyte) are cut at whitespace into
+# pieces of at most this many characters: about 2,000 words, several windows of the model, far
+# above any real sentence. The memory of indexing grows with the longest sentence; this bounds it.
+MAX_SENTENCE_CHARS = 10_000
+
+
+def cut_long(offset: int, sentence: str, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, str]]:
+    """(offset, piece) pairs of a sentence cut at whitespace into pieces of at most `limit`
+    characters (a run of more than `limit` characters without whitespace is cut where it must)."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    while len(sentence) - start > limit:
+        cut = max(sentence.rfind(" ", start, start + limit + 1), sentence.rfind("\t", start, start + limit + 1))
+        end = cut if cut > start else start + limit
+        piece = sentence[start:end].rstrip()
+        if piece:
+            out.append((offset + start, piece))
+        start = end
+        while start < len(sentence) and sentence[start].isspace():
+            start += 1
+    if sentence[start:].strip():
+        out.append((offset + start, sentence[start:]))
+    return out
 
 
 def split_sentences(text: str) -> list[tuple[int, str]]:
-    """Rule-based splitter: (offset, sentence) pairs; keeps abbreviations and initials together."""
+    """Rule-based splitter: (offset, sentence) pairs; keeps abbreviations and initials together;
+    a sentence longer than MAX_SENTENCE_CHARS comes in pieces (`cut_long`)."""
+    return [piece for offset, sent in _split(text) for piece in
+            (cut_long(offset, sent) if len(sent) > MAX_SENTENCE_CHARS else [(offset, sent)])]
+
+
+def _split(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     start = 0
     for m in _SPLIT_RE.finditer(text):
