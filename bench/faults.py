@@ -488,8 +488,10 @@ def _peak_rss(args: list, seconds: float, every: float = 10.0) -> tuple[int, int
     return p.returncode, peak, time.perf_counter() - t0, trace
 
 
-def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: Path | None = None, log=print) -> dict:
-    """Peak RSS of `senseindex index` on one 50 MB line of text and on a large corpus of distinct
+def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: Path | None = None, log=print,
+           parts: tuple[str, ...] = ("single_line", "single_line_no_stops", "corpus")) -> dict:
+    """Peak RSS of `senseindex index` on one 50 MB line of text (with full stops, and without: a
+    single "sentence" that the reader cuts into pieces) and on a large corpus of distinct
     files (the run is stopped after `seconds`: reading, planning and the first chunks are what
     could blow memory), with the RSS sampled along the way to show whether it grows."""
     work = Path(work or tempfile.mkdtemp(prefix="faults-mem-"))
@@ -499,6 +501,12 @@ def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: P
     with open(line, "w", encoding="utf-8") as fh:
         while fh.tell() < line_mb << 20:
             fh.write(block + " ")
+        fh.write("\n")
+    bare = work / "one-line-no-stops.txt"  # the same words, no full stop: one "sentence" unless cut
+    with open(bare, "w", encoding="utf-8") as fh:
+        words = block.replace(".", "").replace("?", "").replace("!", "")
+        while fh.tell() < line_mb << 20:
+            fh.write(words + " ")
         fh.write("\n")
     big = work / "big"
     big.mkdir()
@@ -510,7 +518,9 @@ def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: P
         n += 1
     base_rc, base, _, _ = _peak_rss(["info", "--help"], 10)
     out = {"baseline_kb": base}
-    for name, src in (("single_line", line), ("corpus", big)):
+    for name, src in (("single_line", line), ("single_line_no_stops", bare), ("corpus", big)):
+        if name not in parts:
+            continue
         rc, peak, secs, trace = _peak_rss(["index", src, "--index", work / f"idx-{name}", "-q"], seconds)
         size = sum(f.stat().st_size for f in ([src] if src.is_file() else src.iterdir()))
         si = SenseIndex.open(work / f"idx-{name}", encoder=HashEncoder()) if (work / f"idx-{name}" / "index.db").exists() else None
