@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from senseindex.sentences import split_sentences
+from senseindex.sentences import MAX_SENTENCE_CHARS, split_sentences
 
 
 def sents(text: str) -> list[str]:
@@ -92,8 +92,10 @@ def test_long_text_is_split_fully_and_fast():
     assert len(pairs) == 20_000
     assert pairs[-1][1] == "Is it 9999?"
     assert elapsed < 10  # about 0.1 s on the 2-core dev machine; a quadratic splitter would take minutes
-    run_on = "word " * 50_000  # one very long sentence without any punctuation
-    assert split_sentences(run_on) == [(0, run_on.strip())]
+    run_on = "word " * 50_000  # one very long sentence without any punctuation: cut at spaces into pieces
+    pieces = split_sentences(run_on)
+    assert len(pieces) == 25 and all(len(p) <= MAX_SENTENCE_CHARS for _, p in pieces)
+    assert " ".join(p for _, p in pieces) == run_on.strip() and pieces[1][0] == len(pieces[0][1]) + 1
 
 
 def test_no_is_an_abbreviation_only_before_a_number():
