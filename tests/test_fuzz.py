@@ -313,6 +313,17 @@ def test_regressions_found_by_fuzzing(runner, index_path, tmp_path):
     deep_labels = tmp_path / "deep-labels.jsonl"
     deep_labels.write_text("{\"a\": " * 50_000 + "1" + "}" * 50_000 + "\n", encoding="utf-8")
     run_case(runner, index_path, ["labels", "import", str(index_path), str(deep_labels)], deep_labels)
+    si = SenseIndex.open(index_path, encoder=HashEncoder())
+    huge = tmp_path / "huge-ids.jsonl"  # ids past SQLite's integers gave OverflowError (a traceback)
+    huge.write_text("".join(json.dumps({"index_id": si.store.index_id, "occurrence_id": oid, "label": "x"}) + "\n"
+                            for oid in (9.223372036854776e+18, 1e308, -1e300)), encoding="utf-8")
+    run_case(runner, index_path, ["labels", "import", str(index_path), str(huge)], huge)
+    result = runner.invoke(__import__("senseindex.cli", fromlist=["cli"]).cli, ["labels", "import", str(index_path), str(huge)])
+    assert "occurrence_id 9.223372036854776e+18 is out of range" in result.output
+    cluster = tmp_path / "huge-cluster.csv"
+    cluster.write_text(f"index_id,occurrence_id,word,cluster,cluster_label\n{si.store.index_id},,mole,1e99,x\n",
+                       encoding="utf-8")
+    run_case(runner, index_path, ["labels", "import", str(index_path), str(cluster)], cluster)
     long_line = tmp_path / "long.txt"
     long_line.write_text("The mole and the bank " * 10_000 + "\n", encoding="utf-8")
     run_case(runner, index_path, ["index", str(long_line), "--index", str(index_path), "-q"], long_line)

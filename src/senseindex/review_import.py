@@ -89,17 +89,23 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, dict]]:
     return rows
 
 
+INT_RANGE = (-(2**63), 2**63 - 1)  # SQLite's integers: a number outside them can be no id
+
+
 def _int(value: str) -> int | None:
-    """A whole number, also as spreadsheets write it ('12.0'); None when empty."""
+    """A whole number, also as spreadsheets write it ('12.0'); None when empty. The ValueError's
+    text says what is wrong with the value."""
     value = (value or "").strip()
     if not value:
         return None
     try:
         f = float(value)
     except ValueError:
-        raise ValueError(value) from None
+        raise ValueError(f"{value} is not a number") from None
     if not f.is_integer():
-        raise ValueError(value)
+        raise ValueError(f"{value} is not a whole number")
+    if not INT_RANGE[0] <= f <= INT_RANGE[1]:
+        raise ValueError(f"{value} is out of range")
     return int(f)
 
 
@@ -165,8 +171,10 @@ def plan_rows(store, rows: Sequence[dict], clear: Iterable[int] = (), name: str 
     occurrences whose review label is to be removed (an undo back to no review label)."""
     try:
         clear = [int(i) for i in clear]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SenseIndexError(f"{name}: occurrence ids to clear must be numbers; nothing imported") from None
+    if any(not INT_RANGE[0] <= i <= INT_RANGE[1] for i in clear):
+        raise SenseIndexError(f"{name}: an occurrence id to clear is out of range; nothing imported")
     numbered = [(n, {_key(str(k)): "" if v is None else str(v) for k, v in r.items()}) for n, r in enumerate(rows, 1)]
     if not numbered and not clear:
         raise SenseIndexError(f"{name}: no rows")
@@ -222,7 +230,7 @@ def _read_row(plan: ImportPlan, where: str, r: dict) -> None:
     try:
         oid = _int(r.get("occurrence_id", ""))
     except ValueError as exc:
-        plan.problems.append(f"{where}: occurrence_id {exc} is not a number")
+        plan.problems.append(f"{where}: occurrence_id {exc}")
         return
     if oid is not None and not r.get("index_id", "").strip():  # a whole-cluster row may omit it
         plan.problems.append(f"{where}: no index_id")
@@ -230,7 +238,7 @@ def _read_row(plan: ImportPlan, where: str, r: dict) -> None:
     try:
         cluster = _int(r.get("cluster", ""))
     except ValueError as exc:
-        plan.problems.append(f"{where}: cluster {exc} is not a number")
+        plan.problems.append(f"{where}: cluster {exc}")
         return
     word = lemmatize(r.get("word", "").strip()) if r.get("word", "").strip() else ""
     label, clabel = r.get("label", "").strip(), r.get("cluster_label", "").strip()
