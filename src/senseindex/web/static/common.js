@@ -125,6 +125,17 @@ export function keymap(bindings, back) {
   });
 }
 
+// The keys both review pages share: j/k and the arrows move the cursor, ? shows the help.
+export function moveBindings(cursor) {
+  return {
+    j: () => cursor.move(1),
+    ArrowDown: () => cursor.move(1),
+    k: () => cursor.move(-1),
+    ArrowUp: () => cursor.move(-1),
+    "?": toggleHelp,
+  };
+}
+
 export function toggleHelp() {
   const help = document.getElementById("help");
   if (help) help.hidden = !help.hidden;

@@ -3,7 +3,7 @@
 // ask the next batch (GET /api/review) and show the word's status again.
 // Keys: j/k next/previous line, 1-9 that sense, n a new sense, s skip, a the k-NN guess,
 // 0 clear, Enter store and ask the next batch, ? help. Corpus text is written with textContent.
-import { Cursor, getJSON, indexName, keymap, postJSON, say, toggleHelp } from "./common.js";
+import { Cursor, getJSON, indexName, keymap, moveBindings, postJSON, say } from "./common.js";
 
 const statusLine = document.getElementById("review-status");
 const word = statusLine?.dataset.word ?? "";
@@ -228,13 +228,7 @@ function wire(tr) {
 for (const tr of rows()) wire(tr);
 storeButton?.addEventListener("click", store);
 
-const bindings = {
-  j: () => cursor.move(1),
-  ArrowDown: () => cursor.move(1),
-  k: () => cursor.move(-1),
-  ArrowUp: () => cursor.move(-1),
-  "?": toggleHelp,
-};
+const bindings = moveBindings(cursor);
 if (!readOnly && word) {
   for (let d = 1; d <= 9; d++) bindings[String(d)] = () => pick(d - 1);
   Object.assign(bindings, {

@@ -3,7 +3,7 @@
 // the label of that cluster, n name the line's cluster, u undo, ? help. Every change is a POST
 // to /api/labels, stored at once (all or nothing) as a review label; its answer says what each
 // line carried before, which is what undo writes back.
-import { Cursor, indexName, keymap, postForm, postJSON, say, toggleHelp } from "./common.js";
+import { Cursor, indexName, keymap, moveBindings, postForm, postJSON, say } from "./common.js";
 
 const page = new URLSearchParams(location.search);
 const view = {
@@ -260,13 +260,7 @@ document.getElementById("import-form")?.addEventListener("submit", async (event)
   setTimeout(() => location.reload(), 600);
 });
 
-const bindings = {
-  j: () => cursor.move(1),
-  ArrowDown: () => cursor.move(1),
-  k: () => cursor.move(-1),
-  ArrowUp: () => cursor.move(-1),
-  "?": toggleHelp,
-};
+const bindings = moveBindings(cursor);
 if (!readOnly) {
   const toggle = () => toggleCurrent();
   Object.assign(bindings, { x: toggle, " ": toggle, u: () => undo() });
