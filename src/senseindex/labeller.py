@@ -103,28 +103,20 @@ def most_frequent(labels: list[str]) -> tuple[str, float]:
     return label, counts[label] / len(labels)
 
 
-def wordnet_backoff(db, lemma: str, cls: str | None) -> tuple[str, float, int] | None:
-    """(sense key, confidence, senses) of WordNet's first sense of the lemma in class `cls`, where
-    the index's labels are WordNet sense keys and WordNet lists the lemma in that class, else None.
-    The confidence is 1 for a lemma WordNet gives one sense, else 1 / its number of senses (a floor:
-    nothing voted)."""
-    if cls not in ("n", "v", "a", "r") or not uses_sense_keys(db):
-        return None
-    found = first_sense(lemma, cls)
-    if found is None:
-        return None
-    return found.key, 1.0 / found.senses, found.senses
-
-
 def wordnet_prediction(db, target: Target, k: int, why: str) -> Prediction | None:
-    """The "wordnet-first-sense" step of `predict` (None where it cannot answer)."""
+    """The "wordnet-first-sense" step of `predict`: WordNet's first sense of the target's lemma in
+    its part of speech, where the index's labels are WordNet sense keys and WordNet lists the
+    lemma there (else None). The confidence is 1 for a lemma WordNet gives one sense, else 1 /
+    its number of senses (a floor: nothing voted)."""
     cls = target.pos_class
-    found = wordnet_backoff(db, target.lemma, cls)
+    if cls not in POS_NAMES or not uses_sense_keys(db):
+        return None
+    found = first_sense(target.lemma, cls)
     if found is None:
         return None
-    key, confidence, senses = found
-    return Prediction(target, key, confidence, "wordnet-first-sense", k, 0, {key: confidence}, pos=cls,
-                      basis=f"{WORDNET_VERSION}'s first of {senses} sense{'s' if senses > 1 else ''} of "
+    confidence = 1.0 / found.senses
+    return Prediction(target, found.key, confidence, "wordnet-first-sense", k, 0, {found.key: confidence}, pos=cls,
+                      basis=f"{WORDNET_VERSION}'s first of {found.senses} sense{'s' if found.senses > 1 else ''} of "
                             f"{target.lemma!r} as a {POS_NAMES[cls]} ({why})")
 
 

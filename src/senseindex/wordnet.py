@@ -92,5 +92,5 @@ def first_sense(lemma: str, cls: str | None) -> FirstSense | None:
 def uses_sense_keys(db) -> bool:
     """Whether an index's labels are WordNet sense keys (judged by its first labels): only then can
     WordNet's first sense be an answer in the index's own terms."""
-    rows = db.execute("select label from labels limit 20").fetchall() if "labels" in db.table_names() else []
+    rows = db.execute("select label from labels limit 20").fetchall()
     return bool(rows) and all(SENSE_KEY.match(label or "") for (label,) in rows)
