@@ -39,7 +39,7 @@ def main() -> None:
 
     from senseindex import SenseIndex
     from senseindex.distributed import RayEngine
-    from senseindex.encoder import load_encoder
+    from senseindex.encoding.encoder import load_encoder
 
     encoder = load_encoder(args.model)
     texts = demo_sentences()

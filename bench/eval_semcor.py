@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from senseindex import SenseIndex
-from senseindex.datasets import data_dir
 from senseindex.evaluation import semcor_markdown, semcor_text
+from senseindex.evaluation.datasets import data_dir
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from senseindex import SenseIndex
 from senseindex.evaluation.semcor import heldout_documents
-from senseindex.tagging import pos_class, tag_spans
+from senseindex.text.tagging import pos_class, tag_spans
 
 
 def tagger_tags(si: SenseIndex, holdout: float) -> tuple[dict[int, str], dict]:

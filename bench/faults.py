@@ -36,8 +36,8 @@ sys.path[:0] = [str(ROOT / "src"), str(TESTS)]
 
 from conftest import HashEncoder  # noqa: E402
 from senseindex import SenseIndex  # noqa: E402
-from senseindex.check import check_index  # noqa: E402
 from senseindex.errors import SenseIndexError  # noqa: E402
+from senseindex.storage.check import check_index  # noqa: E402
 
 NOUNS = ("mole bank river garden tunnel doctor money stream farmer soil carbon cheek loan flood forest castle "
          "engine window letter market harbor pencil violin candle meadow rocket basket ladder mirror pepper").split()
@@ -50,8 +50,8 @@ CHILD = r'''
 import functools, sys
 sys.path.insert(0, sys.argv[1])
 from conftest import HashEncoder
-import senseindex.encoder
-senseindex.encoder.load_encoder = lambda *a, **k: HashEncoder()
+import senseindex.encoding.encoder
+senseindex.encoding.encoder.load_encoder = lambda *a, **k: HashEncoder()
 from senseindex.sense_index import SenseIndex
 SenseIndex.add = functools.partialmethod(SenseIndex.add, chunk_sentences=int(sys.argv[2]))
 from senseindex.cli import cli
@@ -315,15 +315,15 @@ def cli_line(path: Path) -> tuple[int, str]:
     """`senseindex search` on a damaged index: (exit code, stderr)."""
     from click.testing import CliRunner
 
-    import senseindex.encoder
+    import senseindex.encoding.encoder
     from senseindex.cli import cli
 
-    real = senseindex.encoder.load_encoder
-    senseindex.encoder.load_encoder = lambda *a, **k: HashEncoder()
+    real = senseindex.encoding.encoder.load_encoder
+    senseindex.encoding.encoder.load_encoder = lambda *a, **k: HashEncoder()
     try:
         r = CliRunner().invoke(cli, ["search", str(path), QUERIES[0], "--json"])
     finally:
-        senseindex.encoder.load_encoder = real
+        senseindex.encoding.encoder.load_encoder = real
     return r.exit_code, (r.stderr if hasattr(r, "stderr") else r.output) + ("" if r.exception is None or
                                                                              isinstance(r.exception, SystemExit)
                                                                              else f"TRACEBACK {r.exception!r}")

@@ -23,7 +23,7 @@ DEMO = ROOT / "corpora" / "demo"
 
 
 def demo_sentences() -> list[str]:
-    from senseindex.corpus import read_sentences, resolve_sources
+    from senseindex.text.corpus import read_sentences, resolve_sources
 
     return [s.text for f in resolve_sources([DEMO]) for s in read_sentences(f)]
 
@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="Alternating bare-forward / pipeline runs (the median is reported).")
     args = ap.parse_args()
     from senseindex import SenseIndex
-    from senseindex.encoder import load_encoder
+    from senseindex.encoding.encoder import load_encoder
 
     encoder = load_encoder(args.model)
     texts = demo_sentences()

@@ -31,8 +31,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from senseindex.tagging import _Doc, pipeline, pos_class, span_tag, tag_spans
-from senseindex.words import simplemma_lemma
+from senseindex.text.tagging import _Doc, pipeline, pos_class, span_tag, tag_spans
+from senseindex.text.words import simplemma_lemma
 
 SEMCOR = Path(__file__).resolve().parents[1] / "../shared/data/semcor/semcor30.jsonl.gz"
 CLASSES = {"n": "nouns", "v": "verbs", "a": "adjectives", "r": "adverbs"}

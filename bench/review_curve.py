@@ -5,7 +5,7 @@ occurrence; the annotator answers each question with the gold sense. After every
 k-NN labeller (`senseindex label`'s vote, k=10) labels all occurrences the annotator has not,
 and the accuracy of those labels is recorded, for (a) the order `senseindex review` proposes
 (batches of --batch, the clusters and doubts recomputed after each batch, exactly the code of
-`senseindex.active`) and (b) random order; --seeds runs of each (the seed moves the random
+`senseindex.senses.active`) and (b) random order; --seeds runs of each (the seed moves the random
 order, and the Ward sample of words above 4,000 occurrences; below that the tool's order is the
 same on every seed). "Answers to 95 %" is the first answer count at which the accuracy reaches
 95 %; a run that does not reach it within --budget answers counts as budget + 1 (so a mean
@@ -31,11 +31,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from wsi_coarsewsd20 import load  # noqa: E402  (the pooled train+test vectors of one word)
 
-from senseindex.active import make_pool, propose, vote, word_space  # noqa: E402
-from senseindex.datasets import COARSEWSD_WORDS, CacheMiss, CacheOnly  # noqa: E402
-from senseindex.labeller import DEFAULT_K  # noqa: E402
-from senseindex.review_queue import review_clusters  # noqa: E402
-from senseindex.senses import SAMPLE  # noqa: E402
+from senseindex.evaluation.datasets import COARSEWSD_WORDS, CacheMiss, CacheOnly  # noqa: E402
+from senseindex.senses.active import make_pool, propose, vote, word_space  # noqa: E402
+from senseindex.senses.induction import SAMPLE  # noqa: E402
+from senseindex.senses.knn import DEFAULT_K  # noqa: E402
+from senseindex.senses.review_queue import review_clusters  # noqa: E402
 
 CHECKPOINTS = (1, 2, 4, 8, 16, 32, 64)
 TARGETS = (0.95, 0.98)
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     encoder = None
     for word in words:
         if encoder is None:
-            from senseindex.encoder import Encoder
+            from senseindex.encoding.encoder import Encoder
 
             encoder = CacheOnly(Encoder("mpnet"))  # the cache's identity; nothing is encoded here
         try:

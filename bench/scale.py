@@ -182,11 +182,11 @@ class Zipf:
 
 def prepare_base(args) -> dict:
     """Child: collect the real vectors (demo index, CoarseWSD-20 cache) and sentences into one file."""
-    from senseindex.datasets import cache_path, cached_target_vectors, read_coarsewsd
-    from senseindex.encoder import load_encoder, vector_identity
-    from senseindex.static import load_glove
-    from senseindex.store import Store
-    from senseindex.words import find_words
+    from senseindex.encoding.encoder import load_encoder, vector_identity
+    from senseindex.encoding.glove import load_glove
+    from senseindex.evaluation.datasets import cache_path, cached_target_vectors, read_coarsewsd
+    from senseindex.storage.store import Store
+    from senseindex.text.words import find_words
 
     t0 = time.perf_counter()
     demo = Path(args.demo_index)
@@ -264,10 +264,10 @@ class StubEncoder:
 
 def build(args) -> dict:
     """Child: write `args.occurrences` synthetic occurrences into a new index, as the indexer does."""
+    from senseindex.encoding.glove import load_glove
     from senseindex.indexer import Indexer
     from senseindex.sense_index import SenseIndex
-    from senseindex.static import load_glove
-    from senseindex.store import Chunk
+    from senseindex.storage.store import Chunk
 
     base = Base(Path(args.base))
     glove = load_glove()
@@ -375,8 +375,8 @@ class FixedVector:
 def search(args) -> dict:
     """Child: open the index read-only and time searches; report this process's memory."""
     rss_import = proc_status()
-    from senseindex.search import Target, contextual_search
-    from senseindex.store import Store
+    from senseindex.senses.search import Target, contextual_search
+    from senseindex.storage.store import Store
 
     rss_import = {"before_imports": rss_import, "after_imports": proc_status()}
     q = np.load(args.queries_file, allow_pickle=False)
@@ -444,7 +444,7 @@ def make_queries(base: Base, build_result: dict, path: Path, n: int, seed: int, 
 def exhaustive(index: Path, queries: np.ndarray, k: int = 10, rows: int = 1 << 20) -> tuple[list, float]:
     """The exact top k of each query over every stored code (segments and tail), by
     `codec.top` on chunks of `rows` codes: the ground truth of any-word recall."""
-    from senseindex.store import Store
+    from senseindex.storage.store import Store
 
     store = Store.open(index)
     vs = store.vectors
@@ -681,7 +681,7 @@ def main() -> None:
     if args.cli_only:
         print(json.dumps({"date": date.today().isoformat(), "cold_cli": cold_cli(Path(args.demo_index))}))
         return
-    from senseindex.datasets import COARSEWSD_WORDS
+    from senseindex.evaluation.datasets import COARSEWSD_WORDS
 
     t0 = time.time()
     args.words = args.words or list(COARSEWSD_WORDS)

@@ -11,8 +11,8 @@ a predicted boundary is the offset of a sentence start other than the paragraph'
 Ten hand-made spot checks (titles and initials after a sentence end, quotes, decimals, ...) are
 run on every splitter too; the table counts the ones it passes.
 
-Splitters: the rule-based `senseindex.corpus.split_sentences`, pysbd, syntok, blingfire (each
-library wrapped to the same (offset, stripped sentence) contract), and `senseindex.sentences` when
+Splitters: the rule-based `senseindex.text.corpus.split_sentences`, pysbd, syntok, blingfire (each
+library wrapped to the same (offset, stripped sentence) contract), and `senseindex.text.sentences` when
 that module exists. Throughput is the best of --runs timed passes over the same paragraphs; the
 last column divides words/s by the indexing pipeline's 1,082 subword tokens/s (BENCHMARKS.md), a
 lower bound on how much faster than the model the splitter runs (a word is >= 1 subword token).
@@ -181,13 +181,13 @@ def spot_checks(split: Splitter) -> list[int]:
 
 
 def make_current() -> Splitter:
-    from senseindex.corpus import split_sentences
+    from senseindex.text.corpus import split_sentences
 
     return split_sentences
 
 
 def make_new_module() -> Splitter:
-    from senseindex.sentences import split_sentences
+    from senseindex.text.sentences import split_sentences
 
     return split_sentences
 
@@ -197,7 +197,7 @@ SPLITTERS: dict[str, Callable[[], Splitter]] = {
     "pysbd": make_pysbd,
     "syntok": make_syntok,
     "blingfire": make_blingfire,
-    "senseindex.sentences (new module)": make_new_module,
+    "senseindex.text.sentences (new module)": make_new_module,
 }
 
 # ---------------------------------------------------------------- measuring

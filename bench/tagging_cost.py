@@ -17,11 +17,11 @@ import json
 import time
 from pathlib import Path
 
-from senseindex.corpus import read_sentences, resolve_sources
-from senseindex.encoder import load_encoder
+from senseindex.encoding.encoder import load_encoder
 from senseindex.indexer import sentence_spans
-from senseindex.tagging import pipeline
-from senseindex.words import find_words, simplemma_lemma
+from senseindex.text.corpus import read_sentences, resolve_sources
+from senseindex.text.tagging import pipeline
+from senseindex.text.words import find_words, simplemma_lemma
 
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 

@@ -31,7 +31,8 @@ from functools import lru_cache
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
-from senseindex.datasets import (
+from senseindex.encoding.encoder import Encoder
+from senseindex.evaluation.datasets import (
     COARSEWSD_WORDS,
     CacheMiss,
     CacheOnly,
@@ -42,9 +43,8 @@ from senseindex.datasets import (
     read_coarsewsd,
     write_atomically,
 )
-from senseindex.encoder import Encoder
-from senseindex.senses import cluster_vectors
-from senseindex.vectors import l2_normalise
+from senseindex.senses.induction import cluster_vectors
+from senseindex.storage.vectors import l2_normalise
 
 
 def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[WsdSplit]]:
@@ -130,7 +130,7 @@ def substitutes(encoder, splits: list[WsdSplit], H: np.ndarray, top: int = 50) -
 @lru_cache(maxsize=2)
 def index_stats(index: str, rows: int = 100_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and standard deviation of a seeded sample of an index's occurrence vectors."""
-    from senseindex.store import Store
+    from senseindex.storage.store import Store
 
     store = Store.open(index)
     data = store.occ_log.array()
@@ -159,8 +159,8 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
         C = X - X.mean(0)
         return C @ np.linalg.svd(C, full_matrices=False)[2][: int(arg)].T
     if name in ("glove", "glovex"):
-        from senseindex.static import load_glove
-        from senseindex.words import content_words
+        from senseindex.encoding.glove import load_glove
+        from senseindex.text.words import content_words
 
         glove = load_glove()
         texts = [t if name == "glove" else t[: a] + " " + t[b:]

@@ -42,14 +42,14 @@ def isolated_home(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def mpnet_encoder():
-    from senseindex.encoder import load_encoder
+    from senseindex.encoding.encoder import load_encoder
 
     return load_encoder("mpnet")
 
 
 @pytest.fixture(scope="session")
 def minilm_encoder():
-    from senseindex.encoder import load_encoder
+    from senseindex.encoding.encoder import load_encoder
 
     return load_encoder("minilm")
 

@@ -12,12 +12,19 @@ from click.testing import CliRunner
 
 from conftest import copy_index
 from senseindex import SenseIndex
-from senseindex.active import DUPLICATE_COSINE, leave_one_out, make_pool, propose, vote, word_space
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labeller import knn_vote
-from senseindex.labels import effective_labels
-from senseindex.store import Store
+from senseindex.senses.active import (
+    DUPLICATE_COSINE,
+    leave_one_out,
+    make_pool,
+    propose,
+    vote,
+    word_space,
+)
+from senseindex.senses.knn import knn_vote
+from senseindex.storage.labels import effective_labels
+from senseindex.storage.store import Store
 
 SENTENCES = [
     "The bank raised its interest rates again.",

@@ -10,7 +10,7 @@ import pytest
 
 import senseindex
 from senseindex import CorpusError, SenseIndex, SenseIndexError, WordEncoder
-from senseindex.labels import effective_labels
+from senseindex.storage.labels import effective_labels
 
 BANK = [
     ("The bank raised its interest rates again .", "money"),

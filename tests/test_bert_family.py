@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from senseindex.encoder import Encoder
+from senseindex.encoding.encoder import Encoder
 
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 

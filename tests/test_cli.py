@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import DEMO, DEMO_QUERIES
 from senseindex import SenseIndex
 from senseindex.cli import cli
-from senseindex.store import Store
+from senseindex.storage.store import Store
 
 
 def run(*args, ok=True):

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from senseindex.corpus import ReadOptions, read_sentences, resolve_sources, split_sentences
 from senseindex.errors import CorpusError
 from senseindex.indexer import CHUNK_CHARS
-from senseindex.sentences import MAX_SENTENCE_CHARS, cut_long
-from senseindex.words import find_words, lemmatize
+from senseindex.text.corpus import ReadOptions, read_sentences, resolve_sources, split_sentences
+from senseindex.text.sentences import MAX_SENTENCE_CHARS, cut_long
+from senseindex.text.words import find_words, lemmatize
 
 
 def test_split_sentences_keeps_abbreviations():

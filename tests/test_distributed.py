@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from conftest import DEMO, DEMO_QUERIES
 from senseindex import SenseIndex
 from senseindex.cli import cli
-from senseindex.store import Store
+from senseindex.storage.store import Store
 
 OCC = ("select o.id, o.sentence_id, s.document_id, s.ordinal, o.start, o.end, l.lemma, o.pos "
        "from occ o join sentences s on s.id = o.sentence_id join lemmas l on l.id = o.lemma_id order by o.id")
@@ -149,7 +149,6 @@ def test_a_file_changed_under_a_worker_is_a_one_line_error(tmp_path, minilm_enco
 
 
 def test_shards_round_trip_through_staging_and_join_in_order(tmp_path, hash_encoder):
-    from senseindex.corpus import Sentence, Token
     from senseindex.distributed import (
         Staging,
         join_chunks,
@@ -157,8 +156,9 @@ def test_shards_round_trip_through_staging_and_join_in_order(tmp_path, hash_enco
         sentence_json,
         shard_payload,
     )
+    from senseindex.encoding.glove import load_glove
     from senseindex.indexer import encode_chunk
-    from senseindex.static import load_glove
+    from senseindex.text.corpus import Sentence, Token
 
     glove = load_glove()
     tokens = [Token(0, 1, "A"), Token(2, 6, "mole", "mole", "animal", "NOUN"), Token(7, 10, "dug")]

@@ -12,7 +12,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from senseindex.encoder import Encoder, parse_layer, pool_words
+from senseindex.encoding.encoder import Encoder, parse_layer, pool_words
 from senseindex.errors import SenseIndexError
 
 

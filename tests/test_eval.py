@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from conftest import SHARED
 from senseindex import SenseIndex
 from senseindex.cli import cli
-from senseindex.datasets import read_coarsewsd
 from senseindex.errors import SenseIndexError
 from senseindex.evaluation import METHODS, heldout_documents, macro_f1, nearest_order, pos_class
 from senseindex.evaluation.coarsewsd import subset_indices, take_split, target_vectors
+from senseindex.evaluation.datasets import read_coarsewsd
 
 WORDS = "digit,yard"  # the two smallest words: 110 and 217 instances
 

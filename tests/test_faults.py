@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from conftest import HashEncoder
 from senseindex import SenseIndex
-from senseindex.check import check_index
 from senseindex.errors import SenseIndexError
+from senseindex.storage.check import check_index
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import faults  # noqa: E402
@@ -72,10 +72,10 @@ def small_index(tmp_path) -> Path:
 
 
 def test_check_and_repair_on_the_command_line(small_index, monkeypatch):
-    import senseindex.encoder
+    import senseindex.encoding.encoder
     from senseindex.cli import cli
 
-    monkeypatch.setattr(senseindex.encoder, "load_encoder", lambda *a, **k: HashEncoder())
+    monkeypatch.setattr(senseindex.encoding.encoder, "load_encoder", lambda *a, **k: HashEncoder())
     runner = CliRunner()
     ok = runner.invoke(cli, ["check", str(small_index)])
     assert ok.exit_code == 0 and ok.output.strip().splitlines()[-1].startswith("ok:"), ok.output
@@ -104,7 +104,7 @@ def test_exported_formula_cells_are_neutralised_and_import_back(small_index, tmp
     assert sorted(cells) == sorted("'" + x if x[0] in "=+-@\t\r" else x for x in stored.values())
     assert sum(c.startswith("'") for c in cells) >= 4
     # a review file goes out through the same writer (and carries the index id, so it imports back)
-    from senseindex.rows import write_file
+    from senseindex.output.rows import write_file
 
     review = tmp_path / "review.csv"
     write_file(review, [{"index_id": si.store.index_id, "occurrence_id": i, "label": lab} for i, lab in stored.items()])
@@ -128,7 +128,7 @@ class Boom:
 
 
 def test_a_planted_pickle_in_an_index_is_never_loaded(small_index, tmp_path):
-    from senseindex import checksums
+    from senseindex.storage import checksums
 
     marker = tmp_path / "pwned"
     Boom.marker = str(marker)
@@ -144,7 +144,7 @@ def test_a_planted_pickle_in_an_index_is_never_loaded(small_index, tmp_path):
 
 
 def test_a_model_folder_with_a_pickle_is_refused(tmp_path):
-    from senseindex.encoder import load_encoder
+    from senseindex.encoding.encoder import load_encoder
 
     marker = tmp_path / "pwned"
     Boom.marker = str(marker)

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from conftest import HashEncoder
 from senseindex import SenseIndex
-from senseindex.check import check_index
+from senseindex.storage.check import check_index
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=False, database=None,
                           suppress_health_check=list(HealthCheck))
@@ -138,12 +138,12 @@ def index_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def runner(index_path):
-    import senseindex.encoder
+    import senseindex.encoding.encoder
 
-    real = senseindex.encoder.load_encoder
-    senseindex.encoder.load_encoder = lambda *a, **k: HashEncoder()
+    real = senseindex.encoding.encoder.load_encoder
+    senseindex.encoding.encoder.load_encoder = lambda *a, **k: HashEncoder()
     yield CliRunner()
-    senseindex.encoder.load_encoder = real
+    senseindex.encoding.encoder.load_encoder = real
 
 
 def snapshot(path: Path) -> dict:

@@ -10,8 +10,8 @@ import pytest
 
 from senseindex import SenseIndex
 from senseindex.errors import IndexLockedError, SenseIndexError
-from senseindex.store import Store
-from senseindex.words import find_words
+from senseindex.storage.store import Store
+from senseindex.text.words import find_words
 
 
 def write_corpus(folder, n_files=3, n_lines=40):
@@ -99,7 +99,7 @@ def test_sigkill_mid_run_leaves_an_index_that_opens_and_resumes(tmp_path, hash_e
         sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
         from conftest import HashEncoder
         from senseindex import SenseIndex
-        from senseindex.vectors import VectorStore
+        from senseindex.storage.vectors import VectorStore
         si = SenseIndex.open_or_create({str(tmp_path / 'idx')!r}, encoder=HashEncoder())
         appends = {{"n": 0}}
         orig = VectorStore.append

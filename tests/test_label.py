@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from conftest import DEMO_QUERIES
 from senseindex import SenseIndex
 from senseindex.cli import cli
-from senseindex.labeller import knn_vote
-from senseindex.labels import set_labels
-from senseindex.tagging import pos_class
+from senseindex.senses.knn import knn_vote
+from senseindex.storage.labels import set_labels
+from senseindex.text.tagging import pos_class
 
 
 def run(*args):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from senseindex import SenseIndex
-from senseindex.tagging import (
+from senseindex.text.tagging import (
     legacy_lemma,
     legacy_lemmas,
     noun_lemma,
@@ -40,7 +40,7 @@ def test_singular_by_regular_rules_for_words_the_lexicon_lacks():
 def test_the_lexicon_reads_as_lemminflect_does():
     import lemminflect
 
-    from senseindex.tagging import _lexicon
+    from senseindex.text.tagging import _lexicon
 
     for word in ("glasses", "leaves", "Americans", "americans", "sera", "'d", "her", "installed", "Motors", "zzz"):
         for upos in ("NOUN", "VERB", "ADJ", "AUX", "PROPN"):

@@ -9,7 +9,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from senseindex.pages import HTML_ROWS_PER_CLUSTER, plot_page, review_page
+from senseindex.output.html import HTML_ROWS_PER_CLUSTER, plot_page, review_page
 
 HOSTILE = [
     'He typed <script>alert("bank")</script> into the bank website & laughed.',

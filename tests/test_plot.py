@@ -7,9 +7,9 @@ import json
 from click.testing import CliRunner
 
 from senseindex.cli import cli
-from senseindex.plot import plot_data, write_plot
-from senseindex.senses import induce_senses
-from senseindex.store import Store
+from senseindex.output.plot import plot_data, write_plot
+from senseindex.senses.induction import induce_senses
+from senseindex.storage.store import Store
 from test_review import tiny  # noqa: F401  (fixture: a small index holding <script> and non-ASCII text)
 
 

@@ -10,12 +10,19 @@ from click.testing import CliRunner
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labels import label_keys, set_labels, split_sense_keys
-from senseindex.migrations import MIGRATIONS
-from senseindex.search import parse_target
-from senseindex.tagging import sense_pos_class, tag_spans
-from senseindex.wordnet import WORDNET_ENV, FirstSense, first_sense, uses_sense_keys, wordnet_dir
-from senseindex.words import find_words, hyphen_parts, is_stopword, lemmatize
+from senseindex.senses.search import parse_target
+from senseindex.storage.labels import label_keys, set_labels
+from senseindex.storage.migrations import MIGRATIONS
+from senseindex.text.tagging import sense_pos_class, tag_spans
+from senseindex.text.wordnet import (
+    WORDNET_ENV,
+    FirstSense,
+    first_sense,
+    split_sense_keys,
+    uses_sense_keys,
+    wordnet_dir,
+)
+from senseindex.text.words import find_words, hyphen_parts, is_stopword, lemmatize
 
 CORPUS = """The children play in the garden every afternoon.
 The children were playing football in the park.
@@ -258,7 +265,7 @@ def test_a_sentence_longer_than_spacy_takes_is_tagged_in_pieces(monkeypatch):
     sentence): such a sentence is tagged in pieces cut at whitespace, one tag per span, in order."""
     import re
 
-    from senseindex import tagging
+    from senseindex.text import tagging
 
     text = "The mole ate the roots under the bank of the river and the spy watched " * 6
     spans = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]

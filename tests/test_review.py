@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labels import effective_labels
-from senseindex.review_export import export_review
-from senseindex.store import Store
+from senseindex.output.review_export import export_review
+from senseindex.storage.labels import effective_labels
+from senseindex.storage.store import Store
 
 SENTENCES = [
     "The bank raised its interest rates again.",

@@ -11,9 +11,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labels import effective_labels
-from senseindex.senses import cluster_vectors, induce_senses
-from senseindex.store import Store
+from senseindex.senses.induction import cluster_vectors, induce_senses
+from senseindex.storage.labels import effective_labels
+from senseindex.storage.store import Store
 
 
 def _gold(store, report):

@@ -1,10 +1,10 @@
-"""Sentence splitting (senseindex.sentences): the (offset, stripped sentence) contract and hard cases."""
+"""Sentence splitting (senseindex.text.sentences): the (offset, stripped sentence) contract and hard cases."""
 
 import time
 
 import pytest
 
-from senseindex.sentences import MAX_SENTENCE_CHARS, split_sentences
+from senseindex.text.sentences import MAX_SENTENCE_CHARS, split_sentences
 
 
 def sents(text: str) -> list[str]:

@@ -35,9 +35,9 @@ from conftest import HashEncoder
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
-from senseindex.labels import set_labels
-from senseindex.store import Store
-from senseindex.words import find_words
+from senseindex.storage.labels import set_labels
+from senseindex.storage.store import Store
+from senseindex.text.words import find_words
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_V1 = TESTS / "data" / "index-v1"
@@ -401,8 +401,8 @@ path, mode, n, tests = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sys.path.insert(0, tests)
 from conftest import HashEncoder
 from senseindex import SenseIndex
-from senseindex.store import Store
-from senseindex.vectors import SortedRun
+from senseindex.storage.store import Store
+from senseindex.storage.vectors import SortedRun
 
 calls = {"n": 0}
 

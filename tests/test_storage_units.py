@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-import senseindex.models as models
+import senseindex.encoding.weights as models
 from senseindex import SenseIndex
 from senseindex.errors import SenseIndexError
-from senseindex.labels import import_gold_tsv
-from senseindex.migrations import MIGRATIONS, migrate
-from senseindex.store import DB_NAME
+from senseindex.storage.labels import import_gold_tsv
+from senseindex.storage.migrations import MIGRATIONS, migrate
+from senseindex.storage.store import DB_NAME
 
 # --- helpers ------------------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import click
 
-from . import render
-from .errors import SenseIndexError
+from senseindex.errors import SenseIndexError
+from senseindex.output import terminal as render
 
 FORMAT_FLAGS = (("json", "Print JSON."), ("nl", "Print newline-delimited JSON, one row per line."),
                 ("csv", "Print CSV rows with a header."), ("tsv", "Print tab-separated rows with a header."))
@@ -30,7 +30,7 @@ def output_options(fn):
 def emit(fmt: str | None, text: Callable[[], str], rows: list[dict] | None = None, data=None,
          columns: list[str] | None = None) -> None:
     """Render a result: `data` for --json (rows when absent), `rows` for --nl/--csv/--tsv, else text()."""
-    from .rows import rows_text, to_json
+    from senseindex.output.rows import rows_text, to_json
 
     if fmt == "json":
         click.echo(to_json(data if data is not None else rows))
@@ -122,7 +122,7 @@ def progress_bar(total: int | None, unit: str, quiet: bool, desc: str | None = N
 
 
 def _open(index_path, **kwargs):
-    from .sense_index import SenseIndex
+    from senseindex.sense_index import SenseIndex
 
     return SenseIndex.open(index_path, **kwargs)
 
@@ -196,8 +196,8 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
     vector. All input is read and checked before the index is touched. Files already indexed
     (same content) are skipped; an interrupted run (Ctrl-C, kill) resumes where it stopped.
     """
-    from .corpus import DEFAULT_INCLUDE, ReadOptions
-    from .sense_index import SenseIndex
+    from senseindex.sense_index import SenseIndex
+    from senseindex.text.corpus import DEFAULT_INCLUDE, ReadOptions
 
     bar = progress_bar(None, "sent", quiet)
     ray_engine = _ray_engine(engine, address, workers, gpus_per_worker, bar)
@@ -259,7 +259,7 @@ def _ray_engine(engine, address, workers, gpus_per_worker, bar):
         if address or workers != 2 or gpus_per_worker:
             raise click.UsageError("--address, --workers and --gpus-per-worker need --engine ray")
         return None
-    from .distributed import RayEngine
+    from senseindex.distributed import RayEngine
 
     stage = {"now": None}
 
@@ -329,7 +329,7 @@ def explain(sentences, index_path, model, neighbours, device, precision, fmt):
     if index_path:
         result = _open(index_path, model=model, device=device, precision=precision).explain(sentences, neighbours)
     else:
-        from .sense_index import explain as explain_sentences
+        from senseindex.sense_index import explain as explain_sentences
 
         result = explain_sentences(sentences, model, device=device, precision=precision)
     rows = [{"n": i, **o, "contextual_cosine": c, "static_cosine": s} for i, (o, c, s) in enumerate(
@@ -417,9 +417,9 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
     training instance, nearest sense centroid, k-NN, nearest static GloVe context vector, most
     frequent sense. Vectors are cached under ~/.cache/senseindex; nothing is written into DIR.
     """
-    from .datasets import COARSEWSD_WORDS
-    from .evaluation.reports import coarsewsd_rows, coarsewsd_table
-    from .sense_index import evaluate_coarsewsd
+    from senseindex.evaluation.datasets import COARSEWSD_WORDS
+    from senseindex.evaluation.reports import coarsewsd_rows, coarsewsd_table
+    from senseindex.sense_index import evaluate_coarsewsd
 
     chosen = [w.strip() for w in words.split(",") if w.strip()] if words else None
     with progress_bar(len(chosen or COARSEWSD_WORDS), "word", quiet, "CoarseWSD-20") as bar:
@@ -454,7 +454,7 @@ def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, fmt):
     senseindex index ../shared/data/semcor/semcor30.jsonl.gz --index indexes/semcor -q
     senseindex eval semcor indexes/semcor
     """
-    from .evaluation.reports import semcor_rows, semcor_text
+    from senseindex.evaluation.reports import semcor_rows, semcor_text
 
     result = _open(index_path).evaluate_semcor(holdout, k, any_pos, wordnet=not no_wordnet)
     emit(fmt, lambda: semcor_text(result), semcor_rows(result), result)
@@ -522,7 +522,7 @@ def labels_import(index_path, file, fmt):
 def labels_export(index_path, file, sources, word, fmt):
     """Write stored labels (one row per occurrence and source) to FILE (.csv, .tsv, .jsonl, .json),
     or print them (CSV unless another output option is given)."""
-    from .labels import SOURCES, STORED_COLUMNS
+    from senseindex.storage.labels import SOURCES, STORED_COLUMNS
 
     si = _open(index_path)
     if file:
@@ -546,7 +546,7 @@ def labels_list(index_path, word, fmt):
 
 def _parse_answers(answer: tuple[str, ...], answers_file: str | None) -> dict[int, str]:
     """--answer ID=SENSE (repeatable) and --answers FILE (a review file: occurrence_id, label) as one mapping."""
-    from .review_import import read_review_file
+    from senseindex.senses.review_import import read_review_file
 
     out: dict[int, str] = {}
     for a in answer:
@@ -679,7 +679,7 @@ def serve(index_paths, host, port, allow_remote, read_only, threads, device, pre
     senseindex serve demo                 # then open http://127.0.0.1:8000/
     senseindex serve demo semcor --read-only --port 8080
     """
-    from .web import serve as run
+    from senseindex.web import serve as run
 
     run(index_paths, host, port, read_only, allow_remote, device, precision, threads,
         echo=lambda message: click.echo(message, err=True))
@@ -728,7 +728,7 @@ def check(index_path, fmt):
     Reads every byte and writes nothing. Exits 1 when something is damaged, naming each file and
     whether `senseindex repair` can rebuild it.
     """
-    from .sense_index import SenseIndex
+    from senseindex.sense_index import SenseIndex
 
     r = SenseIndex.check(index_path)
     data = r.to_dict()
@@ -750,7 +750,7 @@ def repair(index_path, device, precision, fmt):
     vocab_static.faiss are recomputed. A damaged index.db cannot be derived: repair then changes
     nothing and says so. Labels are never dropped.
     """
-    from .sense_index import SenseIndex
+    from senseindex.sense_index import SenseIndex
 
     r = SenseIndex.repair(index_path, device, precision)
     emit(fmt, lambda: render.repair_text(r), [{"repaired": x} for x in r["repaired"]], r)
@@ -771,7 +771,7 @@ def upgrade(index_path, codec, quiet, fmt):
     Nothing is re-encoded: the old float32 vector log holds the vectors. The old files are
     deleted only once the new ones are complete.
     """
-    from .sense_index import SenseIndex
+    from senseindex.sense_index import SenseIndex
 
     with progress_bar(None, "vec", quiet, "upgrade") as bar:
         def progress(done, total):

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import ReadOptions, Sentence, Token
-from .errors import SenseIndexError
-from .indexer import (
+from senseindex.encoding.glove import Glove
+from senseindex.errors import SenseIndexError
+from senseindex.indexer import (
     IndexReport,
     PlannedFile,
     Progress,
@@ -44,8 +44,8 @@ from .indexer import (
     start_documents,
     stream_sentences,
 )
-from .static import Glove
-from .store import Chunk, Store
+from senseindex.storage.store import Chunk, Store
+from senseindex.text.corpus import ReadOptions, Sentence, Token
 
 STAGING = "staging"  # folder inside the index
 STAGING_FORMAT = "1"
@@ -214,8 +214,8 @@ class _EncodeShards:
     """Ray Data actor: loads the model once, then encodes shard after shard."""
 
     def __init__(self, model: str, layer: str, device: str, precision: str, all_words: bool, dtype: str) -> None:
-        from .encoder import load_encoder
-        from .static import load_glove
+        from senseindex.encoding.encoder import load_encoder
+        from senseindex.encoding.glove import load_glove
 
         self.encoder = load_encoder(model, layer, device, precision)
         self.glove = load_glove()

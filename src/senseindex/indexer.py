@@ -10,8 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checksums
-from .corpus import (
+from senseindex.encoding.glove import Glove
+from senseindex.errors import CorpusError
+from senseindex.storage import checksums
+from senseindex.storage.db import utc_now
+from senseindex.storage.store import Chunk, Store
+from senseindex.storage.vectors import write_faiss
+from senseindex.text.corpus import (
     DEFAULT_INCLUDE,
     ReadOptions,
     Sentence,
@@ -20,13 +25,8 @@ from .corpus import (
     read_sentences,
     resolve_sources,
 )
-from .db import utc_now
-from .errors import CorpusError
-from .static import Glove
-from .store import Chunk, Store
-from .tagging import tag_spans
-from .vectors import write_faiss
-from .words import find_words, hyphen_parts, is_stopword, lemmatize
+from senseindex.text.tagging import tag_spans
+from senseindex.text.words import find_words, hyphen_parts, is_stopword, lemmatize
 
 Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
 

@@ -11,24 +11,24 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .corpus import DEFAULT_INCLUDE, ReadOptions
-from .errors import CorpusError, SenseIndexError
-from .labels import SOURCES
-from .models import resolve_model, same_model
-from .static import GLOVE_NAME, Glove, load_glove, not_indexed
-from .store import Store, resolve_index_path
-from .tagging import legacy_lemma, legacy_lemmas, tagger_name
-from .words import lemmatize, simplemma_lemma
+from senseindex.encoding.glove import GLOVE_NAME, Glove, load_glove, not_indexed
+from senseindex.encoding.weights import resolve_model, same_model
+from senseindex.errors import CorpusError, SenseIndexError
+from senseindex.storage.labels import SOURCES
+from senseindex.storage.store import Store, resolve_index_path
+from senseindex.text.corpus import DEFAULT_INCLUDE, ReadOptions
+from senseindex.text.tagging import legacy_lemma, legacy_lemmas, tagger_name
+from senseindex.text.words import lemmatize, simplemma_lemma
 
 if TYPE_CHECKING:
-    from .check import CheckReport
-    from .distributed import RayEngine
-    from .encoder import WordEncoder
-    from .indexer import IndexReport, PlannedFile
-    from .labeller import Prediction
-    from .review_queue import ReviewBatch
-    from .search import Hit, Target
-    from .senses import SenseReport
+    from senseindex.distributed import RayEngine
+    from senseindex.encoding.encoder import WordEncoder
+    from senseindex.indexer import IndexReport, PlannedFile
+    from senseindex.senses.induction import SenseReport
+    from senseindex.senses.knn import Prediction
+    from senseindex.senses.review_queue import ReviewBatch
+    from senseindex.senses.search import Hit, Target
+    from senseindex.storage.check import CheckReport
 
 DEFAULT_CODEC = "PQ64"  # 64 bytes a vector: closest to exact of the codecs measured (BENCHMARKS.md)
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
@@ -107,8 +107,8 @@ class SenseIndex:
         return self._store
 
     def _new_manifest(self) -> dict:
-        from .encoder import vector_identity
-        from .vectors import check_codec
+        from senseindex.encoding.encoder import vector_identity
+        from senseindex.storage.vectors import check_codec
 
         enc, codec = self.encoder, self._new["codec"]
         if codec is None:
@@ -127,7 +127,7 @@ class SenseIndex:
     def encoder(self) -> WordEncoder:
         """The model, loaded on first use (the one the index was built with)."""
         if self._encoder is None:
-            from .encoder import load_encoder
+            from senseindex.encoding.encoder import load_encoder
 
             if self._store is None and not Store.is_index(self._path):
                 model, layer = self._new["model"], self._new["layer"]
@@ -153,8 +153,8 @@ class SenseIndex:
         `on_plan(todo, skipped)` is called once before indexing starts (for a progress bar).
         `engine` (a `distributed.RayEngine`) encodes on Ray workers instead of in this process;
         the index it writes is the same."""
-        from .indexer import Indexer, against_index, read_plan
-        from .labels import read_gold_tsv
+        from senseindex.indexer import Indexer, against_index, read_plan
+        from senseindex.storage.labels import read_gold_tsv
 
         options = options or ReadOptions()
         sources = list(sources)
@@ -183,7 +183,7 @@ class SenseIndex:
 
     def _replace_old_versions(self, done: list[PlannedFile]) -> list[dict]:
         """A path indexed again with new content replaces its old version (labels carried)."""
-        from .documents import replace_document
+        from senseindex.storage.documents import replace_document
 
         out = []
         db = self.store.db
@@ -200,7 +200,7 @@ class SenseIndex:
         """Remove documents (a stored path or its last components): their sentences, occurrences
         and vectors. Labels on them are kept in `labels_orphaned`; vectors are dropped from disk by
         compaction (automatic when more than 20% of the rows are removed)."""
-        from .documents import find_documents, remove_document
+        from senseindex.storage.documents import find_documents, remove_document
 
         with self.store.lock():
             found = find_documents(self.store.db, list(documents))
@@ -220,14 +220,14 @@ class SenseIndex:
     def upgrade(cls, path: str | Path, codec: str | None = None, progress: Progress | None = None) -> dict:
         """Convert an index made by an earlier senseindex (format 1) to this format, in place,
         without re-encoding: its float32 vector log has the vectors."""
-        from .upgrade import upgrade
+        from senseindex.storage.upgrade import upgrade
 
         return upgrade(resolve_index_path(path), codec, progress, DEFAULT_CODEC)
 
     @staticmethod
     def check(path: str | Path) -> CheckReport:
         """Verify every file of an index (checksums, structure, counts that must agree); writes nothing."""
-        from .check import check_index
+        from senseindex.storage.check import check_index
 
         return check_index(resolve_index_path(path))
 
@@ -237,7 +237,7 @@ class SenseIndex:
         """Rebuild what `check` finds damaged and can be derived (vector files re-encoded from the
         text with the index's model, the codec, static vectors, counts); refuse, changing nothing,
         when index.db itself is damaged. Labels are never dropped."""
-        from .repair import repair_index
+        from senseindex.storage.repair import repair_index
 
         si = cls(None, encoder, device, precision, path=resolve_index_path(path))
         return repair_index(si.path, lambda: si.encoder, load_glove)
@@ -250,14 +250,14 @@ class SenseIndex:
 
     def import_gold(self, path: str | Path) -> dict[str, int]:
         """Attach gold senses from a TSV of file, line, word, sense (checked whole before writing)."""
-        from .labels import read_gold_tsv
+        from senseindex.storage.labels import read_gold_tsv
 
         rows = read_gold_tsv(path)
         with self.store.lock():
             return self._apply_gold(rows)
 
     def _apply_gold(self, rows) -> dict[str, int]:
-        from .labels import apply_gold
+        from senseindex.storage.labels import apply_gold
 
         return apply_gold(self.store.db, rows)
 
@@ -265,7 +265,7 @@ class SenseIndex:
     def target(self, query: str, word: str | None = None, lemma: str | None = None) -> Target:
         """The word to search for: the [marked] one (or words: [took place]), else `word`, else the
         query's rarest indexed word; tagged in the query. `lemma` overrides its lemma."""
-        from .search import parse_target
+        from senseindex.senses.search import parse_target
 
         return parse_target(query, word, self.store.lemma_count, lemma)
 
@@ -306,7 +306,7 @@ class SenseIndex:
         `any_pos` (or the lemma has none in the target's). `static` ranks by the static GloVe
         view instead (the sentences' mean word vectors); `any_word` searches every occurrence,
         not only the target's lemma; `lemma` names the lemma to search."""
-        from .search import contextual_search, other_pos_ids, static_search
+        from senseindex.senses.search import contextual_search, other_pos_ids, static_search
 
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
@@ -324,7 +324,7 @@ class SenseIndex:
     def explain(self, sentences: Sequence[str], neighbours: int = 8) -> dict:
         """Cosine matrices of the marked words (contextual and static) and each occurrence's
         nearest other words in this index."""
-        from .contrast import explain
+        from senseindex.senses.explain import explain
 
         return explain(self.encoder, self.glove, list(sentences), self.store, neighbours)
 
@@ -375,7 +375,7 @@ class SenseIndex:
         lemma and part of speech (review and gold labels; earlier predictions never vote), else
         WordNet's first sense (an index labelled with WordNet sense keys), else the lemma's most
         frequent sense; `method` and `basis` say which answered."""
-        from .labeller import predict
+        from senseindex.senses.knn import predict
 
         target = self._indexed_target(query, word, lemma)
         prediction = predict(self.store, self.encoder, target, k, min_score, any_pos)
@@ -388,15 +388,15 @@ class SenseIndex:
 
     def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None) -> list[dict]:
         """Every stored label (one row per occurrence and source) with its sentence."""
-        from .labels import stored_labels
+        from senseindex.storage.labels import stored_labels
 
         lemma = self.require_indexed(word) if word else None
         return stored_labels(self.store.db, sources, lemma)
 
     def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None) -> dict:
         """Write stored labels to a .csv, .tsv, .jsonl or .json file (written whole or not at all)."""
-        from .labels import STORED_COLUMNS
-        from .rows import format_for, write_file
+        from senseindex.output.rows import format_for, write_file
+        from senseindex.storage.labels import STORED_COLUMNS
 
         fmt = format_for(path)
         rows = self.labels(sources, word)
@@ -404,7 +404,7 @@ class SenseIndex:
 
     def label_summary(self, word: str) -> dict:
         """How many occurrences of WORD carry each label, per source and in effect."""
-        from .labels import label_summary
+        from senseindex.storage.labels import label_summary
 
         return label_summary(self.store.db, self.require_indexed(word))
 
@@ -415,8 +415,8 @@ class SenseIndex:
 
         With `export`, the clusters are also written as a review file (.csv, .jsonl or .html; the
         format is checked before any clustering work); `report.export` says what was written."""
-        from .review_export import export_format, export_review
-        from .senses import induce_senses
+        from senseindex.output.review_export import export_format, export_review
+        from senseindex.senses.induction import induce_senses
 
         if export:
             export_format(export)
@@ -429,7 +429,7 @@ class SenseIndex:
     def import_review(self, path: str | Path) -> dict:
         """Store a reviewed file's labels (source "review"): every row is checked first, then all
         are written in one transaction, or none."""
-        from .review_import import apply_import, plan_import
+        from senseindex.senses.review_import import apply_import, plan_import
 
         plan = plan_import(self.store, path)
         with self.store.lock():
@@ -441,7 +441,7 @@ class SenseIndex:
         and written in one transaction, or none. `clear` removes the review label of those
         occurrences (an undo). The result adds `before`: each touched occurrence's review label
         before the write (None: none), which is what an undo writes back."""
-        from .review_import import apply_rows, plan_rows
+        from senseindex.senses.review_import import apply_rows, plan_rows
 
         plan = plan_rows(self.store, list(rows), clear)
         with self.store.lock():
@@ -450,8 +450,8 @@ class SenseIndex:
     def review(self, word: str, n: int = 10, seed: int = 0) -> ReviewBatch:
         """The next `n` occurrences of WORD a person should label (active review; reads only):
         one per sense cluster without a label first, then those the labeller is least sure of
-        (see `senseindex.active`). Answer them with `answer_review`."""
-        from .review_queue import next_questions
+        (see `senseindex.senses.active`). Answer them with `answer_review`."""
+        from senseindex.senses.review_queue import next_questions
 
         return next_questions(self.store, self.require_indexed(word), n, seed)
 
@@ -460,8 +460,8 @@ class SenseIndex:
         checked like `import_review` and written all or nothing, then label every other occurrence
         of WORD from them (source "predicted", the k-NN vote). Returns the counts stored and
         `review_status` after the write."""
-        from .review_import import apply_rows, plan_rows
-        from .review_queue import check_answers, predict_rest, store_skips
+        from senseindex.senses.review_import import apply_rows, plan_rows
+        from senseindex.senses.review_queue import check_answers, predict_rest, store_skips
 
         lemma = self.require_indexed(word)
         rows, skips = check_answers(self.store, lemma, dict(answers))
@@ -477,14 +477,14 @@ class SenseIndex:
     def review_status(self, word: str) -> dict:
         """How WORD's occurrences are labelled (by a person, gold, by k-NN, not at all) and the
         accuracy estimated by leave-one-out on the person's and gold labels."""
-        from .review_queue import read_word, status_of
+        from senseindex.senses.review_queue import read_word, status_of
 
         return status_of(self.store, read_word(self.store, self.require_indexed(word)))
 
     def plot(self, word: str, out: str | Path, color: str = "cluster", projection: str = "pca",
              k: int | str = "auto", seed: int = 0) -> dict:
         """A 2-D map of WORD's occurrences (.png or .html), with their mean, the one-vector view."""
-        from .plot import check_plot_path, plot_data, write_plot
+        from senseindex.output.plot import check_plot_path, plot_data, write_plot
 
         check_plot_path(out)
         report = self.senses(word, k, None, seed)
@@ -496,7 +496,7 @@ class SenseIndex:
         """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS):
         within the part of speech (`any_pos`: across), with the gold tags or `test_tags` (id -> Penn tag);
         lemmas unseen in training back off to WordNet's first sense (not with `wordnet=False`)."""
-        from .evaluation.semcor import evaluate_semcor
+        from senseindex.evaluation.semcor import evaluate_semcor
 
         return evaluate_semcor(self, holdout, k, any_pos, test_tags, wordnet)
 
@@ -505,14 +505,14 @@ def explain(sentences: Sequence[str], model: str | None = None, layer: str = "la
             precision: str = "auto", encoder: WordEncoder | None = None) -> dict:
     """Cosine matrices of the marked words in SENTENCES without an index (SenseIndex.explain adds
     each occurrence's nearest words in an index)."""
-    from .contrast import explain as run
-    from .encoder import load_encoder
+    from senseindex.encoding.encoder import load_encoder
+    from senseindex.senses.explain import explain as run
 
     return run(encoder or load_encoder(model, layer, device, precision), load_glove(), list(sentences))
 
 
 def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | None = None, **kwargs) -> dict:
     """CoarseWSD-20 sense-labelling benchmark (see evaluation.coarsewsd.evaluate_coarsewsd)."""
-    from .evaluation.coarsewsd import evaluate_coarsewsd as run
+    from senseindex.evaluation.coarsewsd import evaluate_coarsewsd as run
 
     return run(root, words, **kwargs)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import senseindex
 from senseindex import SenseIndex
-from senseindex.store import FORMAT_VERSION
+from senseindex.storage.store import FORMAT_VERSION
 
 OUT = Path(__file__).resolve().parent / "index-v1"
 KEEP = ("index.db", "occurrences.f32", "sentences_static.f32", "occurrences.faiss", "sentences_static.faiss",

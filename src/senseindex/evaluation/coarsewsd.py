@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import (
+from senseindex.errors import SenseIndexError
+from senseindex.evaluation.datasets import (
     COARSEWSD_WORDS,
     CacheMiss,
     CacheOnly,
@@ -20,9 +21,9 @@ from ..datasets import (
     data_dir,
     read_coarsewsd,
 )
-from ..errors import SenseIndexError
-from ..labeller import DEFAULT_K, knn_vote, most_frequent
-from ..words import content_words
+from senseindex.senses.knn import DEFAULT_K, knn_vote, most_frequent
+from senseindex.text.words import content_words
+
 from .metrics import centroids, macro_f1, nearest_order, precision_at, summarise
 
 METHODS = ("contextual-instance", "contextual-centroid", "contextual-knn", "static-context", "static-sentence",
@@ -96,18 +97,18 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     if bad:
         raise SenseIndexError(f"unknown method {', '.join(bad)} (use {', '.join(METHODS)})")
     if encoder is None and any(m.startswith("contextual") for m in methods):
-        from ..encoder import load_encoder
+        from senseindex.encoding.encoder import load_encoder
 
         encoder = load_encoder(model, layer, device, precision)
     glove = None
     if any(m.startswith("static") for m in methods):
-        from ..static import load_glove
+        from senseindex.encoding.glove import load_glove
 
         glove = load_glove()
     started = time.perf_counter()
     stored = None
     if codec_from:
-        from ..store import Store
+        from senseindex.storage.store import Store
 
         trained = Store.open(codec_from).vectors.codec
         if not trained.trained:
@@ -164,8 +165,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
 def _codec_round_trip(root: Path, words: Sequence[str], encoder, spec: str, subset) -> Callable:
     """A function mapping vectors to their decoded codes, for a codec trained on the pooled
     training vectors of the words (at most TRAIN_SAMPLE of them, seeded)."""
-    from ..store import TRAIN_SAMPLE
-    from ..vectors import Codec
+    from senseindex.storage.store import TRAIN_SAMPLE
+    from senseindex.storage.vectors import Codec
 
     pooled = []
     for word in words:

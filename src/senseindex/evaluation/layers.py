@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import WsdSplit
+from senseindex.evaluation.datasets import WsdSplit
+
 from .coarsewsd import evaluate_coarsewsd, subset_indices
 
 
@@ -18,7 +19,7 @@ def layer_study(root: str | Path | None = None, models: Sequence[str] = ("mpnet"
                 device: str = "auto", precision: str = "auto",
                 progress: Callable[[dict], None] | None = None) -> list[dict]:
     """Nearest-instance and nearest-centroid accuracy per model and layer choice, on a seeded subset."""
-    from ..encoder import Encoder
+    from senseindex.encoding.encoder import Encoder
 
     def subset(split: WsdSplit) -> np.ndarray | None:
         return subset_indices(split, max_train if split.split == "train" else max_test, seed)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..vectors import l2_normalise
+from senseindex.storage.vectors import l2_normalise
 
 
 def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:

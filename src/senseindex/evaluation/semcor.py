@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..errors import SenseIndexError
-from ..labeller import DEFAULT_K, knn_vote, most_frequent
-from ..labels import label_keys
-from ..tagging import pos_class
-from ..wordnet import first_sense, uses_sense_keys
+from senseindex.errors import SenseIndexError
+from senseindex.senses.knn import DEFAULT_K, knn_vote, most_frequent
+from senseindex.storage.labels import label_keys
+from senseindex.text.tagging import pos_class
+from senseindex.text.wordnet import first_sense, uses_sense_keys
 
 __all__ = ["evaluate_semcor", "heldout_documents", "pos_class"]
 

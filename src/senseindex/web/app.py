@@ -32,7 +32,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import IndexLockedError, SenseIndexError
+from senseindex.errors import IndexLockedError, SenseIndexError
+
 from . import views
 from .lanes import IndexHandle
 from .openapi import openapi_spec
@@ -372,7 +373,7 @@ async def export_search(request: Request):
         page = ENV.get_template("export_search.html").render(args=args, target=target, rows=rows,
                                                               static_rows=static_rows, index=handle.name)
         return _download(page, "text/html; charset=utf-8", name)
-    from ..rows import rows_text
+    from senseindex.output.rows import rows_text
 
     columns = (["method"] if static is not None else []) + views.HIT_COLUMNS
     if fmt == "csv":
@@ -598,7 +599,7 @@ EXPORT_FORMATS = ("csv", "jsonl", "html")
 
 def index_names(paths: Sequence[str | Path] | Mapping[str, str | Path]) -> dict[str, Path]:
     """A short URL name per index (its folder name, made unique), each opened once to check it."""
-    from ..sense_index import SenseIndex
+    from senseindex.sense_index import SenseIndex
 
     items = list(paths.items()) if isinstance(paths, Mapping) else [(None, p) for p in paths]
     if not items:

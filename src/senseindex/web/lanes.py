@@ -194,12 +194,12 @@ class IndexHandle:
         self.data = Lane(f"{name}-data", self._open_data)
 
     def _open_data(self):
-        from ..sense_index import SenseIndex
+        from senseindex.sense_index import SenseIndex
 
         return SenseIndex.open(self.path, encoder=self._encoder, device=self._device, precision=self._precision), None
 
     def _open_model(self):
-        from ..sense_index import SenseIndex
+        from senseindex.sense_index import SenseIndex
 
         inner = self._encoder
         if inner is None:  # the model the index was built with, loaded once per process

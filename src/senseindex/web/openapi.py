@@ -54,7 +54,7 @@ def _ref(name: str) -> dict:
 
 @lru_cache(maxsize=1)
 def openapi_spec() -> dict:
-    from .. import __version__
+    from senseindex import __version__
 
     hit = {"type": "object", "properties": {
         "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SenseIndexError
-from ..labels import SOURCES
+from senseindex.errors import SenseIndexError
+from senseindex.output.palette import colour, scaler
+from senseindex.storage.labels import SOURCES
+
 from .lanes import IndexHandle
 
 MAX_QUERY = 1000  # characters in a query or an explain sentence
@@ -278,8 +280,6 @@ def cluster_names(rep, review: dict[int, str]) -> dict[int, str | None]:
     return names
 
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-           "#7f7f7f"]
 PLOT_W, PLOT_H, PLOT_PAD = 640, 420, 18
 
 
@@ -287,27 +287,22 @@ def plot_points(si, rep, seed: int = 0) -> dict:
     """2-D positions (PCA of the occurrence vectors, as `senseindex plot`) scaled to the page's SVG.
 
     The facade draws plots only to files; this asks the same function SenseIndex.plot uses for the
-    points (senseindex.plot.plot_data), handing it the facade's store as SenseIndex.plot does."""
-    from ..plot import plot_data
+    points (senseindex.output.plot.plot_data), handing it the facade's store as SenseIndex.plot does."""
+    from senseindex.output.plot import plot_data
 
     data = plot_data(si.store, rep, "cluster", "pca", seed)
     cluster_of = {o.occurrence_id: o.cluster for o in rep.rows}
     pts = data["points"]
     xs = [p["x"] for p in pts] + [data["mean"][0]]
     ys = [p["y"] for p in pts] + [data["mean"][1]]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    sx = (PLOT_W - 2 * PLOT_PAD) / ((x1 - x0) or 1.0)
-    sy = (PLOT_H - 2 * PLOT_PAD) / ((y1 - y0) or 1.0)
-
-    def at(x: float, y: float) -> tuple[float, float]:
-        return round(PLOT_PAD + (x - x0) * sx, 1), round(PLOT_H - PLOT_PAD - (y - y0) * sy, 1)
+    at = scaler(xs, ys, PLOT_W, PLOT_H, PLOT_PAD)
 
     out = []
     for p in pts:
         c = cluster_of.get(p["id"], 0)
         t, a, b = p["text"], p["start"], p["end"]
         cx, cy = at(p["x"], p["y"])
-        out.append({"x": cx, "y": cy, "cluster": c, "fill": PALETTE[c % len(PALETTE)], "id": p["id"],
+        out.append({"x": cx, "y": cy, "cluster": c, "fill": colour(c), "id": p["id"],
                     "left": t[:a], "word": t[a:b], "right": t[b:]})
     mx, my = at(*data["mean"])
     return {"width": PLOT_W, "height": PLOT_H, "points": out, "mean": (mx, my), "total": data["total"]}
@@ -337,7 +332,7 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
         clusters.append({"cluster": s.cluster, "key": s.cluster + 1, "suggested": s.name, "name": names[s.cluster],
                          "size": s.size, "share": f"{s.share:.1%}", "bar": round(200 * s.size / biggest, 1),
                          "words": s.words, "examples": s.examples, "rows": rows,
-                         "more": max(0, len(ms) - lines), "fill": PALETTE[s.cluster % len(PALETTE)]})
+                         "more": max(0, len(ms) - lines), "fill": colour(s.cluster)})
     per_doc = Counter((o.doc, o.cluster) for o in rep.rows)
     docs = sorted({o.doc for o in rep.rows})
     doc_rows = [{"doc": d, "doc_name": Path(d).name, "counts": [per_doc.get((d, s.cluster), 0) for s in rep.senses],
@@ -469,9 +464,9 @@ def import_upload(si, handle: IndexHandle, filename: str, data: bytes) -> dict:
 def review_export(si, handle: IndexHandle, a: SensesArgs, fmt: str) -> tuple[str, str]:
     """The review file of `senses --export` for this view (.csv, .jsonl or .html), with each
     occurrence's current review label already in `label` (importing it back changes nothing)."""
-    from ..pages import review_page
-    from ..review_export import COLUMNS, review_rows
-    from ..rows import rows_text
+    from senseindex.output.html import review_page
+    from senseindex.output.review_export import COLUMNS, review_rows
+    from senseindex.output.rows import rows_text
 
     rep = report(si, handle, a)
     if fmt == "html":

@@ -1,0 +1,204 @@
+"""Results as text for a terminal: KWIC tables, matrices, summaries (machine-readable rows are in rows.py)."""
+
+from __future__ import annotations
+
+import shutil
+
+import click
+
+from senseindex.storage.labels import SOURCES
+
+
+def kwic(text: str, start: int | None, end: int | None, width: int, color: bool) -> str:
+    """Keyword-in-context: the target centred and highlighted, the sentence cut to fit."""
+    if start is None or end is None:
+        return text if len(text) <= width else text[: width - 1] + "…"
+    word = text[start:end]
+    side = max(8, (width - len(word) - 2) // 2)
+    left = " ".join(text[:start].split())
+    right = " ".join(text[end:].split())
+    left = ("…" + left[-(side - 1) :]) if len(left) > side else left
+    right = (right[: side - 1] + "…") if len(right) > side else right
+    mark = click.style(word, bold=True, fg="yellow") if color else f"[{word}]"
+    pad = " " * max(0, side - len(left))
+    return f"{pad}{left} {mark} {right}".rstrip()
+
+
+def hits_table(hits, color: bool = False, width: int | None = None) -> str:
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    if not hits:
+        return "(no results)"
+    show_label = any(h.label for h in hits)
+    lab_w = max([len(h.label or "") for h in hits] + [5]) if show_label else 0
+    lines = []
+    for h in hits:
+        where = f"{h.doc.rsplit('/', 1)[-1]}:{h.line}"
+        head = f"{h.rank:>3}  {h.score:6.3f}  " + (f"{(h.label or '-'):<{lab_w}}  " if show_label else "")
+        room = max(30, width - len(head) - len(where) - 2)
+        lines.append(f"{head}{kwic(h.text, h.start, h.end, room, color)}  {click.style(where, dim=True) if color else where}")
+    return "\n".join(lines)
+
+
+def compare_table(left, right, width: int | None = None) -> str:
+    """Contextual and static results in two columns, rank by rank."""
+    width = width or shutil.get_terminal_size((160, 20)).columns
+    col = max(40, (width - 3) // 2)
+    show_label = any(h.label for h in [*left, *right])
+
+    def cell(h) -> str:
+        if h is None:
+            return ""
+        head = f"{h.rank:>2} {h.score:5.2f} " + (f"{h.label or '-'} " if show_label else "")
+        return head + kwic(h.text, h.start, h.end, col - len(head), False).strip()
+
+    out = [f"{'contextual (one vector per occurrence)':<{col}} | static GloVe (one vector per word)",
+           "-" * (2 * col + 3)]
+    for i in range(max(len(left), len(right))):
+        a = cell(left[i] if i < len(left) else None)
+        b = cell(right[i] if i < len(right) else None)
+        out.append(f"{a:<{col}} | {b}")
+    return "\n".join(out)
+
+
+def matrix(rows: list[list[float | None]]) -> str:
+    head = "      " + " ".join(f"{i + 1:>6}" for i in range(len(rows)))
+    lines = [head]
+    for i, row in enumerate(rows):
+        cells = " ".join(f"{'  n/a' if x is None else format(x, '6.3f'):>6}" for x in row)
+        lines.append(f"{i + 1:>4}  {cells}")
+    return "\n".join(lines)
+
+
+def explain_text(result: dict, color: bool = False) -> str:
+    occ = result["occurrences"]
+    out = ["Sentences:"]
+    for i, o in enumerate(occ, 1):
+        out.append(f"  {i}. {kwic(o['sentence'], o['start'], o['end'], 100, color).strip()}")
+    out.append("")
+    out.append(f"Contextual cosine ({result['model']}, layer {result['layer']}): one vector per occurrence")
+    out.append(matrix(result["contextual_cosine"]))
+    out.append("")
+    out.append(f"Static cosine ({result['static_model']}): one vector per word")
+    out.append(matrix(result["static_cosine"]))
+    if "contextual_neighbours" in occ[0]:
+        out.append("")
+        out.append("Nearest other words in the index:")
+        for i, o in enumerate(occ, 1):
+            ctx = ", ".join(f"{n['word']} {n['score']:.2f}" for n in o["contextual_neighbours"]) or "-"
+            st = ", ".join(f"{n['word']} {n['score']:.2f}" for n in o["static_neighbours"]) or "-"
+            out.append(f"  {i}. {o['word']}  contextual: {ctx}")
+            out.append(f"     {' ' * len(o['word'])}  static:     {st}")
+    return "\n".join(out)
+
+
+def info_text(info: dict) -> str:
+    def mb(n: int) -> str:
+        return f"{n / 1e6:.1f} MB"
+
+    labels = ", ".join(f"{k} {v:,}" for k, v in info["labels"].items()) or "none"
+    rows = [
+        ("index", info["path"]),
+        ("documents", f"{info['documents']:,}" + (f" ({info['documents_incomplete']} incomplete: run index again to finish)" if info["documents_incomplete"] else "")),
+        ("sentences", f"{info['sentences']:,}"),
+        ("occurrences", f"{info['occurrences']:,}"),
+        ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
+        ("labels", labels),
+        ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']}, "
+                  f"{info['dimensions']} dims)"),
+        ("vectors", f"codec {info['codec']}" + (f", {info['code_bytes']} bytes a vector" if info["codec_trained"] else
+                    f" (trained at 50,000 vectors; exact float16, {info['code_bytes']} bytes, until then)"
+                    if info["codec"].lower() != "fp16" else f" (exact, {info['code_bytes']} bytes a vector)")
+                    + (f"; exact {info['keep_vectors']} kept" if info.get("keep_vectors") else "")
+                    + (f"; {info['removed_awaiting_compaction']:,} removed, awaiting compaction"
+                       if info.get("removed_awaiting_compaction") else "")),
+        ("static", info["static_model"]),
+        ("lemmatiser", info["lemmatiser"]),
+        ("size on disk", mb(info["size_bytes"]) + (f" ({info['bytes_per_occurrence']:,.0f} bytes per occurrence)" if info["bytes_per_occurrence"] else "")),
+    ]
+    return "\n".join(f"{k:<13} {v}" for k, v in rows)
+
+
+def senses_text(report, width: int = 100) -> str:
+    """One block per sense cluster with its distinctive words and most representative sentences."""
+    out = [f"{report.lemma}: {report.occurrences:,} occurrences, {report.k} sense cluster(s) ({report.how})"]
+    if report.sampled:
+        out.append(f"(tree built on a seeded sample of {report.sampled:,}; every occurrence assigned to its nearest cluster)")
+    out.append("")
+    out.append(f"{'cluster':>7}  {'size':>7}  {'share':>6}  name / distinctive words")
+    for s in report.senses:
+        out.append(f"{s.cluster:>7}  {s.size:>7,}  {s.share:>6.1%}  {s.name}: {', '.join(s.words) or '-'}")
+        for o in s.examples:
+            out.append(f"{'':>9}{o.similarity:5.2f}  {kwic(o.sentence, o.start, o.end, width - 16, False).strip()}")
+    return "\n".join(out)
+
+
+def label_summary_text(summary: dict) -> str:
+    """Counts per label by source, and the label in effect."""
+    head = f"{summary['lemma']}: {summary['occurrences']:,} occurrences, {summary['labelled']:,} labelled"
+    if not summary["labels"]:
+        return head + "\n(no labels)"
+    w = max(5, *(len(r["label"]) for r in summary["labels"]))
+    cols = [*SOURCES, "effective"]
+    lines = [head, f"{'label':<{w}}  " + "  ".join(f"{c:>9}" for c in cols)]
+    for r in summary["labels"]:
+        lines.append(f"{r['label']:<{w}}  " + "  ".join(f"{r[c]:>9,}" for c in cols))
+    return "\n".join(lines)
+
+
+def check_text(r: dict) -> str:
+    """`senseindex check`: one line per problem, then what was verified."""
+    lines = [f"{p['file']}: {p['what']}" + ("" if p["derivable"] else " (cannot be derived)") for p in r["problems"]]
+    lines += [f"note: {n}" for n in r["notes"]]
+    if r["unverified"]:
+        lines.append(f"note: {len(r['unverified'])} file(s) have no checksum (written before checksums existed; "
+                     "senseindex repair records them)")
+    if r["leftovers"]:
+        lines.append(f"note: {len(r['leftovers'])} file(s) left by an interrupted write (the next writer deletes them)")
+    head = "ok" if r["ok"] else f"DAMAGED: {len(r['problems'])} problem(s)" + (
+        "; run senseindex repair" if all(p["derivable"] for p in r["problems"]) else "")
+    lines.append(f"{head}: {r['files_checked']} files, {r['bytes_checked'] / 1e6:,.1f} MB, "
+                 f"{r['vector_rows']:,} vector rows for {r['occurrences']:,} occurrences checked in {r['seconds']:.2f}s")
+    return "\n".join(lines)
+
+
+def repair_text(r: dict) -> str:
+    lines = [f"repaired: {x}" for x in r["repaired"]] or ["nothing to repair"]
+    lines += [f"still damaged: {p}" for p in r["problems_after"]]
+    lines.append("ok" if r["ok"] else "repair could not fix everything")
+    return "\n".join(lines)
+
+
+def review_status_text(status: dict) -> str:
+    """Who labelled a word's occurrences, and the accuracy estimate, for `review --status`."""
+    n = status["occurrences"]
+
+    def part(c: int) -> str:
+        return f"{c:>7,}  {c / n:6.1%}" if n else f"{c:>7,}"
+
+    acc = status["estimated_accuracy"]
+    lines = [f"{status['lemma']}: {n:,} occurrences",
+             f"  by a person (review)  {part(status['by_person'])}",
+             f"  gold                  {part(status['gold'])}",
+             f"  by k-NN (predicted)   {part(status['by_knn'])}",
+             f"  unlabelled            {part(status['unlabelled'])}",
+             f"  skipped               {status['skipped']:>7,}",
+             "estimated accuracy: " + (f"{acc:.1%} (leave-one-out on {status['estimated_from']:,} review and gold "
+                                       "labels; pessimistic, as review asks about the hard cases)"
+                                       if acc is not None else "- (needs two labels)")]
+    if status["senses"]:
+        lines.append("senses: " + ", ".join(f"{s} {c:,}" for s, c in status["senses"].items()))
+    return "\n".join(lines)
+
+
+def review_questions_text(batch, width: int | None = None) -> str:
+    """The proposed occurrences, numbered, with why each is asked and the current guess."""
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    if not batch.questions:
+        return f"{batch.lemma}: nothing left to ask (every occurrence is labelled or skipped)"
+    lines = [f"{batch.lemma}: {len(batch.questions)} occurrence(s) to label"
+             + (f"; senses so far: {', '.join(batch.senses)}" if batch.senses else "")]
+    for q in batch.questions:
+        guess = f"{q.predicted} {q.confidence:.2f}" if q.predicted else "-"
+        head = f"{q.occurrence_id:>8}  {q.reason:<15}  {guess:<18}  "
+        lines.append(head + kwic(q.sentence, q.start, q.end, max(30, width - len(head)), False).strip())
+    return "\n".join(lines)

@@ -1,0 +1,2 @@
+"""The index on disk: SQLite metadata (schema, migrations, documents, labels), vector runs and
+their codecs, checksums, and the check/repair/upgrade tools. Never imports senses/, output/ or web/."""
