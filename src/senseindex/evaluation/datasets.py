@@ -32,7 +32,7 @@ def data_dir(explicit: str | Path | None = None) -> Path:
         return Path(explicit)
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV])
-    candidates = [Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
+    candidates = [Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[4] / "shared" / "data"]
     for c in candidates:
         if c.is_dir():
             return c
