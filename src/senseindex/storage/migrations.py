@@ -164,3 +164,12 @@ def m008_review_skips(db: sqlite_utils.Database) -> None:
     """Occurrences a person answered "skip" in `senseindex review`, so they are not asked again.
     No foreign key: a skip on a removed occurrence is simply never matched again."""
     db.conn.execute("create table review_skips (occurrence_id integer primary key, updated text)")
+
+
+@migration
+def m009_occ_sentence_index(db: sqlite_utils.Database) -> None:
+    """An index on occ(sentence_id). `occ.sentence_id` references `sentences`, so every deleted
+    sentence made SQLite scan the whole occ table for children (removing a 300-sentence document
+    from 300k occurrences: 5.2 s without it, 3.5 ms with it), and finding a document's occurrences
+    scanned it too. Every other foreign key already leads its table's primary key or an index."""
+    db.conn.execute("create index if not exists idx_occ_sentence on occ (sentence_id)")
