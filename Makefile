@@ -36,9 +36,9 @@ test: install browser
 browser:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-# The fast tier: every test that needs no real model (seconds).
+# The fast tier: every test that needs no real model and is not a fault/fuzz harness (≤ 30 s).
 test-fast: install
-	$(BIN)/pytest -q -m "not model"
+	$(BIN)/pytest -q -m "not model and not slow"
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

@@ -8,7 +8,7 @@ beside a writer (RELIABILITY.md has the figures and the commands).
     python bench/faults.py concurrency --seconds 60
     python bench/faults.py all --markdown         # everything, as the RELIABILITY.md tables
 
-Every run uses the tiny deterministic hash encoder of the test suite (tests/conftest.py), put
+Every run uses the tiny deterministic hash encoder of the test suite (senseindex.testing.HashEncoder), put
 in place of the model inside the real `senseindex` command line, so a kill/resume cycle takes
 seconds and what is measured is the storage, not the model. The test suite runs short versions
 of the same functions (tests/test_faults.py).
@@ -30,14 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TESTS = ROOT / "tests"
-sys.path[:0] = [str(ROOT / "src"), str(TESTS)]
+from senseindex import SenseIndex
+from senseindex.errors import SenseIndexError
+from senseindex.storage.check import check_index
+from senseindex.testing import HashEncoder
 
-from conftest import HashEncoder  # noqa: E402
-from senseindex import SenseIndex  # noqa: E402
-from senseindex.errors import SenseIndexError  # noqa: E402
-from senseindex.storage.check import check_index  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NOUNS = ("mole bank river garden tunnel doctor money stream farmer soil carbon cheek loan flood forest castle "
          "engine window letter market harbor pencil violin candle meadow rocket basket ladder mirror pepper").split()
@@ -48,15 +46,14 @@ QUERIES = ["the [mole] near the river", "a [bank] with money", "the [garden] and
 # The real command line, with the hash encoder in place of the model and small chunks.
 CHILD = r'''
 import functools, sys
-sys.path.insert(0, sys.argv[1])
-from conftest import HashEncoder
+from senseindex.testing import HashEncoder
 import senseindex.encoding.encoder
 senseindex.encoding.encoder.load_encoder = lambda *a, **k: HashEncoder()
 from senseindex.sense_index import SenseIndex
-SenseIndex.add = functools.partialmethod(SenseIndex.add, chunk_sentences=int(sys.argv[2]))
+SenseIndex.add = functools.partialmethod(SenseIndex.add, chunk_sentences=int(sys.argv[1]))
 from senseindex.cli import cli
 print("READY", flush=True)
-cli.main(args=sys.argv[3:], prog_name="senseindex")
+cli.main(args=sys.argv[2:], prog_name="senseindex")
 '''
 
 
@@ -69,7 +66,7 @@ def child_env() -> dict:
 
 def senseindex(*args, chunk: int = CHUNK, **popen) -> subprocess.Popen:
     """`senseindex ARGS` in a child process (hash encoder), stdout/stderr piped."""
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(TESTS), str(chunk), *map(str, args)],
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(chunk), *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(), **popen)
 
 
@@ -536,10 +533,9 @@ def memory(line_mb: int = 50, corpus_mb: int = 200, seconds: float = 60, work: P
 # --- concurrency --------------------------------------------------------------------------------
 READER = r'''
 import json, sys, time, tempfile, os
-sys.path.insert(0, sys.argv[1])
-from conftest import HashEncoder
+from senseindex.testing import HashEncoder
 from senseindex import SenseIndex
-path, role, seconds, chunk = sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+path, role, seconds, chunk = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 si = SenseIndex.open(path, encoder=HashEncoder())
 ops = errors = partial = 0
 messages = []
@@ -584,7 +580,7 @@ def concurrency(seconds: float = 60, work: Path | None = None, log=print) -> dic
     si = SenseIndex.open_or_create(path, encoder=HashEncoder(), **OPTIONS)
     si.add([start], chunk_sentences=CHUNK)
     si.import_review(review_file(path, work / "r.csv", 3))
-    readers = [subprocess.Popen([sys.executable, "-c", READER, str(TESTS), str(path), role, str(seconds), str(CHUNK)],
+    readers = [subprocess.Popen([sys.executable, "-c", READER, str(path), role, str(seconds), str(CHUNK)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
                for role in ("search", "label", "senses", "export")]
     t0 = time.time()

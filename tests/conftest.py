@@ -1,25 +1,20 @@
 """Shared fixtures: real packaged models loaded once per session, a demo index built once.
 
-Two tiers: `pytest -m "not model"` runs every test that needs no real model (well under 20 s);
+Two tiers: `pytest -m "not model"` runs every test that needs no real model (seconds);
 plain `pytest` (what `make test` and CI run) runs everything. A test is in the model tier when it
 uses a model fixture below or is marked `@pytest.mark.model` itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "corpora" / "demo"
-DEMO_GOLD = ROOT / "corpora" / "demo.gold.tsv"
-DEMO_QUERIES = ROOT / "corpora" / "demo.queries.tsv"
-SHARED = Path(os.environ.get("SENSEINDEX_DATA") or ROOT.parent / "shared" / "data")
+from helpers import DEMO, DEMO_GOLD, ROOT, SHARED
+from senseindex.testing import HashEncoder, copy_index
+
 MODEL_FIXTURES = {"mpnet_encoder", "minilm_encoder", "demo_index", "writable_demo", "semcor_index"}
 
 # Never the user's ~/.cache: vectors and unpacked models go to a cache inside the checkout
@@ -66,12 +61,6 @@ def demo_index(tmp_path_factory, mpnet_encoder) -> Path:
     return path
 
 
-def copy_index(src: Path, dest: Path) -> Path:
-    """A writable copy of a shared index (without its lock file)."""
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".lock"))
-    return dest
-
-
 @pytest.fixture
 def writable_demo(demo_index, tmp_path) -> Path:
     return copy_index(demo_index, tmp_path / "demo")
@@ -82,30 +71,6 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/data is absent (benchmark data beside the repository)")
     return SHARED
-
-
-class HashEncoder:
-    """Tiny deterministic WordEncoder for unit tests of storage and plumbing (not of sense quality):
-    a word's vector is its hashed identity plus a little of its neighbours'."""
-
-    name = "test/hash-encoder"
-    layer = "last"
-    dim = 32
-    precision = "fp32"
-    max_length = 64
-
-    def _word(self, w: str) -> np.ndarray:
-        seed = int(hashlib.sha256(w.lower().encode()).hexdigest()[:8], 16)
-        return np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
-
-    def word_vectors(self, texts, spans):
-        out = []
-        for text, sp in zip(texts, spans, strict=True):
-            ctx = sum((self._word(w) for w in text.split()), np.zeros(self.dim, np.float32))
-            ctx = ctx / max(1, len(text.split()))  # (once per text: a line of a megabyte stays linear)
-            vecs = np.stack([self._word(text[s:e]) + 0.3 * ctx for s, e in sp]) if len(sp) else np.zeros((0, self.dim), np.float32)
-            out.append((vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)).astype(np.float32))
-        return out
 
 
 @pytest.fixture

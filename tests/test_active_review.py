@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import partial
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import copy_index
 from senseindex import SenseIndex
-from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
 from senseindex.senses.active import (
     DUPLICATE_COSINE,
@@ -25,6 +23,7 @@ from senseindex.senses.active import (
 from senseindex.senses.knn import knn_vote
 from senseindex.storage.labels import effective_labels
 from senseindex.storage.store import Store
+from senseindex.testing import copy_index, run_cli
 
 SENTENCES = [
     "The bank raised its interest rates again.",
@@ -39,10 +38,7 @@ SENTENCES = [
 ]
 
 
-def run(*args, ok=True, input=None):
-    result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
-    assert (result.exit_code == 0) == ok, result.output
-    return result
+run = partial(run_cli, ok=True)
 
 
 @pytest.fixture

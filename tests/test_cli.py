@@ -3,21 +3,16 @@
 import csv
 import json
 from collections import defaultdict
+from functools import partial
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import DEMO, DEMO_QUERIES
+from helpers import DEMO, DEMO_QUERIES
 from senseindex import SenseIndex
-from senseindex.cli import cli
 from senseindex.storage.store import Store
+from senseindex.testing import run_cli
 
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
+run = partial(run_cli, ok=True)
 
 
 def test_search_mole_on_hip_finds_skin_sense(demo_index):

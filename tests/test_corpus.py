@@ -139,6 +139,7 @@ def test_a_pretokenised_sentence_longer_than_the_limit_is_refused_with_its_line(
         list(read_sentences(f))
 
 
+@pytest.mark.slow
 def test_chunks_are_bounded_by_characters(tmp_path, hash_encoder):
     """Long sentences make smaller chunks, so the memory of encoding one stays bounded."""
     from senseindex import SenseIndex

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import DEMO, DEMO_QUERIES
+from helpers import DEMO, DEMO_QUERIES
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.storage.store import Store

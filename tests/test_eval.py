@@ -8,21 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import SHARED
+from helpers import SHARED
 from senseindex import SenseIndex
-from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
 from senseindex.evaluation import METHODS, heldout_documents, macro_f1, nearest_order, pos_class
 from senseindex.evaluation.coarsewsd import subset_indices, take_split, target_vectors
 from senseindex.evaluation.datasets import read_coarsewsd
+from senseindex.testing import run_cli
 
 WORDS = "digit,yard"  # the two smallest words: 110 and 217 instances
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+run = run_cli
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:

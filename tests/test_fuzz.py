@@ -25,9 +25,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import HashEncoder
 from senseindex import SenseIndex
 from senseindex.storage.check import check_index
+from senseindex.testing import HashEncoder
+
+pytestmark = pytest.mark.slow  # the fuzz harness: Hypothesis runs many files per test
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=False, database=None,
                           suppress_health_check=list(HealthCheck))

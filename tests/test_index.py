@@ -91,13 +91,13 @@ def test_interrupt_and_resume_loses_and_duplicates_nothing(tmp_path, hash_encode
     assert texts(tmp_path / "idx") == texts(tmp_path / "clean")
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_leaves_an_index_that_opens_and_resumes(tmp_path, hash_encoder):
     """A hard kill right after vectors were appended but before SQLite committed."""
     corpus = write_corpus(tmp_path / "c", 2, 30)
     script = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
-        from conftest import HashEncoder
+        from senseindex.testing import HashEncoder
         from senseindex import SenseIndex
         from senseindex.storage.vectors import VectorStore
         si = SenseIndex.open_or_create({str(tmp_path / 'idx')!r}, encoder=HashEncoder())
@@ -175,5 +175,8 @@ def test_codec_starts_exact_then_trains_when_enough_rows(tmp_path, hash_encoder)
     target, hits = si.search("a [mole] in the garden", k=5)
     assert [h.lemma for h in hits] == ["mole"] * 5
     # the coded scores stay close to the exact ones for the same occurrences
-    exact = {h.occurrence_id: h.score for h in exact_hits}
-    assert all(abs(h.score - exact[h.occurrence_id]) < 0.1 for h in hits if h.occurrence_id in exact)
+    # the coded scores stay close to the exact ones for the same occurrences (every mole is
+    # listed with a large k, so each of the first top 5 is compared)
+    coded = {h.occurrence_id: h.score for h in si.search("a [mole] in the garden", k=100_000)[1]}
+    assert len(exact_hits) == 5 and all(h.occurrence_id in coded for h in exact_hits)
+    assert all(abs(coded[h.occurrence_id] - h.score) < 0.1 for h in exact_hits)

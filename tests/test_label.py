@@ -8,18 +8,15 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import DEMO_QUERIES
+from helpers import DEMO_QUERIES
 from senseindex import SenseIndex
-from senseindex.cli import cli
 from senseindex.senses.knn import knn_vote
 from senseindex.storage.labels import set_labels
+from senseindex.testing import run_cli
 from senseindex.text.tagging import pos_class
 
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+run = run_cli
 
 
 def demo_queries() -> list[dict]:

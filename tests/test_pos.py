@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from senseindex import SenseIndex
-from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
 from senseindex.senses.search import parse_target
 from senseindex.storage.labels import label_keys, set_labels
 from senseindex.storage.migrations import MIGRATIONS
+from senseindex.testing import run_cli
 from senseindex.text.tagging import sense_pos_class, tag_spans
 from senseindex.text.wordnet import (
     WORDNET_ENV,
@@ -216,8 +215,7 @@ def test_the_migration_splits_stored_multi_key_labels(pos_index):
     assert label_keys(db, [oid], "gold")[oid] == {"afternoon%1:28:00::", "afternoon%1:28:01::"}
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+run = run_cli
 
 
 def test_cli_unusual_targets_get_an_answer_or_one_line(demo_index):

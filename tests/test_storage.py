@@ -31,12 +31,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import HashEncoder
 from senseindex import SenseIndex
 from senseindex.cli import cli
 from senseindex.errors import SenseIndexError
 from senseindex.storage.labels import set_labels
 from senseindex.storage.store import Store
+from senseindex.testing import HashEncoder, copy_index
 from senseindex.text.words import find_words
 
 TESTS = Path(__file__).resolve().parent
@@ -72,11 +72,6 @@ def write_corpus(folder: Path, files: dict[str, int], seed: int = 0, seen: set |
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("\n".join(sentences(n, seed * 1000 + i, seen)) + "\n", encoding="utf-8")
     return folder
-
-
-def copy_index(src: Path, dest: Path) -> Path:
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".lock"))
-    return dest
 
 
 def counts(si: SenseIndex) -> dict:
@@ -398,8 +393,7 @@ def test_compaction_manual_and_automatic(index_copy, encoder):
 KILL_CHILD = r'''
 import os, pathlib, signal, sys
 path, mode, n, tests = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-sys.path.insert(0, tests)
-from conftest import HashEncoder
+from senseindex.testing import HashEncoder
 from senseindex import SenseIndex
 from senseindex.storage.store import Store
 from senseindex.storage.vectors import SortedRun
@@ -469,6 +463,7 @@ def check_after_kill(path: Path, encoder, expected: dict, live: np.ndarray, vect
     assert counts(si) == expected, what
 
 
+@pytest.mark.slow
 def test_sigkill_during_compaction_at_random_points(base_index, tmp_path, encoder):
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
@@ -531,8 +526,7 @@ def test_sigkill_during_compaction_at_random_points(base_index, tmp_path, encode
 WRITER_CHILD = r'''
 import sys
 path, tests, *files = sys.argv[1:]
-sys.path.insert(0, tests)
-from conftest import HashEncoder
+from senseindex.testing import HashEncoder
 from senseindex import SenseIndex
 si = SenseIndex.open(path, encoder=HashEncoder())
 for f in files:
@@ -541,6 +535,7 @@ for f in files:
 '''
 
 
+@pytest.mark.slow
 def test_reader_beside_a_writer(tmp_path, encoder):
     seen: set = set()
     first = write_corpus(tmp_path / "c0", {"start.txt": 30}, seed=11, seen=seen)
@@ -597,8 +592,7 @@ def test_reader_beside_a_writer(tmp_path, encoder):
 READER_CHILD = r'''
 import json, os, sys
 path, tests = sys.argv[1:]
-sys.path.insert(0, tests)
-from conftest import HashEncoder
+from senseindex.testing import HashEncoder
 from senseindex import SenseIndex
 from senseindex.errors import SenseIndexError
 
@@ -653,6 +647,7 @@ def readable_only_copy(src: Path) -> tuple[Path, Path]:
     return top, dest
 
 
+@pytest.mark.slow
 def test_read_only_copy_is_searchable_by_a_process_that_cannot_write(base_index, encoder):
     top, dest = readable_only_copy(base_index)
     try:

@@ -47,8 +47,7 @@ QUERY = "I sat on the [bank] of the river"
 @pytest.fixture(scope="module")
 def tiny_index(tmp_path_factory) -> Path:
     """A small read-only index built with the hash encoder (copy it to write)."""
-    from conftest import HashEncoder
-
+    from senseindex.testing import HashEncoder
     root = tmp_path_factory.mktemp("web")
     src = root / "corpus.txt"
     src.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
@@ -59,8 +58,7 @@ def tiny_index(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def tiny(tiny_index, tmp_path) -> Path:
-    from conftest import copy_index
-
+    from senseindex.testing import copy_index
     return copy_index(tiny_index, tmp_path / "tiny")
 
 
