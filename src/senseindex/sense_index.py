@@ -393,6 +393,14 @@ class SenseIndex:
         lemma = self.require_indexed(word) if word else None
         return stored_labels(self.store.db, sources, lemma)
 
+    def effective_labels(self, word: str, sources: Iterable[str] = SOURCES) -> dict[int, tuple[str, str]]:
+        """(label, source) in effect for each occurrence of a word's lemma, by the one precedence
+        rule (storage.labels.SOURCES: gold over review over predicted); `sources` narrows which
+        count, e.g. ("gold", "predicted") for what a line would show without its review label."""
+        from senseindex.storage.labels import effective_labels
+
+        return effective_labels(self.store.db, lemma=self.require_indexed(word), sources=sources)
+
     def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None) -> dict:
         """Write stored labels to a .csv, .tsv, .jsonl or .json file (written whole or not at all)."""
         from senseindex.output.rows import format_for, write_file

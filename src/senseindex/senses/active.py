@@ -161,68 +161,92 @@ class Proposal:
     score: float
 
 
+class _Batch:
+    """The proposals of one batch as they are picked: rows never to offer again (labelled,
+    skipped or already picked) and the near-duplicate test against what was picked."""
+
+    def __init__(self, W: np.ndarray, blocked: np.ndarray, n: int) -> None:
+        self.W, self.blocked, self.n = W, blocked, n
+        self.out: list[Proposal] = []
+        self.picked: list[int] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.out) >= self.n
+
+    def near_duplicate(self, i: int) -> bool:
+        return bool(self.picked) and float((self.W[self.picked] @ self.W[i]).max()) >= DUPLICATE_COSINE
+
+    def take(self, i: int, reason: str, score: float) -> None:
+        self.out.append(Proposal(i, reason, score))
+        self.picked.append(i)
+        self.blocked[i] = True
+
+    def take_representative(self, members: np.ndarray, sim: np.ndarray, reason: str) -> None:
+        """The member closest to its cluster's centre that is no near-duplicate of a pick."""
+        for i in members[np.argsort(-sim[members], kind="stable")]:
+            if not self.near_duplicate(int(i)):
+                self.take(int(i), reason, float(sim[i]))
+                return
+
+
 def propose(pool: Pool, labelled: np.ndarray, y: np.ndarray, n_labels: int, n: int,
             exclude: np.ndarray | None = None, k: int = DEFAULT_K, seed: int = 0) -> list[Proposal]:
     """The next `n` rows of the pool for a person to label (see the module docstring for the order).
 
     labelled, y: rows labelled so far and their label ids; exclude: rows never to propose
     (skipped by the person)."""
-    W, clusters = pool.W, pool.clusters
-    N = len(W)
     labelled = np.asarray(labelled, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
-    blocked = np.zeros(N, bool)
+    blocked = np.zeros(len(pool.W), bool)
     blocked[labelled] = True
     if exclude is not None and len(exclude):
         blocked[np.asarray(exclude, dtype=np.int64)] = True
-    out: list[Proposal] = []
-    picked: list[int] = []
+    batch = _Batch(pool.W, blocked, n)
+    _cluster_representatives(pool, batch, labelled, y)
+    if not batch.full:
+        _doubtful_or_novel(pool, batch, labelled, y, n_labels, k, seed)
+    return batch.out
 
-    def near_duplicate(i: int) -> bool:
-        return bool(picked) and float((W[picked] @ W[i]).max()) >= DUPLICATE_COSINE
 
-    # 1. a representative of every cluster without a labelled occurrence, largest cluster first; a
-    # second one for a cluster whose answers so far only repeat senses other clusters have
+def _cluster_representatives(pool: Pool, batch: _Batch, labelled: np.ndarray, y: np.ndarray) -> None:
+    """1. A representative of every cluster without a labelled occurrence, largest cluster first;
+    a second one for a cluster whose answers so far only repeat senses other clusters have.
+    1b. One of every fine cluster without a labelled or picked occurrence, largest first."""
+    clusters = pool.clusters
     lab_cluster = clusters[labelled]
-    sizes = np.bincount(clusters)
-    for c in np.argsort(-sizes, kind="stable"):
-        if len(out) >= n:
+    for c in np.argsort(-np.bincount(clusters), kind="stable"):
+        if batch.full:
             break
         mine = set(y[lab_cluster == c].tolist())
         asked = int((lab_cluster == c).sum())
         others = set(y[lab_cluster != c].tolist())
         if asked >= CLUSTER_TRIES or (asked and not mine <= others):
             continue
-        members = np.flatnonzero((clusters == c) & ~blocked)
-        for i in members[np.argsort(-pool.centre_sim[members], kind="stable")]:
-            if not near_duplicate(int(i)):
-                out.append(Proposal(int(i), f"cluster {int(c)}", float(pool.centre_sim[i])))
-                picked.append(int(i))
-                blocked[i] = True
-                break
-    # 1b. a representative of every fine cluster without a labelled or picked occurrence, largest first
-    if pool.fine is not None:
-        lab_fine = set(pool.fine[labelled].tolist())
-        for c in np.argsort(-np.bincount(pool.fine), kind="stable"):
-            if len(out) >= n:
-                break
-            if c in lab_fine or any(pool.fine[i] == c for i in picked):
-                continue
-            members = np.flatnonzero((pool.fine == c) & ~blocked)
-            for i in members[np.argsort(-pool.fine_sim[members], kind="stable")]:
-                if not near_duplicate(int(i)):
-                    out.append(Proposal(int(i), f"sub-cluster {int(c)}", float(pool.fine_sim[i])))
-                    picked.append(int(i))
-                    blocked[i] = True
-                    break
-    if len(out) >= n:
-        return out
-    # 2. doubt, and distance from everything labelled (or picked in this batch)
-    cand = np.flatnonzero(~blocked)
+        batch.take_representative(np.flatnonzero((clusters == c) & ~batch.blocked), pool.centre_sim,
+                                  f"cluster {int(c)}")
+    if pool.fine is None:
+        return
+    lab_fine = set(pool.fine[labelled].tolist())
+    for c in np.argsort(-np.bincount(pool.fine), kind="stable"):
+        if batch.full:
+            break
+        if c in lab_fine or any(pool.fine[i] == c for i in batch.picked):
+            continue
+        batch.take_representative(np.flatnonzero((pool.fine == c) & ~batch.blocked), pool.fine_sim,
+                                  f"sub-cluster {int(c)}")
+
+
+def _doubtful_or_novel(pool: Pool, batch: _Batch, labelled: np.ndarray, y: np.ndarray, n_labels: int,
+                       k: int, seed: int) -> None:
+    """2. The rest of the batch by doubt (the k-NN vote's margin, disagreement with the nearest
+    label) plus distance from everything labelled or picked in this batch."""
+    W = pool.W
+    cand = np.flatnonzero(~batch.blocked)
     if len(cand) > CANDIDATES:
         cand = np.sort(np.random.default_rng(seed).choice(cand, CANDIDATES, replace=False))
     if len(cand) == 0:
-        return out
+        return
     Wc = W[cand]
     doubt = np.zeros(len(cand))
     if len(labelled):
@@ -232,11 +256,11 @@ def propose(pool: Pool, labelled: np.ndarray, y: np.ndarray, n_labels: int, n: i
     else:
         closest = np.full(len(cand), -1.0)
     alive = np.ones(len(cand), bool)
-    for i in picked:
+    for i in batch.picked:
         sims = Wc @ W[i]
         closest = np.maximum(closest, sims)
         alive &= sims < DUPLICATE_COSINE
-    while len(out) < n and alive.any():
+    while not batch.full and alive.any():
         novelty = NOVELTY_WEIGHT * (1.0 - closest)
         if pool.density is not None and len(set(y.tolist())) == 1:  # one sense so far: look for a crowd
             novelty = novelty * pool.density[cand]
@@ -247,6 +271,5 @@ def propose(pool: Pool, labelled: np.ndarray, y: np.ndarray, n_labels: int, n: i
         alive[j] = False
         sims = Wc @ W[i]
         alive &= sims < DUPLICATE_COSINE
-        out.append(Proposal(i, "uncertain" if doubt[j] >= novelty[j] else "far from labels", float(score[j])))
+        batch.out.append(Proposal(i, "uncertain" if doubt[j] >= novelty[j] else "far from labels", float(score[j])))
         closest = np.maximum(closest, sims)
-    return out

@@ -255,15 +255,6 @@ def stored_labels(si, word: str) -> tuple[dict[int, tuple[str, str]], dict[int, 
     return effective, review
 
 
-def base_labels(si, word: str) -> dict[int, tuple[str, str]]:
-    """The (label, source) each occurrence would show without its review label (gold, else predicted)."""
-    out: dict[int, tuple[str, str]] = {}
-    rows = sorted(si.labels(("gold", "predicted"), word), key=lambda r: (r["occurrence_id"], r["source"]))
-    for r in rows:  # "gold" sorts before "predicted"
-        out.setdefault(r["occurrence_id"], (r["label"], r["source"]))
-    return out
-
-
 def cluster_names(rep, review: dict[int, str]) -> dict[int, str | None]:
     """A cluster's name is the review label more than half of its occurrences carry (None: not
     named yet), so lines moved in or out one by one never rename it."""
@@ -312,7 +303,7 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
     """Everything the senses page shows: clusters with sizes, names, lines, labels, plot, documents."""
     rep = report(si, handle, a)
     effective, review = stored_labels(si, a.word)
-    base = base_labels(si, a.word)
+    base = si.effective_labels(a.word, ("gold", "predicted"))  # what a line shows without its review label
     names = cluster_names(rep, review)
     members: dict[int, list] = {s.cluster: [] for s in rep.senses}
     for o in rep.rows:
