@@ -368,6 +368,54 @@ def _ids(values, what: str) -> list[int]:
         raise BadRequest(f"{what} must be occurrence ids (numbers)") from None
 
 
+def _restore_rows(restore, index: str) -> tuple[list[dict], list[int]]:
+    """Undo: the labels to write back and the occurrence ids whose review label to clear."""
+    if not isinstance(restore, dict) or not restore:
+        raise BadRequest("restore must map occurrence ids to a label or null")
+    if len(restore) > MAX_IDS:
+        raise BadRequest(f"at most {MAX_IDS:,} occurrence ids in one write")
+    rows: list[dict] = []
+    clear: list[int] = []
+    for oid, lab in restore.items():
+        try:
+            oid = int(oid)
+        except ValueError:
+            raise BadRequest("restore must map occurrence ids (numbers) to labels") from None
+        if lab is None:
+            clear.append(oid)
+        else:
+            rows.append({"index_id": index, "occurrence_id": oid, "label": label_text(lab)})
+    return rows, clear
+
+
+def _file_rows(rows, index: str) -> list[dict]:
+    """Rows shaped like a review file's, checked for shape only (import does the rest)."""
+    if not isinstance(rows, list) or not rows or len(rows) > MAX_IDS:
+        raise BadRequest(f"rows must be a list of 1 to {MAX_IDS:,} review rows")
+    if not all(isinstance(r, dict) for r in rows):
+        raise BadRequest("each row must be an object with the review file's columns")
+    return [{"index_id": index, **r} for r in rows]
+
+
+def _cluster_rows(si, handle: IndexHandle, body: dict) -> list[dict]:
+    """A whole cluster: its lines whose review label is empty or the cluster's current name."""
+    p = Params(body)
+    a = SensesArgs.parse(p)
+    c = p.int("cluster", None, 0, 10_000)
+    label = label_text(body.get("label"))
+    rep = report(si, handle, a)
+    if c not in {s.cluster for s in rep.senses}:
+        raise BadRequest(f"{rep.lemma} has no cluster {c} (it has {rep.k})")
+    _, review = stored_labels(si, a.word)
+    current = cluster_names(rep, review)[c] or rep.names()[c]  # lines moved here carry its suggested name
+    rows = [{"index_id": rep.index_id, "occurrence_id": o.occurrence_id, "cluster": c, "label": "",
+             "cluster_label": label}
+            for o in rep.rows if o.cluster == c and review.get(o.occurrence_id) in (None, current)]
+    if not rows:
+        raise BadRequest(f"every line of cluster {c} carries a label of its own")
+    return rows
+
+
 def write_labels(si, handle: IndexHandle, body: dict) -> dict:
     """One label write from the workbench, through SenseIndex.review_labels (all or nothing):
 
@@ -378,46 +426,14 @@ def write_labels(si, handle: IndexHandle, body: dict) -> dict:
     * {"restore": {"id": "label" or null}} writes back a previous state (undo);
     * {"rows": [...]} takes rows shaped like a review file's, as `labels import` does.
     """
-    p = Params(body)
     mine = index_id(si, handle)
-    rows: list[dict] = []
     clear: list[int] = []
     if "restore" in body:
-        restore = body["restore"]
-        if not isinstance(restore, dict) or not restore:
-            raise BadRequest("restore must map occurrence ids to a label or null")
-        if len(restore) > MAX_IDS:
-            raise BadRequest(f"at most {MAX_IDS:,} occurrence ids in one write")
-        for oid, lab in restore.items():
-            try:
-                oid = int(oid)
-            except ValueError:
-                raise BadRequest("restore must map occurrence ids (numbers) to labels") from None
-            if lab is None:
-                clear.append(oid)
-            else:
-                rows.append({"index_id": mine, "occurrence_id": oid, "label": label_text(lab)})
+        rows, clear = _restore_rows(body["restore"], mine)
     elif "rows" in body:
-        if not isinstance(body["rows"], list) or not body["rows"] or len(body["rows"]) > MAX_IDS:
-            raise BadRequest(f"rows must be a list of 1 to {MAX_IDS:,} review rows")
-        if not all(isinstance(r, dict) for r in body["rows"]):
-            raise BadRequest("each row must be an object with the review file's columns")
-        rows = [{"index_id": mine, **r} for r in body["rows"]]
+        rows = _file_rows(body["rows"], mine)
     elif "cluster" in body:
-        a = SensesArgs.parse(p)
-        c = p.int("cluster", None, 0, 10_000)
-        label = label_text(body.get("label"))
-        rep = report(si, handle, a)
-        if c not in {s.cluster for s in rep.senses}:
-            raise BadRequest(f"{rep.lemma} has no cluster {c} (it has {rep.k})")
-        _, review = stored_labels(si, a.word)
-        current = cluster_names(rep, review)[c] or rep.names()[c]  # lines moved here carry its suggested name
-        for o in rep.rows:
-            if o.cluster == c and review.get(o.occurrence_id) in (None, current):
-                rows.append({"index_id": rep.index_id, "occurrence_id": o.occurrence_id, "cluster": c,
-                             "label": "", "cluster_label": label})
-        if not rows:
-            raise BadRequest(f"every line of cluster {c} carries a label of its own")
+        rows = _cluster_rows(si, handle, body)
     elif "occurrence_ids" in body:
         label = label_text(body.get("label"))
         rows = [{"index_id": mine, "occurrence_id": oid, "label": label}
