@@ -23,7 +23,7 @@ from senseindex.senses.active import (
 from senseindex.senses.knn import knn_vote
 from senseindex.storage.labels import effective_labels
 from senseindex.storage.store import Store
-from senseindex.testing import copy_index, run_cli
+from senseindex.testing import copy_index, index_sentences, run_cli
 
 SENTENCES = [
     "The bank raised its interest rates again.",
@@ -43,11 +43,7 @@ run = partial(run_cli, ok=True)
 
 @pytest.fixture
 def tiny(tmp_path, hash_encoder):
-    src = tmp_path / "corpus.txt"
-    src.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
-    path = tmp_path / "tiny"
-    SenseIndex.open_or_create(path, encoder=hash_encoder).add([src])
-    return path
+    return index_sentences(tmp_path / "tiny", SENTENCES, hash_encoder)
 
 
 def blobs(rng, centres: int, per: int, dim: int = 16, noise: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from helpers import ROOT
-
 from scripts import readme_numbers
+
+from helpers import ROOT
 
 README = ROOT / "README.md"
 

@@ -15,6 +15,7 @@ from senseindex.errors import SenseIndexError
 from senseindex.output.review_export import export_review
 from senseindex.storage.labels import effective_labels
 from senseindex.storage.store import Store
+from senseindex.testing import index_sentences
 
 SENTENCES = [
     "The bank raised its interest rates again.",
@@ -31,11 +32,7 @@ SENTENCES = [
 @pytest.fixture
 def tiny(tmp_path, hash_encoder):
     """A small index built with the hash encoder, holding markup and non-ASCII text."""
-    src = tmp_path / "corpus.txt"
-    src.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
-    path = tmp_path / "tiny"
-    SenseIndex.open_or_create(path, encoder=hash_encoder).add([src])
-    return path
+    return index_sentences(tmp_path / "tiny", SENTENCES, hash_encoder)
 
 
 def _report(path, k=2):

@@ -44,6 +44,18 @@ def copy_index(src: str | Path, dest: str | Path) -> Path:
     return Path(dest)
 
 
+def index_sentences(path: str | Path, sentences: list[str], encoder=None) -> Path:
+    """A small index at `path` of one .txt document holding these sentences, one per line
+    (written beside the index as `<path>.txt`), encoded by `encoder` (default: HashEncoder)."""
+    from senseindex import SenseIndex
+
+    path = Path(path)
+    src = path.with_suffix(".txt")
+    src.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    SenseIndex.open_or_create(path, encoder=encoder or HashEncoder()).add([src])
+    return path
+
+
 def run_cli(*args: Any, ok: bool | None = None, input: str | None = None):
     """`senseindex ARGS...` in-process (Click's CliRunner); arguments may be paths or numbers.
     ok=True asserts exit 0, ok=False asserts a non-zero exit; the output is in the assertion."""
