@@ -60,7 +60,7 @@ def main() -> None:
 
             first: dict[str, float] = {}
             engine = RayEngine(workers=args.workers,
-                               on_progress=lambda p, first=first: first.setdefault("t", time.perf_counter()))
+                               on_progress=lambda _progress, first=first: first.setdefault("t", time.perf_counter()))
             si = SenseIndex.open_or_create(tmp / f"ray{run}", encoder=encoder)
             t = time.perf_counter()
             si.add([corpus], engine=engine)

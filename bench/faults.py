@@ -144,7 +144,7 @@ class Scenario:
 
     def __init__(self, name: str, start: Path, args: list[str], resume=None) -> None:
         self.name, self.start, self.args = name, start, args
-        self.resume = resume or (lambda path: [args])
+        self.resume = resume or (lambda _path: [args])
 
     def command(self, path: Path) -> list[str]:
         return [a.replace("{INDEX}", str(path)) for a in self.args]

@@ -191,7 +191,7 @@ def test_windows_long_input_half_overlap_and_full_cover(body, extra):
     stride = max(1, body // 2)
     assert starts[0] == 0
     assert starts[-1] + body == n, "the last window ends exactly at n"
-    assert all(0 <= s and s + body <= n for s in starts), "windows stay inside the input"
+    assert all(s >= 0 and s + body <= n for s in starts), "windows stay inside the input"
     steps = np.diff(starts)
     assert (steps > 0).all(), "strictly increasing starts, no duplicates"
     assert (steps[:-1] == stride).all(), "half-overlapping: every step but the last is body // 2"

@@ -129,9 +129,8 @@ def test_second_writer_is_refused(tmp_path, hash_encoder):
     si = SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder)
     si.add([corpus])
     other = SenseIndex.open(tmp_path / "idx", encoder=hash_encoder)
-    with si.store.lock():
-        with pytest.raises(IndexLockedError, match="another senseindex process"):
-            other.add([tmp_path / "c"])
+    with si.store.lock(), pytest.raises(IndexLockedError, match="another senseindex process"):
+        other.add([tmp_path / "c"])
     assert consistent(tmp_path / "idx")[1] == 3
 
 

@@ -115,13 +115,11 @@ def test_review_labels_vote_and_predictions_do_not(writable_demo):
         "select o.id from occurrences o join labels l on l.occurrence_id = o.id "
         "where o.lemma = 'mole' and l.label = 'skin'")]
     everything = [r[0] for r in db.execute("select id from occurrences where lemma = 'mole'")]
-    with si.store.lock():  # a writer's connection
-        with si.store.db.conn:
-            set_labels(si.store.db, [(i, "bogus") for i in everything], "predicted")
+    with si.store.lock(), si.store.db.conn:  # a writer's connection, in one transaction
+        set_labels(si.store.db, [(i, "bogus") for i in everything], "predicted")
     assert si.label("I have a [mole] on my hip").label == "skin"
-    with si.store.lock():
-        with si.store.db.conn:
-            set_labels(si.store.db, [(i, "birthmark") for i in skin], "review")
+    with si.store.lock(), si.store.db.conn:
+        set_labels(si.store.db, [(i, "birthmark") for i in skin], "review")
     p = si.label("I have a [mole] on my hip")
     assert p.label == "birthmark" and p.method == "knn"
     assert all(h.label == "birthmark" and h.label_source == "review" for h in p.neighbours[:3])

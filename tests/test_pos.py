@@ -271,7 +271,7 @@ def test_a_sentence_longer_than_spacy_takes_is_tagged_in_pieces(monkeypatch):
     monkeypatch.setattr(tagging, "MAX_TAG_CHARS", 40)
     pieces = list(tagging._pieces(text, spans))
     assert len(pieces) > 5 and sum(len(p[2]) for p in pieces) == len(spans)
-    assert all(0 <= s - off and e - off <= len(piece) for off, piece, sp in pieces for s, e in sp)
+    assert all(s - off >= 0 and e - off <= len(piece) for off, piece, sp in pieces for s, e in sp)
     split = tagging.tag_spans([text], [spans])[0]
     assert len(split) == len(spans)
     assert [t.lemma for t in split] == [t.lemma for t in whole]

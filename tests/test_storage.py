@@ -176,10 +176,9 @@ def test_remove_documents_and_refuse_bad_names(index_copy, encoder):
     assert gone and gone_sentences == 30
     labelled = {gone[0]: "lab-a", gone[7]: "lab-b"}
     kept = doc_occurrences(si.store, "f0.txt")[0]
-    with si.store.lock():
-        with si.store.db.conn:
-            set_labels(si.store.db, list(labelled.items()), "review")
-            set_labels(si.store.db, [(gone[0], "gold-a"), (kept, "gold-k")], "gold")
+    with si.store.lock(), si.store.db.conn:
+        set_labels(si.store.db, list(labelled.items()), "review")
+        set_labels(si.store.db, [(gone[0], "gold-a"), (kept, "gold-k")], "gold")
     before = counts(si)
     assert before["labels"] == {"review": 2, "gold": 2}
 

@@ -163,9 +163,8 @@ def test_migrations_from_an_older_schema(tmp_path, hash_encoder):
     with db.conn:
         db.execute("insert into labels (occurrence_id, source, label, confidence, updated) values (?, 'review', 'x', 1.0, '')",
                    [before["occurrences"][0][0]])
-    with pytest.raises(sqlite3.IntegrityError):  # labels still refer to real occurrences
-        with db.conn:
-            db.execute("insert into labels (occurrence_id, source, label) values (999, 'review', 'x')")
+    with pytest.raises(sqlite3.IntegrityError), db.conn:  # labels still refer to real occurrences
+        db.execute("insert into labels (occurrence_id, source, label) values (999, 'review', 'x')")
 
 
 def test_migrating_twice_is_a_no_op(tmp_path, hash_encoder):
