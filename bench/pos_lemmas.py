@@ -6,9 +6,9 @@ token is one span, tagged in its sentence by exactly the code indexing runs
 Reported:
 
 - lemma agreement with the gold lemma of every sense-tagged token, by gold part of speech:
-  simplemma as the project called it before (the whole token) and per word, spaCy's lemmas in
-  context as indexes before the lexicon rules had them (`span_tag(..., rules=False)`, a second
-  tagging pass), and the tagger's lemmas in context with the lexicon rules (what indexing does now). Proper nouns (NNP) are left out: SemCor lemmatises named entities to their
+  simplemma as the project called it before (the whole token) and per word, and the tagger's
+  lemmas in context with the lexicon rules (what indexing does). (spaCy's lemmas alone, as
+  indexes before the lexicon rules had them, were a column until 2026-12-03: docs/research/lemmas.md.) Proper nouns (NNP) are left out: SemCor lemmatises named entities to their
   class (*Fulton County Grand Jury* -> *group*), which no lemmatiser can.
   A second table leaves out what no lemmatiser of the token can give: a multiword gold lemma of
   a one-word token (the discontinuous phrasal verb "took ... off" -> *take off*).
@@ -31,13 +31,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from senseindex.text.tagging import _Doc, pipeline, pos_class, span_tag, tag_spans
+from senseindex.text.tagging import pos_class, tag_spans
 from senseindex.text.words import simplemma_lemma
 
 SEMCOR = Path(__file__).resolve().parents[1] / "../shared/data/semcor/semcor30.jsonl.gz"
 CLASSES = {"n": "nouns", "v": "verbs", "a": "adjectives", "r": "adverbs"}
 LABELS = {"simplemma": "simplemma on the token (before the tagger)", "simplemma per word": "simplemma word by word",
-          "spaCy alone": "spaCy in context (before the lexicon rules)",
           "tagger": "spaCy in context + lemminflect's lexicon and rules (now)"}
 
 
@@ -67,17 +66,15 @@ def run(records: list[dict]) -> dict:
     start = time.perf_counter()
     tags = tag_spans(texts, all_spans)
     seconds = time.perf_counter() - start
-    spacy_alone = [[span_tag(_Doc(doc), s, e, rules=False).lemma for s, e in sp]
-                   for doc, sp in zip(pipeline().pipe(texts, batch_size=256), all_spans, strict=True)]
-    names = ("simplemma", "simplemma per word", "spaCy alone", "tagger")
+    names = ("simplemma", "simplemma per word", "tagger")
     lem = {name: Counter() for name in names}
     errors: list[tuple[str, str, str, str, str]] = []  # (gold class, token, Penn tag, lemma, gold)
     total = Counter()
     reach = {name: Counter() for name in lem}  # leaving out multiword gold lemmas of one-word tokens
     reach_total = Counter()
     cls_all, cls_tagged = Counter(), Counter()
-    for rec, sent_tags, sent_old in zip(records, tags, spacy_alone, strict=True):
-        for i, (tok, tag, old) in enumerate(zip(rec["tokens"], sent_tags, sent_old, strict=True)):
+    for rec, sent_tags in zip(records, tags, strict=True):
+        for i, (tok, tag) in enumerate(zip(rec["tokens"], sent_tags, strict=True)):
             gold_pos = rec["pos"][i]
             gold_cls = pos_class(gold_pos)
             right = pos_class(tag.pos) == gold_cls
@@ -91,7 +88,7 @@ def run(records: list[dict]) -> dict:
             gold = gold.lower()
             total[gold_cls] += 1
             got = {"simplemma": simplemma_lemma(tok), "simplemma per word": " ".join(simplemma_lemma(w) for w in tok.split()),
-                   "spaCy alone": old, "tagger": tag.lemma}
+                   "tagger": tag.lemma}
             for name in names:
                 lem[name][gold_cls] += got[name] == gold
             if tag.lemma != gold and gold_cls in "nv":

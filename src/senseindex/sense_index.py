@@ -17,8 +17,8 @@ from senseindex.errors import CorpusError, SenseIndexError
 from senseindex.storage.labels import SOURCES
 from senseindex.storage.store import Store, resolve_index_path
 from senseindex.text.corpus import DEFAULT_INCLUDE, ReadOptions
-from senseindex.text.tagging import legacy_lemma, legacy_lemmas, tagger_name
-from senseindex.text.words import lemmatize, simplemma_lemma
+from senseindex.text.tagging import LEMMA_RULES, tagger_name
+from senseindex.text.words import lemmatize
 
 if TYPE_CHECKING:
     from senseindex.distributed import RayEngine
@@ -274,14 +274,10 @@ class SenseIndex:
         lemma = lemma or lemmatize(word)
         if self.store.lemma_count(lemma) == 0:
             made_by = self.store.manifest.get("lemmatiser", "")
-            if made_by.startswith("simplemma"):  # how indexes before the tagger lemmatised
-                old = " ".join(simplemma_lemma(w) for w in word.split())
-            elif legacy_lemmas(made_by):  # spaCy before the lexicon rules ("americans", "specie")
-                old = legacy_lemma(word)
-            else:
-                old = lemma
-            if old != lemma and self.store.lemma_count(old):
-                return old
+            if made_by and LEMMA_RULES not in made_by:  # an index from before the lexicon rules
+                raise SenseIndexError(f"{word!r} (lemma {lemma!r}) is not in the index; its lemmas were made by "
+                                      f"{made_by}, whose lemmas differ for some words: re-index it to search by "
+                                      "this senseindex's lemmas")
             if " " in word.strip() and len(word.split()) > 1:
                 raise SenseIndexError(f"{word!r} (lemma {lemma!r}) is not in the index: several words are one "
                                       "occurrence only where pre-tokenised input made them one (SemCor's "

@@ -79,20 +79,13 @@ LEMMA_RULES = "lemminflect"  # in the manifest's lemmatiser name of indexes whos
 
 def tagger_name() -> str:
     """Recorded in the manifest of a new index: which tagger and lemmatiser made its lemmas
-    ("spacy-3.8.18/en_core_web_sm-3.8.0+lemminflect-0.2.3"; indexes made before the lexicon
-    rules say no more than "spacy-.../en_core_web_sm-...", see legacy_lemmas)."""
+    ("spacy-3.8.18/en_core_web_sm-3.8.0+lemminflect-0.2.3")."""
     from importlib.metadata import version
 
     import spacy
 
     meta = pipeline().meta
     return f"spacy-{spacy.__version__}/en_core_web_sm-{meta.get('version', '')}+{LEMMA_RULES}-{version('lemminflect')}"
-
-
-def legacy_lemmas(lemmatiser: str | None) -> bool:
-    """Whether an index's recorded lemmatiser is spaCy without the lexicon rules (its lemmas differ
-    for some plurals and compounds: `legacy_lemma` gives them)."""
-    return (lemmatiser or "").startswith("spacy-") and LEMMA_RULES not in lemmatiser
 
 
 def tag_spans(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 256,
@@ -160,46 +153,43 @@ def _tokens(doc: _Doc, start: int, end: int) -> list:
     return toks
 
 
-def span_tag(doc: _Doc, start: int, end: int, rules: bool = True) -> Tag:
+def span_tag(doc: _Doc, start: int, end: int) -> Tag:
     """The tag of the words between two character offsets of a tagged sentence.
 
     One word: its longest token ("John's" is John's tag). Hyphenated ("change-ringing"): the last
     part is the head, the lemma keeps the other parts ("re-elected" -> "re-elect"). Several words
     ("took place"): lemmas joined by spaces, as SemCor writes multiword lemmas, and the tag of
-    the first word when it is a verb (a phrasal verb), else of the last (a compound noun).
-
-    `rules=False` gives the lemmas of indexes made before the lexicon rules (legacy_lemma)."""
+    the first word when it is a verb (a phrasal verb), else of the last (a compound noun)."""
     toks = _tokens(doc, start, end)
     text = doc.text[start:end]
     if not toks:
         return Tag("", "X", text.lower())
     if any(t.idx < start or t.idx + len(t) > end for t in toks) and (start, end) != (0, len(doc.text)):
-        tag = tag_word(text)  # spaCy's token runs past the word (markup: 'alert("bank")</script'): tag it alone
-        return tag if rules else Tag(tag.pos, tag.upos, legacy_lemma(text))
+        return tag_word(text)  # spaCy's token runs past the word (markup: 'alert("bank")</script'): tag it alone
     if any(c.isspace() for c in text):
         words = _words(doc, start, end)
         head = toks[0] if toks[0].pos_ in ("VERB", "AUX") else toks[-1]
-        if rules and len(words) == 2 and toks[0].tag_ in ("VBN", "VBG") and toks[-1].tag_ in NOUN_TAGS \
+        if len(words) == 2 and toks[0].tag_ in ("VBN", "VBG") and toks[-1].tag_ in NOUN_TAGS \
                 and (_after_determiner(doc, toks[0]) or toks[0].tag_ == "VBN" and toks[0].lower_.endswith("ed")):
             # a participle before a noun modifies it where a determiner comes first ("the starting
             # buffer", "a written language") or it is a regular past participle ("reinforced
             # concrete"); otherwise it is taken for a verb idiom ("taking place", "given rise")
             head = toks[-1]
-        if rules and head.tag_ == "NNPS" and text.istitle() and not _lexicon(head.lower_, "PROPN"):
+        if head.tag_ == "NNPS" and text.istitle() and not _lexicon(head.lower_, "PROPN"):
             # a name stays as written ("General Motors", "Hawaiian Islands"); a plural the lexicon
             # lists as a proper noun is of a people or group and is made singular ("North Koreans")
-            return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e, False) for s, e in words))
-        if rules and head.tag_ in NOUN_TAGS:
+            return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e, lexicon=False) for s, e in words))
+        if head.tag_ in NOUN_TAGS:
             return Tag(head.tag_, head.pos_, _compound_lemma(doc, words))
-        if rules and head is toks[0]:  # a verb phrase inflects its verb only: "was born" -> be born
+        if head is toks[0]:  # a verb phrase inflects its verb only: "was born" -> be born
             rest = " ".join(doc.text[s:e].lower() for s, e in words[1:])
             return Tag(head.tag_, head.pos_, f"{_word_lemma(doc, *words[0])} {rest}")
-        return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e, rules) for s, e in words))
+        return Tag(head.tag_, head.pos_, " ".join(_word_lemma(doc, s, e) for s, e in words))
     if "-" in text:
-        return _hyphenated(doc, start, end, toks[-1], rules)
+        return _hyphenated(doc, start, end, toks[-1])
     head = max(reversed(toks), key=lambda t: len(t.text))
-    lemma = (LEMMA_FIXES.get((text.lower(), head.tag_)) if rules else None) or _lemma(head, rules)
-    if rules and head.tag_.startswith("NN") and text.count(".") == 1 and lemma.endswith(".") and len(lemma) > 2:
+    lemma = LEMMA_FIXES.get((text.lower(), head.tag_)) or _lemma(head)
+    if head.tag_.startswith("NN") and text.count(".") == 1 and lemma.endswith(".") and len(lemma) > 2:
         lemma = lemma[:-1]  # a clipped noun's stop is no part of it ("Dec." -> dec, "No." -> no; "B.C." stays)
     return Tag(head.tag_, head.pos_, lemma)
 
@@ -209,11 +199,11 @@ LEMMA_FIXES = {("taxes", "NNS"): "tax", ("clothes", "NNS"): "clothes", ("data", 
                ("'m", "VBP"): "be", ("'re", "VBP"): "be", ("'s", "VBZ"): "be", ("'ve", "VBP"): "have"}
 
 
-def _lemma(token, rules: bool = True) -> str:
+def _lemma(token, lexicon: bool = True) -> str:
     """spaCy's lemma, with repairs: LEMMA_FIXES; the final e its rules drop from a verb
     whose e-less form is also a verb ("stared" -> star, "hoped" -> hop, "riding" -> rid), where
-    simplemma gives the e form and spaCy's own word list holds it as a verb; and (`rules`) the
-    lexicon's lemmas: of nouns (noun_lemma), and of inflected verbs the first it lists, before
+    simplemma gives the e form and spaCy's own word list holds it as a verb; and (`lexicon`,
+    off only for the words of a name) the lexicon's lemmas: of nouns (noun_lemma), and of inflected verbs the first it lists, before
     spaCy's (which have *singe* for *singing*, *instal* for *installed*)."""
     low = token.text.lower()
     fixed = LEMMA_FIXES.get((low, token.tag_))
@@ -222,13 +212,13 @@ def _lemma(token, rules: bool = True) -> str:
     lemma = (token.lemma_ or token.text).lower()
     if not any(c.isalpha() for c in lemma):
         return low
-    if rules and token.tag_ in NOUN_TAGS:
+    if lexicon and token.tag_ in NOUN_TAGS:
         return noun_lemma(low, token.tag_, lemma)
-    if rules and token.tag_ in VERB_FORM_TAGS and low[:1].isalpha() and _lexicon(low, "VERB"):
+    if lexicon and token.tag_ in VERB_FORM_TAGS and low[:1].isalpha() and _lexicon(low, "VERB"):
         return _lexicon(low, "VERB")[0]  # *singing* -> sing (spaCy: singe), *installed* -> install (instal)
-    if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e"):
-        if simplemma_lemma(low) == lemma + "e" and lemma + "e" in _known_verbs():
-            return lemma + "e"  # simplemma alone would give "playe" for "playing": both must agree
+    if token.tag_ in ("VBD", "VBN", "VBG", "VBZ") and not lemma.endswith("e") \
+            and simplemma_lemma(low) == lemma + "e" and lemma + "e" in _known_verbs():
+        return lemma + "e"  # simplemma alone would give "playe" for "playing": both must agree
     return lemma
 
 
@@ -411,32 +401,32 @@ def _known_verbs() -> frozenset[str]:
 VERB_PREFIXES = frozenset("re pre co de un non over under out mis self cross counter".split())
 
 
-def _hyphenated(doc, start: int, end: int, head, rules: bool = True) -> Tag:
+def _hyphenated(doc, start: int, end: int, head, lexicon: bool = True) -> Tag:
     """A hyphenated word: the last part is the head. Its plural is lemmatised (bull's-eyes), and
     a verb form only after a verb prefix (re-elected -> re-elect); otherwise -ing and -ed heads
-    make nouns and adjectives ("change-ringing", "well-known"), kept as written. With `rules`, a
+    make nouns and adjectives ("change-ringing", "well-known"), kept as written. With `lexicon`, a
     plural head is made singular by the lexicon and a word the lexicon knows only written solid is
     written solid (*teen-agers* -> *teenager*)."""
     prefix = doc.text[start:head.idx].lower()
     if head.tag_ in ("NNS", "NNPS") or (head.pos_ in ("VERB", "AUX") and prefix.rstrip("-") in VERB_PREFIXES):
-        tag = Tag(head.tag_, head.pos_, prefix + _lemma(head, rules))
+        tag = Tag(head.tag_, head.pos_, prefix + _lemma(head, lexicon))
     elif head.tag_ == "VBG":
         tag = Tag("NN", "NOUN", doc.text[start:end].lower())
     elif head.tag_ == "VBN":
         tag = Tag("JJ", "ADJ", doc.text[start:end].lower())
     else:
         tag = Tag(head.tag_, head.pos_, doc.text[start:end].lower())
-    return Tag(tag.pos, tag.upos, _solid(tag.lemma, tag.upos)) if rules and tag.upos in _LEXICON_UPOS else tag
+    return Tag(tag.pos, tag.upos, _solid(tag.lemma, tag.upos)) if lexicon and tag.upos in _LEXICON_UPOS else tag
 
 
-def _word_lemma(doc: _Doc, start: int, end: int, rules: bool = True) -> str:
+def _word_lemma(doc: _Doc, start: int, end: int, lexicon: bool = True) -> str:
     """The lemma of one word of a multiword span."""
     toks = _tokens(doc, start, end)
     if not toks:
         return doc.text[start:end].lower()
     if "-" in doc.text[start:end]:
-        return _hyphenated(doc, start, end, toks[-1], rules).lemma
-    return _lemma(max(reversed(toks), key=lambda t: len(t.text)), rules)
+        return _hyphenated(doc, start, end, toks[-1], lexicon).lemma
+    return _lemma(max(reversed(toks), key=lambda t: len(t.text)), lexicon)
 
 
 def _words(doc, start: int, end: int) -> list[tuple[int, int]]:
@@ -450,7 +440,7 @@ def _words(doc, start: int, end: int) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=200_000)
 def simplemma_lemma(word: str) -> str:
-    """simplemma's lemma: how indexes built before the tagger lemmatised (the benchmark compares)."""
+    """simplemma's lemma: the second opinion on a verb's final e (see _lemma)."""
     low = word.lower()
     try:
         lemma = simplemma.lemmatize(low, lang="en")
@@ -464,13 +454,3 @@ def tag_word(word: str) -> Tag:
     """A word's tag with no sentence around it (`senses WORD`, `--word`): its likeliest reading."""
     doc = pipeline()(word)
     return span_tag(_Doc(doc), 0, len(word))
-
-
-@lru_cache(maxsize=10_000)
-def legacy_lemma(word: str) -> str:
-    """A word's lemma as indexes made before the lexicon rules have it (spaCy's alone), seen alone:
-    how such an index is still searched (`legacy_lemmas`)."""
-    if not word.strip():
-        return word.lower()
-    doc = pipeline()(word)
-    return span_tag(_Doc(doc), 0, len(word), rules=False).lemma
