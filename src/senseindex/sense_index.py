@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from senseindex.encoding.glove import GLOVE_NAME, Glove, load_glove, not_indexed
 from senseindex.encoding.weights import resolve_model, same_model
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from senseindex.distributed import RayEngine
     from senseindex.encoding.encoder import WordEncoder
     from senseindex.indexer import IndexReport, PlannedFile
+    from senseindex.senses.concordance import Concordance
     from senseindex.senses.induction import SenseReport
     from senseindex.senses.knn import Prediction
     from senseindex.senses.review_queue import ReviewBatch
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from senseindex.storage.check import CheckReport
 
 DEFAULT_CODEC = "PQ64"  # 64 bytes a vector: closest to exact of the codecs measured (BENCHMARKS.md)
+QUERY_VECTOR_CACHE = 256  # query vectors kept per SenseIndex (a few KB each)
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
 
@@ -49,6 +51,7 @@ class SenseIndex:
         self.precision = precision
         self._path = store.path if store is not None else Path(path)
         self._new = new or {}  # model, layer and codec of an index that `add` has yet to create
+        self._query_vectors: dict[tuple[str, int, int], Any] = {}  # see query_vector
 
     # --- opening -----------------------------------------------------------------
     @classmethod
@@ -304,11 +307,94 @@ class SenseIndex:
         not only the target's lemma; `lemma` names the lemma to search."""
         from senseindex.senses.search import contextual_search, other_pos_ids, static_search
 
+        if not any_word and not static:  # one path with the concordance: filters before the cap
+            c = self.concordance(query, word=word, lemma=lemma, any_pos=any_pos, k=k)
+            return c.target, c.hits
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
         exclude = set() if any_word or any_pos else other_pos_ids(self.store, target)
         return target, contextual_search(self.store, self.encoder, target, k, any_word, exclude)
+
+    def query_vector(self, target: Target):
+        """The target's contextual vector in its sentence, cached (LRU), so that sorting, filtering
+        and paging the same query never runs the model again."""
+        key = (target.text, target.start, target.end)
+        cache = self._query_vectors
+        vec = cache.pop(key, None)
+        if vec is None:
+            vec = self.encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
+        cache[key] = vec
+        while len(cache) > QUERY_VECTOR_CACHE:
+            cache.pop(next(iter(cache)))
+        return vec
+
+    def concordance(self, query: str | None = None, *, cql: str | None = None, word: str | None = None,
+                    lemma: str | None = None, any_pos: bool = False, label: str | None = None,
+                    doc: str | None = None, documents: Iterable[int] | None = None,
+                    sentences: Iterable[int] | None = None, k: int | None = None) -> Concordance:
+        """Every occurrence of the target's lemma (or every token a CQL query matches), filtered,
+        then ranked by similarity to the target in QUERY, then capped at `k` (None: all).
+
+        Without QUERY (a CQL query alone) the lines come in corpus order. Without `any_pos` an
+        example's lemma keeps to the target's part of speech (`pos_left_out` says how many that
+        leaves out); a CQL query says its part of speech itself. `label` (the label in effect, or
+        "(none)"), `doc` (a document path), `documents` and `sentences` (allowed ids: the hook
+        for a saved subcorpus) restrict the candidates before ranking. The counts (`total`,
+        `matching`, `len(hits)`) are what the pages show as "N of M"."""
+        from senseindex.senses.concordance import Filters, build, candidates
+        from senseindex.senses.cql import parse
+
+        tq = parse(cql) if cql else None
+        if not (query and query.strip()) and tq is None:
+            raise SenseIndexError("give an example sentence with the [word] to search for, or a CQL query")
+        target = vec = None
+        if query and query.strip():
+            target = self.target(query, word, lemma) if tq else self._indexed_target(query, word, lemma)
+            vec = self.query_vector(target)
+        if tq is not None:
+            lemmas = tq.lemmas(lambda: [r[0] for r in self.store.db.execute("select lemma from lemmas where count > 0")])
+            cands = candidates(self.store, lemmas)
+            match = tq.matcher()
+            extra = lambda c: match(c.attribute)  # noqa: E731
+            pos = None
+        else:
+            cands = candidates(self.store, [target.lemma])
+            extra, pos = None, None if any_pos else target.pos_class
+        filters = Filters(pos, label or None, doc or None,
+                          None if documents is None else frozenset(int(i) for i in documents),
+                          None if sentences is None else frozenset(int(i) for i in sentences))
+        conc = build(self.store, target, vec, cands, filters, k, extra)
+        if target is not None:
+            target.pos_filter = conc.pos_filter
+        return conc
+
+    def indexed_words(self, text: str) -> list[dict]:
+        """Each word of TEXT (a sentence) with its lemma in context and how many occurrences of that
+        lemma the index holds: 0 for a stopword (never indexed) or a word the corpus lacks, which
+        the search page shows as plain text rather than a link to a search that cannot succeed."""
+        from senseindex.text.tagging import tag_spans
+        from senseindex.text.words import find_words
+
+        plain = text.replace("[", "").replace("]", "")
+        words = find_words(plain, all_words=True)
+        tags = tag_spans([plain], [[(s, e) for s, e, _ in words]])[0] if words else []
+        return [{"word": w, "start": s, "end": e, "lemma": t.lemma, "occurrences": self.store.lemma_count(t.lemma)}
+                for (s, e, w), t in zip(words, tags, strict=True)]
+
+    def context(self, sentence_id: int, around: int = 2) -> dict:
+        """A sentence with up to `around` sentences before and after it in its document."""
+        db = self.store.db
+        row = db.execute("select s.document_id, s.ordinal, d.path from sentences s join documents d "
+                         "on d.id = s.document_id where s.id = ?", [int(sentence_id)]).fetchone()
+        if row is None:
+            raise SenseIndexError(f"no sentence {sentence_id} in {self.store.path}")
+        doc_id, ordinal, path = row
+        rows = db.execute("select id, ordinal, line, text from sentences where document_id = ? and ordinal between ? "
+                          "and ? order by ordinal", [doc_id, ordinal - around, ordinal + around]).fetchall()
+        return {"doc": path, "sentence_id": int(sentence_id),
+                "sentences": [{"id": i, "line": line, "text": t, "current": i == int(sentence_id)}
+                              for i, _, line, t in rows]}
 
     def compare(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
                 lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit], list[Hit]]:

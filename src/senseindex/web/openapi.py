@@ -106,9 +106,17 @@ def openapi_spec() -> dict:
             "operationId": "search",
             "parameters": [
                 INDEX,
-                _q("q", "Query sentence; mark the target like [mole], else `word`, else its rarest indexed word.",
-                   {"type": "string", "maxLength": MAX_QUERY}, True),
-                _q("k", "Number of results.", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
+                _q("q", "Query sentence; mark the target like [mole], else `word`, else its rarest indexed word. "
+                   "A query that starts like a CQL token ([lemma=...]) is taken as `cql`.",
+                   {"type": "string", "maxLength": MAX_QUERY}),
+                _q("cql", "A CQL token query, e.g. [lemma=\"bank\" & pos=\"NOUN\"] (docs/concordance.md); with `q` "
+                   "the matches are ranked by similarity to the example, without it they come in corpus order.",
+                   {"type": "string", "maxLength": MAX_QUERY}),
+                _q("k", "At most this many lines, after the filters.",
+                   {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
+                _q("label", "Only occurrences with this label in effect ((none): without a label).", {"type": "string"}),
+                _q("doc", "Only occurrences in this document (its stored path).", {"type": "string"}),
+                _q("any_pos", "Every part of speech (default: the target's only).", {"type": "boolean"}),
                 _q("word", "The target word when the query is not marked.", {"type": "string"}),
                 _q("any_word", "Search every occurrence, not only the target's lemma.", {"type": "boolean"}),
                 _q("static", "Rank by the static GloVe view (sentence vectors).", {"type": "boolean"}),
@@ -116,9 +124,22 @@ def openapi_spec() -> dict:
             "responses": {**_ok("Target and hits (`contextual` and `static` instead of `hits` with compare)", {
                 "type": "object", "properties": {
                     "index": {"type": "string"}, "target": _ref("Target"),
+                    "counts": {"type": "object", "description": (
+                        "total: occurrences before any filter; matching: after the filters; shown: lines "
+                        "returned (k); pos_left_out: left out for their part of speech")},
                     "hits": {"type": "array", "items": _ref("Hit")},
                     "contextual": {"type": "array", "items": _ref("Hit")},
                     "static": {"type": "array", "items": _ref("Hit")}}}), **ERRORS}}},
+        "/api/words": {"get": {
+            "summary": "The words of a sentence with their lemma and occurrences in the index (0: not indexed)",
+            "operationId": "words", "parameters": [INDEX, _q("q", "A sentence.", {"type": "string"}, True)],
+            "responses": {**_ok("Words", {"type": "object"}), **ERRORS}}},
+        "/api/context": {"get": {
+            "summary": "A sentence with its neighbours in its document",
+            "operationId": "context",
+            "parameters": [INDEX, _q("sentence_id", "The sentence.", {"type": "integer"}, True),
+                           _q("around", "Sentences before and after.", {"type": "integer", "default": 2})],
+            "responses": {**_ok("Sentences", {"type": "object"}), **ERRORS}}},
         "/api/senses": {"get": {
             "summary": "A word's sense clusters (senseindex senses --json), with review names and counts per document",
             "operationId": "senses",
