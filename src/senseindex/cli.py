@@ -384,6 +384,50 @@ def info(index_path, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--by", type=click.Choice(["cluster", "label"]), default="cluster", show_default=True,
+              help="Group the occurrences by sense cluster or by the label in effect.")
+@click.option("--window", default=5, show_default=True, type=click.IntRange(1, 50), help="Tokens left and right.")
+@click.option("--top", default=15, show_default=True, type=click.IntRange(1, 1000), help="Collocates per sense.")
+@click.option("--min-count", default=1, show_default=True, type=click.IntRange(1, None),
+              help="Leave out collocates seen fewer times with the sense.")
+@click.option("--item", type=click.Choice(["lemma", "word"]), default="lemma", show_default=True,
+              help="Count collocates by lemma or by word form.")
+@output_options
+@user_errors
+def collocates(index_path, word, by, window, top, min_count, item, fmt):
+    """Words around each sense of WORD, with co-occurrence count and logDice (Sketch Engine's score).
+
+    logDice = 14 + log2(2·f_xy / (f_x + f_y)): f_xy co-occurrences within the window, f_x the
+    sense's occurrences, f_y the collocate's frequency in the index. Content words only."""
+    data = _open(index_path).collocates(word, by, window, top, min_count, item)
+    rows = [{by: g["group"], "size": g["size"], **c} for g in data["groups"] for c in g["collocates"]]
+    emit(fmt, lambda: render.collocates_text(data), rows, data)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--clusters", is_flag=True, help="Also per sense cluster (clusters the lemma's occurrences first).")
+@output_options
+@user_errors
+def freq(index_path, word, clusters, fmt):
+    """How often WORD occurs: absolute and per million tokens, per label, cluster and document.
+
+    A token is a run of letters or digits (punctuation excluded); `info` shows the corpus size."""
+    data = _open(index_path).frequency(word, clusters=clusters)
+    rows = [{"by": "lemma", "key": data["lemma"], "count": data["count"], "per_million": data["per_million"]}]
+    rows += [{"by": "label", "key": r["label"], "count": r["count"], "per_million": r["per_million"]}
+             for r in data["labels"]]
+    rows += [{"by": "cluster", "key": r["cluster"], "count": r["count"], "per_million": r["per_million"]}
+             for r in data.get("clusters", [])]
+    rows += [{"by": "document", "key": r["doc"], "count": r["count"], "per_million": r["per_million"]}
+             for r in data["documents"]]
+    emit(fmt, lambda: render.frequency_text(data), rows, data)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
 @click.argument("query")
 @click.option("--word", help="The target word, when the query is not marked with [brackets].")
 @k_option(maximum=1000, help="Labelled neighbours that vote (each with its cosine similarity).")
@@ -817,4 +861,6 @@ def upgrade(index_path, codec, quiet, fmt):
         r = SenseIndex.upgrade(index_path, codec, progress)
     emit(fmt, lambda: (f"{r['path']}: upgraded to format {r['format_version']} ({r['occurrences']:,} occurrences, "
                        f"codec {r['codec']}{'' if r['codec_trained'] else ', exact float16 until trained'})"
-                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"), [r], r)
+                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"
+                       + (f"; schema migrations applied: {', '.join(r['migrations'])}" if r.get("migrations") else "")),
+         [r], r)

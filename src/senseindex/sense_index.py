@@ -412,6 +412,8 @@ class SenseIndex:
 
     def info(self) -> dict:
         """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk."""
+        from senseindex.senses.frequencies import corpus_tokens
+
         store = self.store
         db, m = store.db, store.manifest
         occ = store.count("occurrences")
@@ -424,6 +426,7 @@ class SenseIndex:
             "documents_incomplete": docs.get("partial", 0),
             "sentences": store.count("sentences"),
             "occurrences": occ,
+            "tokens": corpus_tokens(db),
             "vocabulary_words": store.count("vocab"),
             "vocabulary_lemmas": db.execute("select count(*) from lemmas where count > 0").fetchone()[0],
             "glove_missing_words": db.execute("select count(*) from vocab where in_glove = 0").fetchone()[0],
@@ -449,6 +452,47 @@ class SenseIndex:
             "size_bytes": size,
             "bytes_per_occurrence": round(size / occ, 1) if occ else None,
         }
+
+    def frequency(self, word: str, clusters: bool = False, k: int | str = "auto", seed: int = 0) -> dict:
+        """How often WORD's lemma occurs, absolute and per million tokens: in all, per label in
+        effect, per document (relative to its own size) and, with `clusters`, per sense cluster
+        (the clustering `senses` shows, numbered from 1). `corpus_tokens` is None for an index
+        from before token counts were stored, until a writer migrates it."""
+        from senseindex.senses.frequencies import frequency
+
+        lemma = self.require_indexed(word)
+        by = None
+        if clusters:
+            report = self.senses(word, k, None, seed, examples=0)
+            by = {o.occurrence_id: o.cluster for o in report.rows}
+        return frequency(self.store, lemma, by)
+
+    def collocates(self, word: str, by: str = "cluster", window: int = 5, top: int = 20, min_count: int = 1,
+                   item: str = "lemma", k: int | str = "auto", seed: int = 0) -> dict:
+        """Window collocates (±`window` tokens) of each sense of WORD, scored by logDice: per sense
+        cluster (`by="cluster"`, the clustering `senses` shows, numbered from 1) or per label in
+        effect (`by="label"`). `item`: "lemma" or "word" (the form). See senses.collocates."""
+        from senseindex.senses.collocates import collocates
+
+        if by not in ("cluster", "label"):
+            raise SenseIndexError("--by must be cluster or label")
+        if item not in ("lemma", "word"):
+            raise SenseIndexError("--item must be lemma or word")
+        if window < 1:
+            raise SenseIndexError("--window must be at least 1")
+        lemma = self.require_indexed(word)
+        groups: dict = {}
+        if by == "cluster":
+            report = self.senses(word, k, None, seed, examples=0)
+            for o in report.rows:
+                groups.setdefault(o.cluster + 1, []).append(o.occurrence_id)
+        else:
+            for oid, (label, _) in self.effective_labels(word).items():
+                groups.setdefault(label, []).append(oid)
+        found = collocates(self.store, groups, window, item, top, min_count)
+        return {"lemma": lemma, "by": by, "window": window, "item": item,
+                "groups": [{"group": g, "size": len(ids), "collocates": [c.to_dict() for c in found[g]]}
+                           for g, ids in sorted(groups.items(), key=lambda x: (-len(x[1]), str(x[0])))]}
 
     # --- labels --------------------------------------------------------------------
     def label(self, query: str, word: str | None = None, k: int = 10, min_score: float = 0.0,

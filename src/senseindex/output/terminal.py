@@ -101,6 +101,8 @@ def info_text(info: dict) -> str:
         ("documents", f"{info['documents']:,}" + (f" ({info['documents_incomplete']} incomplete: run index again to finish)" if info["documents_incomplete"] else "")),
         ("sentences", f"{info['sentences']:,}"),
         ("occurrences", f"{info['occurrences']:,}"),
+        ("tokens", f"{info['tokens']:,} (words and numbers, punctuation excluded)" if info.get("tokens") is not None
+         else "unknown (an index from before token counts: the next write, e.g. senseindex upgrade, counts them)"),
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
         ("labels", labels),
         ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']}, "
@@ -201,4 +203,36 @@ def review_questions_text(batch, width: int | None = None) -> str:
         guess = f"{q.predicted} {q.confidence:.2f}" if q.predicted else "-"
         head = f"{q.occurrence_id:>8}  {q.reason:<15}  {guess:<18}  "
         lines.append(head + kwic(q.sentence, q.start, q.end, max(30, width - len(head)), False).strip())
+    return "\n".join(lines)
+
+
+def frequency_text(freq: dict) -> str:
+    """`senseindex freq`: the lemma's count and per million, then per label, cluster and document."""
+    def pm(x):
+        return "–" if x is None else f"{x:,.1f}"
+
+    size = "unknown" if freq["corpus_tokens"] is None else f"{freq['corpus_tokens']:,}"
+    lines = [f"{freq['lemma']}: {freq['count']:,} occurrences, {pm(freq['per_million'])} per million "
+             f"(corpus: {size} tokens)"]
+    for title, key, name in (("label", "labels", "label"), ("cluster", "clusters", "cluster"),
+                             ("document", "documents", "doc_name")):
+        if not freq.get(key):
+            continue
+        lines.append(f"\nper {title}:" + ("  (per million of the document's own tokens)" if key == "documents" else ""))
+        for r in freq[key]:
+            shown = "(none)" if r[name] is None else r[name]
+            lines.append(f"  {str(shown):<24} {r['count']:>8,}  {pm(r['per_million']):>12}")
+    return "\n".join(lines)
+
+
+def collocates_text(data: dict) -> str:
+    """`senseindex collocates`: per sense, its collocates with count, frequency and logDice."""
+    lines = [f"{data['lemma']}: {data['item']} collocates within ±{data['window']} tokens, per {data['by']}"]
+    for g in data["groups"]:
+        lines.append(f"\n{data['by']} {g['group']} ({g['size']:,} occurrences)")
+        lines.append(f"  {'collocate':<20} {'count':>6} {'freq':>7} {'logDice':>8}")
+        for c in g["collocates"]:
+            lines.append(f"  {c['item']:<20} {c['count']:>6,} {c['frequency']:>7,} {c['log_dice']:>8.2f}")
+        if not g["collocates"]:
+            lines.append("  (none)")
     return "\n".join(lines)

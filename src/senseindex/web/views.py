@@ -19,6 +19,7 @@ from typing import Any
 from senseindex.errors import SenseIndexError
 from senseindex.output.palette import colour, scaler
 from senseindex.senses.concordance import NO_LABEL, Concordance
+from senseindex.senses.frequencies import per_million
 from senseindex.storage.labels import SOURCES
 
 from .lanes import IndexHandle
@@ -306,6 +307,23 @@ def report(si, handle: IndexHandle, a: SensesArgs):
     return got
 
 
+def cluster_collocates(si, handle: IndexHandle, a: SensesArgs, rep, top: int = 8) -> tuple[dict, int | None]:
+    """(cluster -> its best window collocates by logDice, corpus tokens), cached with the clustering."""
+    from senseindex.senses.collocates import collocates
+    from senseindex.senses.frequencies import corpus_tokens
+
+    key = ("collocates", a.word.lower(), a.k, a.min_size, a.seed, top)
+    got = handle.reports.get(key)
+    if got is None:
+        groups: dict[int, list[int]] = {}
+        for o in rep.rows:
+            groups.setdefault(o.cluster, []).append(o.occurrence_id)
+        got = ({c: [x.to_dict() for x in cs] for c, cs in collocates(si.store, groups, top=top).items()},
+               corpus_tokens(si.store.db))
+        handle.reports.put(key, got)
+    return got
+
+
 def stored_labels(si, word: str) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
     """Per occurrence of WORD: the label in effect (label, source) and the review label alone."""
     effective: dict[int, tuple[str, str]] = {}
@@ -387,11 +405,16 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
                          "size": s.size, "share": f"{s.share:.1%}", "bar": round(200 * s.size / biggest, 1),
                          "words": s.words, "examples": s.examples, "rows": rows,
                          "more": max(0, len(ms) - lines), "fill": colour(s.cluster)})
+    cols, tokens = cluster_collocates(si, handle, a, rep)
+    for c in clusters:
+        c["collocates"] = cols.get(c["cluster"], [])
+        c["per_million"] = per_million(c["size"], tokens)
     per_doc = Counter((o.doc, o.cluster) for o in rep.rows)
     docs = sorted({o.doc for o in rep.rows})
     doc_rows = [{"doc": d, "doc_name": Path(d).name, "counts": [per_doc.get((d, s.cluster), 0) for s in rep.senses],
                  "total": sum(per_doc.get((d, s.cluster), 0) for s in rep.senses)} for d in docs]
-    return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows,
+    return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows, "tokens": tokens,
+            "per_million": per_million(rep.occurrences, tokens),
             "summary": si.label_summary(a.word), "plot": plot_points(si, rep, a.seed) if plot else None}
 
 
@@ -562,12 +585,17 @@ def review_view(si, word: str, n: int) -> dict:
     questions = []
     for q in batch.questions:
         t = q.sentence
-        questions.append({"id": q.occurrence_id, "reason": q.reason, "cluster": q.cluster, "predicted": q.predicted,
+        questions.append({"id": q.occurrence_id, "reason": shown_reason(q.reason), "cluster": q.cluster + 1, "predicted": q.predicted,
                           "confidence": "" if q.confidence is None else f"{q.confidence:.0%}", "sentence": t,
                           "left": t[: q.start], "word": t[q.start : q.end], "right": t[q.end :], "doc": q.doc,
                           "doc_name": Path(q.doc).name, "line": q.line})
     return {"lemma": batch.lemma, "senses": batch.senses, "questions": questions,
             "stats": review_status_view(batch.status)}
+
+
+def shown_reason(reason: str) -> str:
+    """A question's reason with its cluster numbered from 1, as the Senses page numbers them."""
+    return re.sub(r"\b(sub-)?cluster (\d+)", lambda m: f"{m.group(1) or ''}cluster {int(m.group(2)) + 1}", reason)
 
 
 def review_status_view(status: dict) -> dict:

@@ -136,6 +136,9 @@ function showStatus(st) {
   }
 }
 
+// Clusters numbered from 1, as the Senses page numbers them (the API counts from 0).
+const shownReason = (reason) => reason.replace(/\b(sub-)?cluster (\d+)/g, (_, sub, n) => `${sub ?? ""}cluster ${Number(n) + 1}`);
+
 function question(q, i) {
   const tr = template.content.querySelector("tr").cloneNode(true);
   const chars = Array.from(q.sentence); // offsets count code points, as in Python
@@ -143,7 +146,7 @@ function question(q, i) {
   tr.dataset.predicted = q.predicted ?? "";
   const rank = tr.querySelector("td.rank");
   rank.textContent = String(i);
-  rank.title = `asked because: ${q.reason}`;
+  rank.title = `asked because: ${shownReason(q.reason)}`;
   tr.querySelector("td.left").title = q.sentence;
   tr.querySelector("td.left > span").textContent = chars.slice(0, q.start).join("");
   tr.querySelector("td.kw > mark").textContent = chars.slice(q.start, q.end).join("");
@@ -152,7 +155,7 @@ function question(q, i) {
   right.title = q.sentence;
   tr.querySelector(".guess .chip").textContent = q.predicted ?? "";
   tr.querySelector(".guess .conf").textContent = q.confidence == null ? "" : `${Math.round(100 * q.confidence)}%`;
-  tr.querySelector(".guess .reason").textContent = q.reason;
+  tr.querySelector(".guess .reason").textContent = shownReason(q.reason);
   const select = tr.querySelector("select.answer");
   select.setAttribute("aria-label", `sense of line ${i}`);
   const skipOption = select.querySelector('option[value="skip"]');
