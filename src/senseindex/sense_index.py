@@ -605,8 +605,30 @@ class SenseIndex:
             with self.store.db.conn:
                 store_skips(self.store.db, skips)
             status = predict_rest(self.store, lemma)
+        before = {int(k): v for k, v in stored.get("before", {}).items()}
+        before.update({int(i): None for i in skips if int(i) not in before})
         return {"labelled": stored["labelled"], "changed": stored["changed"], "skipped": len(skips),
-                "status": status}
+                "status": status, "before": before}
+
+    def undo_review(self, word: str, before: Mapping[int, str | None]) -> dict:
+        """Undo answers: write back each occurrence's review label as it was (`before`, as
+        `answer_review` returned it; None clears it and forgets a skip), all or nothing, then
+        label the rest again from the labels left. Returns `review_status` after it."""
+        from senseindex.senses.review_import import apply_rows, plan_rows
+        from senseindex.senses.review_queue import forget_skips, predict_rest
+
+        lemma = self.require_indexed(word)
+        index_id = self.store.index_id
+        rows = [{"index_id": index_id, "occurrence_id": int(oid), "label": lab} for oid, lab in before.items()
+                if lab is not None]
+        clear = [int(oid) for oid, lab in before.items() if lab is None]
+        plan = plan_rows(self.store, rows, clear, name="undo")
+        with self.store.lock():
+            result = apply_rows(self.store, plan)
+            with self.store.db.conn:
+                forget_skips(self.store.db, clear)
+            status = predict_rest(self.store, lemma)
+        return {"restored": len(rows), "cleared": result.get("cleared", 0), "status": status}
 
     def review_status(self, word: str) -> dict:
         """How WORD's occurrences are labelled (by a person, gold, by k-NN, not at all) and the

@@ -189,7 +189,18 @@ def review_status_text(status: dict) -> str:
                                        if acc is not None else "- (needs two labels)")]
     if status["senses"]:
         lines.append("senses: " + ", ".join(f"{s} {c:,}" for s, c in status["senses"].items()))
+    if status.get("stop"):
+        lines.append(stop_text(status["stop"]))
     return "\n".join(lines)
+
+
+def stop_text(stop: dict) -> str:
+    """The stopping rule in words: "you can stop here" with its figures, or what it still waits for."""
+    est = "-" if stop["estimate"] is None else f"{stop['estimate']:.1%}"
+    figures = (f"predictions for the rest unchanged over the last {stop['stable_answers']} of {stop['window']} answers, "
+               f"estimated accuracy {est} (target {stop['target']:.0%}), "
+               f"{stop.get('clusters_unasked', 0)} cluster(s) not asked yet")
+    return ("you can stop here: " if stop["can_stop"] else "keep going: ") + figures
 
 
 def review_questions_text(batch, width: int | None = None) -> str:

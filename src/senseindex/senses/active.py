@@ -111,6 +111,50 @@ def leave_one_out(XL: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT
     return float(np.mean(v.label == np.asarray(y)))
 
 
+STOP_STABLE = 5  # the last answers over which the predictions for the rest must not have changed
+STOP_TARGET = 0.9  # ... and the leave-one-out estimate at least this (bench/review_curve.py measures both)
+
+
+def stable_answers(W: np.ndarray, rows: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT_K,
+                   window: int = STOP_STABLE) -> int:
+    """How many of the last answers (rows and y in answer order) left the k-NN predictions for
+    every occurrence not answered exactly as they are now (at most `window`)."""
+    rows, y = np.asarray(rows, np.int64), np.asarray(y, np.int64)
+    rest = np.setdiff1d(np.arange(len(W)), rows)
+    m = len(rows)
+    if m < 2:
+        return 0
+    if not len(rest):
+        return min(window, m - 1)
+    S = W[rest] @ W[rows].T
+    now = vote(S, y, n_labels, k).label
+    for j in range(1, min(window, m - 1) + 1):
+        if not np.array_equal(vote(S[:, : m - j], y[: m - j], n_labels, k).label, now):
+            return j - 1
+    return min(window, m - 1)
+
+
+def stop_rule(W: np.ndarray, rows: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT_K,
+              window: int = STOP_STABLE, target: float = STOP_TARGET,
+              groups: tuple[np.ndarray, ...] = ()) -> dict:
+    """Whether review can stop: every cluster of `groups` (the sense clusters and the finer cut
+    review asks from, one cluster id per row) has an answer, the predictions for the rest did
+    not change over the last `window` answers, and the leave-one-out estimate is at least
+    `target`. The figures are returned, so a page can say why (or why not yet).
+
+    Coverage is there because stability and the estimate alone stop too early on a word with a
+    rare sense: before its first answer every prediction is the common sense, unchanging, and
+    every answer agrees (bench/review_curve.py: *bank* stopped at 6 answers, its river sense
+    first seen at 11)."""
+    rows = np.asarray(rows, np.int64)
+    unasked = sum(len(set(np.asarray(g).tolist()) - set(np.asarray(g)[rows].tolist())) for g in groups)
+    loo = leave_one_out(W[rows], np.asarray(y), n_labels, k) if len(rows) >= 2 else None
+    stable = stable_answers(W, rows, y, n_labels, k, window)
+    ok = loo is not None and loo >= target and stable >= window and unasked == 0
+    return {"can_stop": bool(ok), "stable_answers": int(stable), "window": window,
+            "estimate": None if loo is None else round(loo, 4), "target": target, "clusters_unasked": int(unasked)}
+
+
 @dataclass
 class Pool:
     """One word's occurrences as review sees them (built once per review, see `make_pool`)."""

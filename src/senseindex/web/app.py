@@ -543,6 +543,21 @@ async def api_review_answer(request: Request):
     word, answers = body.get("word"), body.get("answers")
     if not isinstance(word, str) or not word.strip():
         raise BadRequest("give the word")
+    if "undo" in body:  # {"word", "undo": {occurrence id: review label before, or null}}: the `before` of an answer
+        undo = body["undo"]
+        if not isinstance(undo, dict) or not undo or len(undo) > 1000:
+            raise BadRequest("undo must map 1 to 1,000 occurrence ids to a label or null")
+        try:
+            before = {int(k): None if v is None else views.label_text(v) for k, v in undo.items()}
+        except ValueError:
+            raise BadRequest("undo must map occurrence ids (numbers) to labels") from None
+
+        def revert(si):
+            result = si.undo_review(word, before)
+            handle.labels_changed()
+            return result
+
+        return JSONResponse(await _wait(handle.data.submit(revert)))
     if not isinstance(answers, dict) or not answers or len(answers) > 1000:
         raise BadRequest("answers must map 1 to 1,000 occurrence ids to a sense name or \"skip\"")
     try:

@@ -195,11 +195,16 @@ def openapi_spec() -> dict:
                      "operationId": "reviewAnswers",
                      "parameters": [_q("X-CSRF-Token", "GET /api/csrf", {"type": "string"}, True) | {"in": "header"}],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                         "type": "object", "required": ["word", "answers"], "properties": {
+                         "type": "object", "required": ["word"], "properties": {
                              "index": {"type": "string"}, "word": {"type": "string"},
                              "answers": {"type": "object", "additionalProperties": {"type": "string"},
-                                         "description": "occurrence id -> sense name, or \"skip\""}}}}}},
-                     "responses": {**_ok("Counts stored and the status after them", {"type": "object"}),
+                                         "description": "occurrence id -> sense name, or \"skip\" (an occurrence "
+                                                        "answered before gets the new answer: an edit)"},
+                             "undo": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                                      "description": "instead of answers: the `before` of an earlier answer, "
+                                                     "written back (null: no review label, not skipped)"}}}}}},
+                     "responses": {**_ok("Counts stored, `before` (for an undo) and the status after them; "
+                                         "`status.stop` is the stopping rule", {"type": "object"}),
                                    **WRITE_ERRORS}}},
         "/api/review/status": {"get": {
             "summary": "Who labelled a word's occurrences, and the estimated accuracy (senseindex review --status --json)",

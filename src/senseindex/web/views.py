@@ -590,7 +590,18 @@ def review_view(si, word: str, n: int) -> dict:
                           "left": t[: q.start], "word": t[q.start : q.end], "right": t[q.end :], "doc": q.doc,
                           "doc_name": Path(q.doc).name, "line": q.line})
     return {"lemma": batch.lemma, "senses": batch.senses, "questions": questions,
-            "stats": review_status_view(batch.status)}
+            "stats": review_status_view(batch.status), "answered": answered(si, word)}
+
+
+def answered(si, word: str, limit: int = 20) -> list[dict]:
+    """The person's review labels of WORD, the latest first (the review page's list to correct)."""
+    rows = sorted(si.labels(("review",), word), key=lambda r: (r["updated"] or "", r["occurrence_id"]), reverse=True)
+    out = []
+    for r in rows[:limit]:
+        t, a, b = r["sentence"], r["start"], r["end"]
+        out.append({"id": r["occurrence_id"], "label": r["label"], "left": clip_left(t[:a], 60), "word": t[a:b],
+                    "right": clip_right(t[b:], 60)})
+    return out
 
 
 def shown_reason(reason: str) -> str:
@@ -600,8 +611,11 @@ def shown_reason(reason: str) -> str:
 
 def review_status_view(status: dict) -> dict:
     """The status of `review --status` with the accuracy as text, for the page's status line."""
+    from senseindex.output.terminal import stop_text
+
     acc = status.get("estimated_accuracy")
     return {**status, "accuracy": "–" if acc is None else f"{acc:.1%}",
+            "stop_text": stop_text(status["stop"]) if status.get("stop") else "",
             "senses_text": ", ".join(f"{s} {c:,}" for s, c in status.get("senses", {}).items()) or "none yet"}
 
 
