@@ -461,7 +461,7 @@ async def api_plot(request: Request):
 
     def run(si):
         rep = views.report(si, handle, args)
-        return {"lemma": rep.lemma, **views.plot_points(si, rep, args.seed)}
+        return {"lemma": rep.lemma, **views.cached_plot(si, handle, args, rep)}
 
     data = await _wait(handle.data.submit(run))
     data["mean"] = list(data["mean"])

@@ -415,7 +415,17 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
                  "total": sum(per_doc.get((d, s.cluster), 0) for s in rep.senses)} for d in docs]
     return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows, "tokens": tokens,
             "per_million": per_million(rep.occurrences, tokens),
-            "summary": si.label_summary(a.word), "plot": plot_points(si, rep, a.seed) if plot else None}
+            "summary": si.label_summary(a.word), "plot": cached_plot(si, handle, a, rep) if plot else None}
+
+
+def cached_plot(si, handle: IndexHandle, a: SensesArgs, rep) -> dict:
+    """The map's points, cached with the clustering (they depend on the vectors only)."""
+    key = ("plot", a.word.lower(), a.k, a.min_size, a.seed)
+    got = handle.reports.get(key)
+    if got is None:
+        got = plot_points(si, rep, a.seed)
+        handle.reports.put(key, got)
+    return got
 
 
 def senses_json(si, handle: IndexHandle, a: SensesArgs, rows: bool = False) -> dict:
