@@ -348,6 +348,27 @@ def test_active_review_page_answers_two_batches_from_the_keyboard(page, served_u
     expect(page.locator('#review-status [data-stat="by_person"]')).to_have_text("11")
     expect(page.locator('#review-status [data-stat="skipped"]')).to_have_text("1")
     assert not {int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.oid)")} & (set(first) | set(second))
+    # the stopping rule, with its figures; correcting a stored answer; undoing, newest first
+    expect(page.locator("#stop")).to_contain_text("predictions for the rest unchanged over the last")
+    assert page.locator("#stop").inner_text().startswith(("you can stop here", "keep going"))
+    expect(page.locator("#answered tbody tr")).to_have_count(11)
+    edited = page.locator("#answered tbody tr").first
+    oid = int(edited.get_attribute("data-oid"))
+    other = next(s for s in page.locator("#choices .sense").all_inner_texts() if s != stored[oid])
+    edited.locator("select.edit").select_option(other)
+    expect(page.locator("#status")).to_contain_text(f"answer changed to {other}")
+    assert review_labels(path, "mole")[oid] == other
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("u")  # the correction
+    expect(page.locator("#status")).to_contain_text("undone: 1 answer(s)")
+    assert review_labels(path, "mole") == stored
+    page.keyboard.press("u")  # the second batch, its skip too
+    expect(page.locator("#status")).to_contain_text("undone: 6 answer(s)")
+    assert review_labels(path, "mole") == first
+    status = SenseIndex.open(path).review_status("mole")
+    assert status["by_person"] == 6 and status["skipped"] == 0
+    expect(page.locator('#review-status [data-stat="by_person"]')).to_have_text("6")
+    assert axe_violations(page) == []
 
 
 def test_active_review_on_a_read_only_server_stores_nothing(page, served_unlabelled, mpnet_encoder):
