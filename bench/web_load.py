@@ -137,6 +137,7 @@ def run(args) -> dict:
     direct = direct_searches(args, queries)
     return {
         "date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "command": "bench/web_load.py " + " ".join(sys.argv[1:]),
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "index": str(args.index),
         "occurrences": info["occurrences"], "model": info["model"], "codec": info.get("codec"),
         "clients": args.clients, "threads": args.threads or "serve's default (1)",

@@ -218,3 +218,31 @@ def test_counts_agree_across_search_senses_review_freq_and_api(demo_index, mpnet
         assert client.get("/api/senses", params={"word": "mole"}).json()["occurrences"] == 61
         assert client.get("/api/review/status", params={"word": "mole"}).json()["occurrences"] == 61
         assert client.get("/api/info").json()["tokens"] > 0
+
+
+def test_web_keeps_the_query_across_indexes_marks_unindexed_words_and_shows_context(bank_index, tmp_path):
+    from starlette.testclient import TestClient
+
+    from senseindex.testing import copy_index
+    from senseindex.web import create_app
+
+    other = copy_index(bank_index, tmp_path / "other")
+    app = create_app({"bank": bank_index, "other": other}, encoder=HashEncoder(), warm=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get("/search", params={"index": "bank", "q": "The [bank] raised interest rates.",
+                                             "label": "(none)", "sort": "left2"})
+        assert page.status_code == 200
+        pick = page.text[page.text.index('<form class="pick"'):page.text.index("</form>", page.text.index('class="pick"'))]
+        assert 'name="q" value="The [bank] raised interest rates."' in pick  # switching index keeps the query
+        assert 'name="sort" value="left2"' in pick
+        search_form = page.text[page.text.index('id="search-form"'):page.text.index("</form>", page.text.index('id="search-form"'))]
+        assert 'name="label" value="(none)"' in search_form  # resubmitting keeps the filter
+        assert 'data-count="matching">3<' in page.text
+        words = client.get("/api/words", params={"index": "bank", "q": "The bank raised the hip"}).json()["words"]
+        assert {w["word"]: w["occurrences"] > 0 for w in words} == {"The": False, "bank": True, "raised": True,
+                                                                     "the": False, "hip": False}
+        sid = client.get("/api/search", params={"index": "bank", "q": "The [bank] raised interest rates.",
+                                                "k": 1}).json()["hits"][0]["sentence_id"]
+        ctx = client.get("/api/context", params={"index": "bank", "sentence_id": sid, "around": 1}).json()
+        assert [s["current"] for s in ctx["sentences"]].count(True) == 1 and 2 <= len(ctx["sentences"]) <= 3
+        assert client.get("/api/context", params={"sentence_id": 10**9}).status_code == 400
