@@ -200,6 +200,7 @@ def test_counts_agree_across_search_senses_review_freq_and_api(demo_index, mpnet
     assert si.review_status("mole")["occurrences"] == 61
     assert si.frequency("mole")["count"] == 61
     assert si.label_summary("mole")["occurrences"] == 61
+    assert si.info("mole")["word"]["occurrences"] == 61
     spy = si.concordance("I have a [mole] on my hip", label="spy", any_pos=True, k=50)
     assert spy.matching == len(spy.hits) == 15  # the old cap cut the filter's lines
     calls = []
@@ -217,7 +218,8 @@ def test_counts_agree_across_search_senses_review_freq_and_api(demo_index, mpnet
         assert api["counts"]["total"] == api["counts"]["matching"] == len(api["hits"]) == 61
         assert client.get("/api/senses", params={"word": "mole"}).json()["occurrences"] == 61
         assert client.get("/api/review/status", params={"word": "mole"}).json()["occurrences"] == 61
-        assert client.get("/api/info").json()["tokens"] > 0
+        info = client.get("/api/info", params={"word": "mole"}).json()
+        assert info["tokens"] > 0 and info["word"]["occurrences"] == 61
 
 
 def test_web_keeps_the_query_across_indexes_marks_unindexed_words_and_shows_context(bank_index, tmp_path):

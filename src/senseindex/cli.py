@@ -374,11 +374,12 @@ def explain(sentences, index_path, model, neighbours, device, precision, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
+@click.option("--word", help="Also this word's occurrences and frequency per million.")
 @output_options
 @user_errors
-def info(index_path, fmt):
+def info(index_path, word, fmt):
     """What an index holds: documents, sentences, occurrences, model, size per occurrence."""
-    data = _open(index_path).info()
+    data = _open(index_path).info(word)
     emit(fmt, lambda: render.info_text(data), [data], data)
 
 

@@ -410,9 +410,17 @@ class SenseIndex:
 
         return explain(self.encoder, self.glove, list(sentences), self.store, neighbours)
 
-    def info(self) -> dict:
-        """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk."""
-        from senseindex.senses.frequencies import corpus_tokens
+    def info(self, word: str | None = None) -> dict:
+        """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk;
+        with `word`, also `word`: its lemma's occurrences and frequency per million (the count
+        search, senses and review give)."""
+        from senseindex.senses.frequencies import corpus_tokens, per_million
+
+        if word is not None:
+            lemma = self.require_indexed(word)
+            count, tokens = self.store.lemma_count(lemma), corpus_tokens(self.store.db)
+            return {**self.info(), "word": {"lemma": lemma, "occurrences": count,
+                                            "per_million": per_million(count, tokens)}}
 
         store = self.store
         db, m = store.db, store.manifest

@@ -100,7 +100,10 @@ def info_text(info: dict) -> str:
         ("index", info["path"]),
         ("documents", f"{info['documents']:,}" + (f" ({info['documents_incomplete']} incomplete: run index again to finish)" if info["documents_incomplete"] else "")),
         ("sentences", f"{info['sentences']:,}"),
-        ("occurrences", f"{info['occurrences']:,}"),
+        ("occurrences", f"{info['occurrences']:,}" + (
+            f"; {info['word']['lemma']}: {info['word']['occurrences']:,}"
+            + (f" ({info['word']['per_million']:,.1f} per million)" if info["word"]["per_million"] is not None else "")
+            if info.get("word") else "")),
         ("tokens", f"{info['tokens']:,} (words and numbers, punctuation excluded)" if info.get("tokens") is not None
          else "unknown (an index from before token counts: the next write, e.g. senseindex upgrade, counts them)"),
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),

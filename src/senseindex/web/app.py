@@ -407,7 +407,8 @@ async def api_csrf(request: Request):
 @_api
 async def api_info(request: Request):
     handle = _handle(request)
-    info = await _wait(handle.data.submit(_info))
+    word = Params(request.query_params).text("word", max_len=100)
+    info = await _wait(handle.data.submit(lambda si: si.info(word) if word else _info(si)))
     return JSONResponse({"name": handle.name, **info})
 
 

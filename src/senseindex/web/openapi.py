@@ -99,7 +99,8 @@ def openapi_spec() -> dict:
                                      "indexes": {"type": "array", "items": {"type": "string"}},
                                      "read_only": {"type": "boolean"}}})}},
         "/api/info": {"get": {"summary": "What the index holds (senseindex info --json)", "operationId": "info",
-                              "parameters": [INDEX],
+                              "parameters": [INDEX, _q("word", "Also this word's occurrences and per million.",
+                                                       {"type": "string"})],
                               "responses": {**_ok("Counts, model, size", {"type": "object"}), **ERRORS}}},
         "/api/search": {"get": {
             "summary": "Occurrences of the target word in the same sense (senseindex search --json)",
