@@ -420,6 +420,7 @@ def test_every_page_renders_without_console_errors(page, served, tmp_path):
         response = page.goto(base + url)
         assert response.ok, url
         page.wait_for_load_state("networkidle")
+        assert axe_violations(page) == [], url  # axe-core: no serious or critical violation
         if name in ("explain", "info", "api", "senses"):
             shot(page, name, tmp_path, full_page=name in ("explain",))
     # the review part of the senses page, with a line in focus, as a reviewer sees it
