@@ -33,7 +33,8 @@ def hits_table(hits, color: bool = False, width: int | None = None) -> str:
     lines = []
     for h in hits:
         where = f"{h.doc.rsplit('/', 1)[-1]}:{h.line}"
-        head = f"{h.rank:>3}  {h.score:6.3f}  " + (f"{(h.label or '-'):<{lab_w}}  " if show_label else "")
+        score = "     -" if h.score is None else f"{h.score:6.3f}"
+        head = f"{h.rank:>3}  {score}  " + (f"{(h.label or '-'):<{lab_w}}  " if show_label else "")
         room = max(30, width - len(head) - len(where) - 2)
         lines.append(f"{head}{kwic(h.text, h.start, h.end, room, color)}  {click.style(where, dim=True) if color else where}")
     return "\n".join(lines)

@@ -180,5 +180,8 @@ def build(store, target: Target | None, vec: np.ndarray | None, cands: list[Cand
     found = rank(store, vec, chosen, k)
     by_id = occurrences_by_id(store.db, [i for i, _ in found])
     hits = hits_from_rows(store, [by_id[i] for i, _ in found if i in by_id], dict(found), "occ")
+    if vec is None:  # corpus order: no similarity to show
+        for h in hits:
+            h.score = None
     return Concordance(target, hits, total, len(chosen), total - len(kept), applied, vec is not None,
                        facet_labels, facet_docs)

@@ -40,7 +40,7 @@ class Target:
 @dataclass
 class Hit:
     rank: int
-    score: float
+    score: float | None  # None: not ranked (a CQL query without an example, in corpus order)
     text: str
     word: str | None
     lemma: str | None

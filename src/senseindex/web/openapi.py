@@ -57,7 +57,7 @@ def openapi_spec() -> dict:
     from senseindex import __version__
 
     hit = {"type": "object", "properties": {
-        "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},
+        "rank": {"type": "integer"}, "score": {"type": ["number", "null"]}, "text": {"type": "string"},
         "word": {"type": ["string", "null"]}, "lemma": {"type": ["string", "null"]},
         "start": {"type": ["integer", "null"]}, "end": {"type": ["integer", "null"]}, "doc": {"type": "string"},
         "line": {"type": "integer"}, "sentence_id": {"type": "integer"},

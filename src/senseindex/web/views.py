@@ -193,7 +193,7 @@ def kwic(h, width: int = 80) -> dict:
     if right and h.end is not None and text[h.end : h.end + 1].isspace():
         right = " " + right
     short_left, short_right = clip_left(left, width), clip_right(right, width)
-    return {"rank": h.rank, "score": h.score, "score_text": f"{h.score:.3f}", "left": short_left, "word": word,
+    return {"rank": h.rank, "score": h.score, "score_text": "–" if h.score is None else f"{h.score:.3f}", "left": short_left, "word": word,
             "right": short_right, "sentence": text, "label": h.label, "label_source": h.label_source,
             "doc": h.doc, "doc_name": Path(h.doc).name, "line": h.line, "occurrence_id": h.occurrence_id,
             "sentence_id": h.sentence_id, "hit": h}
