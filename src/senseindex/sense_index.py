@@ -305,7 +305,7 @@ class SenseIndex:
         `any_pos` (or the lemma has none in the target's). `static` ranks by the static GloVe
         view instead (the sentences' mean word vectors); `any_word` searches every occurrence,
         not only the target's lemma; `lemma` names the lemma to search."""
-        from senseindex.senses.search import contextual_search, other_pos_ids, static_search
+        from senseindex.senses.search import contextual_search, static_search
 
         if not any_word and not static:  # one path with the concordance: filters before the cap
             c = self.concordance(query, word=word, lemma=lemma, any_pos=any_pos, k=k)
@@ -313,8 +313,7 @@ class SenseIndex:
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
-        exclude = set() if any_word or any_pos else other_pos_ids(self.store, target)
-        return target, contextual_search(self.store, self.encoder, target, k, any_word, exclude)
+        return target, contextual_search(self.store, self.encoder, target, k, any_word=True)  # every word
 
     def query_vector(self, target: Target):
         """The target's contextual vector in its sentence, cached (LRU), so that sorting, filtering

@@ -125,7 +125,7 @@ def candidates(store, lemmas: Iterable[str] | None = None) -> list[Candidate]:
 
 def part_of_speech(cands: list[Candidate], cls: str | None) -> tuple[list[Candidate], str | None]:
     """(kept, class applied): occurrences of class `cls` and untagged ones; no filter (None) when
-    `cls` is None or the lemma has no occurrence of that class (as `other_pos_ids`)."""
+    `cls` is None or the lemma has no (tagged) occurrence of that class."""
     if cls is None:
         return cands, None
     kept = [c for c in cands if pos_class(c.tag) in (cls, "x")]
