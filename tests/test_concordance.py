@@ -118,7 +118,7 @@ def test_cql_parses_the_subset_and_says_where_it_fails():
     assert parse('[lemma="a" | lemma="b"]').lemmas(list) is None
     for bad, pos, what in [('[lemma="bank" & pos=NOUN]', 21, "quoted value"),
                            ('[lemma="bank"', 14, "expected ']'"),
-                           ('[lemma="take"] [lemma="place"]', 16, "sequences"),
+                           ('[lemma="take"]{2}', 15, "repetition"),
                            ('[colour="red"]', 2, "unknown attribute"),
                            ('[word="(("]', 2, "bad regular expression"),
                            ('[]', 1, "any token")]:
@@ -127,6 +127,7 @@ def test_cql_parses_the_subset_and_says_where_it_fails():
         assert f"position {pos} " in str(exc.value) and what in str(exc.value), str(exc.value)
         assert "\n" not in str(exc.value)
     assert looks_like_cql('[lemma="x"]') and not looks_like_cql("I have a [mole] on my hip")
+    assert parse('[lemma="take"] [lemma="place"]').length == 2
 
 
 def test_cql_concordance_filters_before_ranking_and_cap(bank_index, tmp_path):
@@ -147,6 +148,14 @@ def test_cql_concordance_filters_before_ranking_and_cap(bank_index, tmp_path):
     assert si.concordance("The [bank] raised interest rates.", documents={doc}).matching == 3
     with pytest.raises(SenseIndexError, match="example sentence"):
         si.concordance()
+    # sequences: adjacent tokens in the text, the line spanning the match
+    seq = si.concordance(cql='[lemma="river"] [lemma="bank"]')
+    assert [(h.word, h.lemma) for h in seq.hits] == [("River bank", "river")]
+    assert [h.word for h in si.concordance(cql='[lemma="bank"] [lemma="raise"] [lemma="interest"]').hits] == [
+        "bank raised interest"]
+    assert si.concordance(cql='[lemma="rate"] [lemma="bank"]').hits == []  # "rates at the bank": not adjacent
+    ranked = si.concordance("The [bank] raised interest rates.", cql='[lemma="bank"] [lemma="raise"]')
+    assert ranked.ranked and len(ranked.hits) == 1 and ranked.hits[0].score is not None
     err = run_cli("search", path, "--cql", '[lemma="bank"', ok=False).output
     assert "position 14" in err and "Traceback" not in err
 

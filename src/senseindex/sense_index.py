@@ -356,14 +356,15 @@ class SenseIndex:
             cands = candidates(self.store, lemmas)
             match = tq.matcher()
             extra = lambda c: match(c.attribute)  # noqa: E731
+            following = [(lambda m: lambda c: m(c.attribute))(tq.matcher(e)) for e in tq.following]
             pos = None
         else:
             cands = candidates(self.store, [target.lemma])
-            extra, pos = None, None if any_pos else target.pos_class
+            extra, following, pos = None, [], None if any_pos else target.pos_class
         filters = Filters(pos, label or None, doc or None,
                           None if documents is None else frozenset(int(i) for i in documents),
                           None if sentences is None else frozenset(int(i) for i in sentences))
-        conc = build(self.store, target, vec, cands, filters, k, extra)
+        conc = build(self.store, target, vec, cands, filters, k, extra, following)
         if target is not None:
             target.pos_filter = conc.pos_filter
         return conc

@@ -115,11 +115,54 @@ def candidates(store, lemmas: Iterable[str] | None = None) -> list[Candidate]:
         lemmas = list(lemmas)
         rows = store.db.execute(CANDIDATE_SELECT + f"where l.lemma in ({','.join('?' * len(lemmas))}) "
                                 "order by s.document_id, s.ordinal, o.start, o.id", lemmas).fetchall() if lemmas else []
-    out = [Candidate(*r) for r in rows if r[0] not in removed]
-    labels = effective_labels(store.db, [c.id for c in out])
-    for c in out:
+    return with_labels(store, [Candidate(*r) for r in rows if r[0] not in removed])
+
+
+def with_labels(store, cands: list[Candidate]) -> list[Candidate]:
+    labels = effective_labels(store.db, [c.id for c in cands])
+    for c in cands:
         got = labels.get(c.id)
         c.label = got[0] if got else None
+    return cands
+
+
+def sequence_ends(store, firsts: list[Candidate], following: list[Callable[[Candidate], bool]]) -> dict[int, int]:
+    """For each candidate that starts a match of the sequence, the end offset of the match:
+    the tokens right after it (text.words.TOKEN_RE positions) are indexed occurrences that
+    satisfy `following`, in order. A candidate inside a token (a part of a hyphenated word)
+    never starts or continues a sequence."""
+    from senseindex.storage.db import select_in
+    from senseindex.text.words import TOKEN_RE
+
+    sids = sorted({c.sentence_id for c in firsts})
+    texts = dict(select_in(store.db, "select id, text from sentences where id in ({ids})", sids))
+    at: dict[tuple[int, int], list[Candidate]] = {}
+    starts: dict[int, list[tuple[int, int]]] = {}
+    rows = select_in(store.db, CANDIDATE_SELECT + "where o.sentence_id in ({ids})", sids)
+    others = with_labels(store, [Candidate(*r) for r in rows])
+    offsets = {c.id: c for c in others}
+    for sid in sids:
+        starts[sid] = [(m.start(), m.end()) for m in TOKEN_RE.finditer(texts[sid])]
+    index_of = {sid: {s: i for i, (s, _) in enumerate(spans)} for sid, spans in starts.items()}
+    start_of = dict(select_in(store.db, "select id, start from occ where id in ({ids})", list(offsets)))
+    for c in others:
+        i = index_of[c.sentence_id].get(start_of[c.id])
+        if i is not None:
+            at.setdefault((c.sentence_id, i), []).append(c)
+    out: dict[int, int] = {}
+    for c in firsts:
+        i = index_of.get(c.sentence_id, {}).get(start_of.get(c.id, -1))
+        if i is None:
+            continue
+        end = None
+        for j, ok in enumerate(following, 1):
+            nxt = [o for o in at.get((c.sentence_id, i + j), []) if ok(o)]
+            if not nxt:
+                break
+            end = starts[c.sentence_id][i + j][1]
+        else:
+            if end is not None:
+                out[c.id] = end
     return out
 
 
@@ -170,16 +213,26 @@ def rank(store, vec: np.ndarray | None, cands: list[Candidate], k: int | None = 
 
 
 def build(store, target: Target | None, vec: np.ndarray | None, cands: list[Candidate], filters: Filters,
-          k: int | None = None, extra: Callable[[Candidate], bool] | None = None) -> Concordance:
-    """Filter, then rank, then cap: the one path every concordance takes (CLI, API, pages)."""
+          k: int | None = None, extra: Callable[[Candidate], bool] | None = None,
+          following: list[Callable[[Candidate], bool]] | None = None) -> Concordance:
+    """Filter, then rank, then cap: the one path every concordance takes (CLI, API, pages).
+    `following`: the conditions of a CQL sequence's later tokens (the line then spans the match)."""
     total = len(cands)
     kept, applied = part_of_speech(cands, filters.pos)
     facet_labels = sorted({c.label for c in kept if c.label}) + ([NO_LABEL] if any(not c.label for c in kept) else [])
     facet_docs = sorted({c.doc for c in kept})
     chosen = apply_filters(kept, filters, extra)
+    ends: dict[int, int] = {}
+    if following:
+        ends = sequence_ends(store, chosen, following)
+        chosen = [c for c in chosen if c.id in ends]
     found = rank(store, vec, chosen, k)
     by_id = occurrences_by_id(store.db, [i for i, _ in found])
     hits = hits_from_rows(store, [by_id[i] for i, _ in found if i in by_id], dict(found), "occ")
+    for h in hits:
+        if h.occurrence_id in ends:  # a sequence: the line's match runs to its last token
+            h.end = ends[h.occurrence_id]
+            h.word = h.text[h.start : h.end]
     if vec is None:  # corpus order: no similarity to show
         for h in hits:
             h.score = None

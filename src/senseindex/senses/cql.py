@@ -7,9 +7,12 @@ after a string makes it case-insensitive. Attributes: `word` (the form as writte
 and `label` (the sense label in effect). As in CQL, a regex must match the whole value
 (`[word="banks?"]` matches bank and banks, not embankment).
 
-Not supported, with a clear error: sequences of tokens (`[lemma="take"] [lemma="place"]`), `[]`,
-repetition and `within`: the index stores only its content words as occurrences, so it cannot
-say which tokens are adjacent in the text.
+Sequences (`[lemma="take"] [lemma="place"]`) match tokens that are adjacent in the text (no
+other token between them, punctuation aside), each an indexed occurrence: the index stores only
+its content words as occurrences, so a token of a sequence cannot be a stopword or a number
+(`[lemma="take"] [word="the"]` matches nothing). The first token is the line's target (ranked
+by it), the whole match is highlighted. Not supported, with a clear error: `[]`, repetition and
+`within`.
 """
 
 from __future__ import annotations
@@ -48,7 +51,12 @@ class Node:
 @dataclass(frozen=True)
 class TokenQuery:
     text: str
-    expr: Cond | Node | None  # None: [] (refused)
+    expr: Cond | Node | None  # the first token's conditions: the target of each line
+    following: tuple = ()  # the conditions of the tokens right after it, in order (a sequence)
+
+    @property
+    def length(self) -> int:
+        return 1 + len(self.following)
 
     def lemmas(self, all_lemmas: Callable[[], list[str]]) -> list[str] | None:
         """The lemmas a match must have, when the query says (a lemma condition that every match
@@ -63,9 +71,11 @@ class TokenQuery:
         rx = lemma_conds[0].regex()
         return [x for x in all_lemmas() if rx.fullmatch(x)]
 
-    def matcher(self) -> Callable[[Callable[[str], str]], bool]:
-        """A predicate over an occurrence, given as a function attribute name -> value."""
+    def matcher(self, expr=None) -> Callable[[Callable[[str], str]], bool]:
+        """A predicate over an occurrence (the first token's, or `expr`'s), given as a function
+        attribute name -> value."""
         compiled: dict[Cond, re.Pattern] = {}
+        expr = self.expr if expr is None else expr
 
         def ev(e, get) -> bool:
             if isinstance(e, Cond):
@@ -77,7 +87,7 @@ class TokenQuery:
                 return all(ev(p, get) for p in e.parts)
             return any(ev(p, get) for p in e.parts)
 
-        return lambda get: ev(self.expr, get)
+        return lambda get: ev(expr, get)
 
 
 def _required(e) -> list[Cond]:
@@ -126,10 +136,7 @@ class _Parser:
             tokens.append((start, self.token()))
         if not tokens:
             raise self.fail("empty query: write a token like [lemma=\"bank\" & pos=\"NOUN\"]")
-        if len(tokens) > 1:
-            raise self.fail("sequences of tokens are not supported (the index stores content words only, so "
-                            "it cannot tell which tokens are adjacent); query one token", tokens[1][0])
-        return TokenQuery(self.text, tokens[0][1])
+        return TokenQuery(self.text, tokens[0][1], tuple(e for _, e in tokens[1:]))
 
     def token(self):
         self.expect("[", "'['")
