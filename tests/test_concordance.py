@@ -257,3 +257,6 @@ def test_web_keeps_the_query_across_indexes_marks_unindexed_words_and_shows_cont
         ctx = client.get("/api/context", params={"index": "bank", "sentence_id": sid, "around": 1}).json()
         assert [s["current"] for s in ctx["sentences"]].count(True) == 1 and 2 <= len(ctx["sentences"]) <= 3
         assert client.get("/api/context", params={"sentence_id": 10**9}).status_code == 400
+        col = client.get("/api/collocates", params={"index": "bank", "word": "bank", "by": "cluster"}).json()
+        found = {c["item"]: c for g in col["groups"] for c in g["collocates"]}
+        assert found["interest"]["count"] >= 1 and col["frequency"]["count"] == 3

@@ -427,6 +427,25 @@ async def api_search(request: Request):
 
 
 @_api
+async def api_collocates(request: Request):
+    """Window collocates per sense with logDice (senseindex collocates --json); `frequency` adds
+    the word's counts per million (senseindex freq --json)."""
+    handle = _handle(request)
+    p = Params(request.query_params)
+    word = p.text("word", required=True, max_len=100)
+    by = p.choice("by", ("cluster", "label"), "cluster")
+    item = p.choice("item", ("lemma", "word"), "lemma")
+    window, top = p.int("window", 5, 1, 50), p.int("top", 15, 1, 1000)
+    min_count = p.int("min_count", 1, 1, 10**6)
+
+    def run(si):
+        return {**si.collocates(word, by, window, top, min_count, item),
+                "frequency": si.frequency(word, clusters=by == "cluster")}
+
+    return JSONResponse(await _wait(handle.data.submit(run)))
+
+
+@_api
 async def api_words(request: Request):
     """The words of a sentence, each with its lemma and how many occurrences the index holds."""
     handle = _handle(request)
@@ -622,6 +641,7 @@ ROUTES = [
     Route("/api/search", api_search),
     Route("/api/senses", api_senses),
     Route("/api/words", api_words),
+    Route("/api/collocates", api_collocates),
     Route("/api/context", api_context),
     Route("/api/senses/plot", api_plot),
     Route("/api/labels", api_labels, methods=["GET"]),

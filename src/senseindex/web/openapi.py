@@ -131,6 +131,17 @@ def openapi_spec() -> dict:
                     "hits": {"type": "array", "items": _ref("Hit")},
                     "contextual": {"type": "array", "items": _ref("Hit")},
                     "static": {"type": "array", "items": _ref("Hit")}}}), **ERRORS}}},
+        "/api/collocates": {"get": {
+            "summary": "Window collocates of each sense with logDice (senseindex collocates --json), and the "
+                       "word's frequencies per million (senseindex freq --json)",
+            "operationId": "collocates",
+            "parameters": [INDEX, WORD,
+                           _q("by", "Group by sense cluster or label.", {"enum": ["cluster", "label"]}),
+                           _q("window", "Tokens left and right.", {"type": "integer", "default": 5}),
+                           _q("top", "Collocates per sense.", {"type": "integer", "default": 15}),
+                           _q("min_count", "Least co-occurrences.", {"type": "integer", "default": 1}),
+                           _q("item", "Collocates by lemma or word form.", {"enum": ["lemma", "word"]})],
+            "responses": {**_ok("Groups with collocates; frequency", {"type": "object"}), **ERRORS}}},
         "/api/words": {"get": {
             "summary": "The words of a sentence with their lemma and occurrences in the index (0: not indexed)",
             "operationId": "words", "parameters": [INDEX, _q("q", "A sentence.", {"type": "string"}, True)],
