@@ -72,8 +72,11 @@ class Candidate:
 
     def attribute(self, name: str) -> str:
         """A CQL attribute: word, lemma, pos (universal), tag (Penn), label."""
-        return {"word": self.word, "lemma": self.lemma, "pos": upos(self.tag), "tag": self.tag or "",
-                "label": self.label or ""}[name]
+        if name == "pos":
+            return upos(self.tag)
+        if name in ("tag", "label"):
+            return getattr(self, name) or ""
+        return self.word if name == "word" else self.lemma
 
 
 @dataclass
