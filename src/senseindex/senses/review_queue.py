@@ -107,12 +107,30 @@ def review_clusters(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarra
             cluster_vectors(X, min(FINE_K, len(X)), min_size=2, seed=seed).labels)
 
 
+_CLUSTERS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # see word_clusters
+_CLUSTERS_KEPT = 8
+
+
+def word_clusters(store, state: WordState, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """review_clusters of a word, kept for the last few words: they depend only on its vectors,
+    which change only when its occurrences do (the key holds their count and ids' sum), and the
+    stopping rule needs them after every answer (2 s for 10,000 occurrences)."""
+    key = (str(store.path), store.index_id, state.lemma, len(state.ids), int(state.ids.sum()), seed)
+    got = _CLUSTERS.pop(key, None)
+    if got is None:
+        got = review_clusters(state.X, seed)
+    _CLUSTERS[key] = got
+    while len(_CLUSTERS) > _CLUSTERS_KEPT:
+        _CLUSTERS.pop(next(iter(_CLUSTERS)))
+    return got
+
+
 def next_questions(store, lemma: str, n: int = 10, seed: int = 0, k: int = DEFAULT_K) -> ReviewBatch:
     """The next `n` occurrences of the lemma for a person to label (reads only)."""
     if n < 1:
         raise SenseIndexError("-n must be at least 1")
     state = read_word(store, lemma)
-    clusters, fine = review_clusters(state.X, seed)
+    clusters, fine = word_clusters(store, state, seed)
     pool = make_pool(state.X, clusters, fine)
     rows, y, names = state.labelled()
     row_of = {int(i): r for r, i in enumerate(state.ids)}
@@ -198,7 +216,7 @@ def status_of(store, state: WordState, k: int = DEFAULT_K, clusters: tuple[np.nd
                        "target": STOP_TARGET}
     if len(rows) >= 2:
         W = word_space(state.X)
-        groups = clusters if clusters is not None else review_clusters(state.X)
+        groups = clusters if clusters is not None else word_clusters(store, state)
         stop = stop_rule(W, rows, y, len(names), k, groups=tuple(groups))
         loo = stop["estimate"]
     senses = Counter(lab for lab, _ in in_effect.values())
