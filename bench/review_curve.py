@@ -32,7 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from wsi_coarsewsd20 import load  # noqa: E402  (the pooled train+test vectors of one word)
 
 from senseindex.evaluation.datasets import COARSEWSD_WORDS, CacheMiss, CacheOnly  # noqa: E402
-from senseindex.senses.active import make_pool, propose, vote, word_space  # noqa: E402
+from senseindex.senses.active import (  # noqa: E402
+    STOP_STABLE,
+    STOP_TARGET,
+    make_pool,
+    propose,
+    stop_rule,
+    vote,
+    word_space,
+)
 from senseindex.senses.induction import SAMPLE  # noqa: E402
 from senseindex.senses.knn import DEFAULT_K  # noqa: E402
 from senseindex.senses.review_queue import review_clusters  # noqa: E402
@@ -42,15 +50,21 @@ TARGETS = (0.95, 0.98)
 
 
 def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int, batch: int,
-             clusters: tuple[np.ndarray, np.ndarray] | None = None, k: int = DEFAULT_K) -> dict:
-    """One replay of the review loop: accuracy on the unlabelled rest after each answer, and the
-    answer at which each gold sense was first seen."""
+             clusters: tuple[np.ndarray, np.ndarray] | None = None, k: int = DEFAULT_K,
+             stop: tuple[int, float] = (STOP_STABLE, STOP_TARGET)) -> dict:
+    """One replay of the review loop: accuracy on the unlabelled rest after each answer, the
+    answer at which each gold sense was first seen, and the first answer at which the stopping
+    rule (senses.active.stop_rule: predictions unchanged over the last `stop[0]` answers and the
+    leave-one-out estimate >= `stop[1]`) says "you can stop here" (None: not within the budget).
+    The rule sees only what the tool sees: the answers so far, never the gold of the rest."""
     n = len(X)
     budget = min(budget, n - 1)
     rng = np.random.default_rng(seed)
     C = int(gold.max()) + 1
+    cuts = clusters if clusters is not None else review_clusters(X, seed)
+    groups = tuple(cuts)  # what the tool's stopping rule checks coverage of, in either order
     if order == "tool":
-        pool = make_pool(X, *(clusters if clusters is not None else review_clusters(X, seed)))
+        pool = make_pool(X, *cuts)
         W = pool.W
     else:
         W = word_space(X)
@@ -58,7 +72,7 @@ def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int
     labelled: list[int] = []
     S = np.zeros((n, budget), np.float32)  # cosine of every row to each labelled row, in answer order
     mask = np.ones(n, bool)
-    curve, first_seen = [], {}
+    curve, first_seen, stop_at = [], {}, None
     while len(labelled) < budget:
         if order == "tool":
             lab = np.array(labelled, dtype=np.int64)
@@ -76,7 +90,10 @@ def simulate(X: np.ndarray, gold: np.ndarray, order: str, seed: int, budget: int
             first_seen.setdefault(int(gold[i]), m + 1)
             v = vote(S[mask, : m + 1], gold[labelled], C, k)
             curve.append(float(np.mean(v.label == gold[mask])))
-    return {"curve": curve, "first_seen": first_seen}
+            if stop_at is None and stop_rule(W, np.array(labelled), gold[labelled], C, k, *stop,
+                                             groups=groups)["can_stop"]:
+                stop_at = m + 1
+    return {"curve": curve, "first_seen": first_seen, "stop_at": stop_at}
 
 
 def answers_to(curve: list[float], target: float, budget: int) -> int:
@@ -87,17 +104,20 @@ def answers_to(curve: list[float], target: float, budget: int) -> int:
 
 
 def run_word(X: np.ndarray, y: np.ndarray, seeds: int, budget: int, batch: int,
-             orders: tuple[str, ...] = ("tool", "random")) -> dict:
+             orders: tuple[str, ...] = ("tool", "random"), stop: tuple[int, float] = (STOP_STABLE, STOP_TARGET)) -> dict:
     senses = sorted(set(y.tolist()))
     gold = np.array([senses.index(s) for s in y])
     out = {"n": len(y), "senses": {s: int((gold == i).sum()) for i, s in enumerate(senses)}}
     for order in orders:
         # below the Ward sample size the seed changes nothing in the clusters: make them once
-        once = review_clusters(X, 0) if order == "tool" and len(X) <= SAMPLE else None
-        runs = [simulate(X, gold, order, seed, budget, batch, once) for seed in range(seeds)]
+        once = review_clusters(X, 0) if len(X) <= SAMPLE else None
+        runs = [simulate(X, gold, order, seed, budget, batch, once, stop=stop) for seed in range(seeds)]
         curves = np.array([r["curve"] for r in runs])
         out[order] = {
             "curve_mean": curves.mean(0).round(4).tolist(),
+            "stop_at": [r["stop_at"] for r in runs],  # answers at which the stopping rule fired (None: never)
+            "accuracy_at_stop": [None if r["stop_at"] is None else round(r["curve"][r["stop_at"] - 1], 4)
+                                 for r in runs],
             **{f"answers_to_{round(t * 100)}": [answers_to(r["curve"], t, budget) for r in runs] for t in TARGETS},
             "first_seen": {senses[c]: float(np.mean([r["first_seen"].get(c, budget + 1) for r in runs]))
                            for c in range(len(senses))},
@@ -106,8 +126,19 @@ def run_word(X: np.ndarray, y: np.ndarray, seeds: int, budget: int, batch: int,
 
 
 def summary(words: dict[str, dict], budget: int) -> dict:
-    """Means over the words of the per-word mean answers, tool and random."""
+    """Means over the words of the per-word mean answers, tool and random; the stopping rule's
+    answers and accuracy at stop (runs where it never fired count as the budget, at the
+    accuracy after the budget)."""
     out = {}
+    for order in ("tool", "random"):
+        at = [a if a is not None else budget for w in words.values() for a in w[order]["stop_at"]]
+        acc = [x if x is not None else w[order]["curve_mean"][-1] for w in words.values()
+               for x in w[order]["accuracy_at_stop"]]
+        out[f"mean_answers_at_stop_{order}"] = round(float(np.mean(at)), 2) if at else None
+        out[f"mean_accuracy_at_stop_{order}"] = round(float(np.mean(acc)), 4) if acc else None
+        out[f"runs_stopped_{order}"] = sum(a is not None for w in words.values() for a in w[order]["stop_at"])
+        out[f"runs_stopped_below_95_{order}"] = sum(x is not None and x < 0.95 for w in words.values()
+                                                   for x in w[order]["accuracy_at_stop"])
     for t in ("95", "98"):
         for order in ("tool", "random"):
             per_word = [float(np.mean(w[order][f"answers_to_{t}"])) for w in words.values()]
@@ -142,6 +173,16 @@ def markdown(result: dict) -> str:
     lines.append(f"| **mean ({len(result['words'])} words)** | | | **{s['mean_answers_to_95_tool']:.1f}** / "
                  f"{s['mean_answers_to_95_random']:.1f} | **{s['mean_answers_to_98_tool']:.1f}** / "
                  f"{s['mean_answers_to_98_random']:.1f} | | | |")
+    lines += ["", "Stopping rule (tool order): answers at stop / accuracy at stop, per seed; 95 % and 98 % reached at",
+              "", "| word | answers at stop | accuracy at stop | answers to 95 % | answers to 98 % |",
+              "|---|---|---|---:|---:|"]
+    for word, w in result["words"].items():
+        t = w["tool"]
+        lines.append(f"| {word} | {', '.join('-' if a is None else str(a) for a in t['stop_at'])} | "
+                     f"{', '.join('-' if a is None else f'{a:.3f}' for a in t['accuracy_at_stop'])} | "
+                     f"{fmt_answers(t['answers_to_95'], budget)} | {fmt_answers(t['answers_to_98'], budget)} |")
+    lines.append(f"| **mean** | {s['mean_answers_at_stop_tool']:.1f} ({s['runs_stopped_tool']} runs stopped) | "
+                 f"{s['mean_accuracy_at_stop_tool']:.3f} | | |")
     return "\n".join(lines)
 
 
@@ -178,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=64, help="Answers per run (default 64).")
     ap.add_argument("--batch", type=int, default=10, help="Questions per batch in the tool's order (review -n).")
+    ap.add_argument("--stop-window", type=int, default=STOP_STABLE,
+                    help="Stopping rule: answers over which the predictions must not change.")
+    ap.add_argument("--stop-target", type=float, default=STOP_TARGET,
+                    help="Stopping rule: the leave-one-out estimate it needs.")
     ap.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON object (summary and words).")
     ap.add_argument("--markdown", help="Write the per-word table to this file.")
     ap.add_argument("--png", help="Write the plot of the mean curves to this file.")
@@ -189,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     words = [w.strip() for w in args.words.split(",") if w.strip()] if args.words else list(COARSEWSD_WORDS)
     t0 = time.perf_counter()
     result = {"date": f"{datetime.now(timezone.utc):%Y-%m-%d}", "machine": platform.machine(), "seeds": args.seeds,
-              "budget": args.budget, "batch": args.batch, "k": DEFAULT_K, "skipped": [], "words": {}}
+              "budget": args.budget, "batch": args.batch, "k": DEFAULT_K, "stop_window": args.stop_window,
+              "stop_target": args.stop_target, "skipped": [], "words": {}}
     for path in args.load:
         saved = json.loads(Path(path).read_text())
         if (saved["seeds"], saved["budget"], saved["batch"]) != (args.seeds, args.budget, args.batch):
@@ -210,12 +256,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{word:<8} skipped: vectors not cached", file=sys.stderr)
             continue
         t = time.perf_counter()
-        w = run_word(X.astype(np.float32), y, args.seeds, args.budget, args.batch)
+        w = run_word(X.astype(np.float32), y, args.seeds, args.budget, args.batch,
+                     stop=(args.stop_window, args.stop_target))
         result["words"][word] = w
-        print(f"{word:<8} n={w['n']:>5} to 95%: tool {np.mean(w['tool']['answers_to_95']):.1f} random "
-              f"{np.mean(w['random']['answers_to_95']):.1f}; to 98%: tool {np.mean(w['tool']['answers_to_98']):.1f} "
-              f"random {np.mean(w['random']['answers_to_98']):.1f}  ({time.perf_counter() - t:.0f}s)",
-              file=sys.stderr, flush=True)
+        print(f"{word:<8} n={w['n']:>5} tool: to 95% {np.mean(w['tool']['answers_to_95']):.1f}, to 98% "
+              f"{np.mean(w['tool']['answers_to_98']):.1f}, stop at {w['tool']['stop_at']} with accuracy "
+              f"{w['tool']['accuracy_at_stop']}  ({time.perf_counter() - t:.0f}s)", file=sys.stderr, flush=True)
     result["words"] = dict(sorted(result["words"].items()))
     result["summary"] = summary(result["words"], args.budget)
     result["seconds"] = round(time.perf_counter() - t0, 1)

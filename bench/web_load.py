@@ -127,6 +127,7 @@ def run(args) -> dict:
         concurrent = load(plan)
         recent = plan[-50:]  # paging and sorting the last 50 concordances: answered from the result cache
         cached = load([recent[i % len(recent)] for i in range(args.searches)])
+        paging = page_one_query(base, args, started)
     finally:
         server.terminate()
         try:
@@ -136,11 +137,43 @@ def run(args) -> dict:
     direct = direct_searches(args, queries)
     return {
         "date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "command": "bench/web_load.py " + " ".join(sys.argv[1:]),
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "index": str(args.index),
         "occurrences": info["occurrences"], "model": info["model"], "codec": info.get("codec"),
         "clients": args.clients, "threads": args.threads or "serve's default (1)",
-        "single": single, "concurrent": concurrent, "cached": cached, "direct": direct,
+        "single": single, "concurrent": concurrent, "cached": cached, "paging": paging, "direct": direct,
     }
+
+
+PAGE_QUERY = "I have a [mole] on my hip"
+PAGE_VIEWS = [{"page": p, "sort": s, "label": lab, "per": 20}
+              for p in (1, 2, 3) for s in ("score", "left2", "right1") for lab in ("", "spy", "skin")]
+
+
+def page_one_query(base: str, args, started: float) -> dict:
+    """CLIENTS clients paging, sorting and filtering one concordance on the search page (HTML):
+    after the first request every view reuses the cached query vector (issue 23)."""
+    with httpx.Client(base_url=base, timeout=60) as c:
+        c.get("/search", params={"q": PAGE_QUERY})  # encodes the query once
+    jobs = [PAGE_VIEWS[i % len(PAGE_VIEWS)] for i in range(args.searches)]
+    results: list[tuple[float, int]] = []
+
+    def client(part: list[dict]) -> list[tuple[float, int]]:
+        out = []
+        with httpx.Client(base_url=base, timeout=60) as c:
+            for view in part:
+                if time.monotonic() - started > DEADLINE_S:
+                    break
+                t = time.perf_counter()
+                r = c.get("/search", params={"q": PAGE_QUERY, **view})
+                out.append((time.perf_counter() - t, r.status_code))
+        return out
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(args.clients) as pool:
+        for got in pool.map(client, [jobs[i :: args.clients] for i in range(args.clients)]):
+            results.extend(got)
+    return summary([x for x, _ in results], time.monotonic() - t0, sum(s == 200 for _, s in results), len(jobs))
 
 
 def direct_searches(args, queries: list[str]) -> dict:
@@ -171,12 +204,16 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--threads", type=int, default=None,
                     help="Passed to `senseindex serve --threads` (and used for the direct searches).")
+    ap.add_argument("--out", help="Also write the JSON here (e.g. bench/out/web_load.json).")
     args = ap.parse_args()
     if not (1 <= args.clients <= 64 and 1 <= args.searches <= 10_000):
         raise SystemExit("keep it bounded: 1-64 clients, 1-10,000 searches")
     result = run(args)
     print(json.dumps(result, indent=2))
-    failed = result["concurrent"]["failed"] + result["cached"]["failed"] + result["single"]["failed"]
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    failed = (result["concurrent"]["failed"] + result["cached"]["failed"] + result["single"]["failed"]
+              + result["paging"]["failed"])
     sys.exit(1 if failed else 0)
 
 

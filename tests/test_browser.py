@@ -168,8 +168,7 @@ def test_static_ranking_side_by_side_and_filters(page, served, tmp_path):
     assert page.locator("#static-results tbody tr").count() == 20
     shot(page, "compare", tmp_path)
     with page.expect_navigation():
-        page.select_option("#filter-label", "animal")
-        page.click("form.filters button[type=submit]")
+        page.select_option("#filter-label", "animal")  # applies when changed: no button
     labels = {t.strip() for t in page.locator("#results tbody td.label").all_inner_texts()}
     assert labels == {"animal"}
 
@@ -349,6 +348,27 @@ def test_active_review_page_answers_two_batches_from_the_keyboard(page, served_u
     expect(page.locator('#review-status [data-stat="by_person"]')).to_have_text("11")
     expect(page.locator('#review-status [data-stat="skipped"]')).to_have_text("1")
     assert not {int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.oid)")} & (set(first) | set(second))
+    # the stopping rule, with its figures; correcting a stored answer; undoing, newest first
+    expect(page.locator("#stop")).to_contain_text("predictions for the rest unchanged over the last")
+    assert page.locator("#stop").inner_text().startswith(("you can stop here", "keep going"))
+    expect(page.locator("#answered tbody tr")).to_have_count(11)
+    edited = page.locator("#answered tbody tr").first
+    oid = int(edited.get_attribute("data-oid"))
+    other = next(s for s in page.locator("#choices .sense").all_inner_texts() if s != stored[oid])
+    edited.locator("select.edit").select_option(other)
+    expect(page.locator("#status")).to_contain_text(f"answer changed to {other}")
+    assert review_labels(path, "mole")[oid] == other
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("u")  # the correction
+    expect(page.locator("#status")).to_contain_text("undone: 1 answer(s)")
+    assert review_labels(path, "mole") == stored
+    page.keyboard.press("u")  # the second batch, its skip too
+    expect(page.locator("#status")).to_contain_text("undone: 6 answer(s)")
+    assert review_labels(path, "mole") == first
+    status = SenseIndex.open(path).review_status("mole")
+    assert status["by_person"] == 6 and status["skipped"] == 0
+    expect(page.locator('#review-status [data-stat="by_person"]')).to_have_text("6")
+    assert axe_violations(page) == []
 
 
 def test_active_review_on_a_read_only_server_stores_nothing(page, served_unlabelled, mpnet_encoder):
@@ -400,6 +420,7 @@ def test_every_page_renders_without_console_errors(page, served, tmp_path):
         response = page.goto(base + url)
         assert response.ok, url
         page.wait_for_load_state("networkidle")
+        assert axe_violations(page) == [], url  # axe-core: no serious or critical violation
         if name in ("explain", "info", "api", "senses"):
             shot(page, name, tmp_path, full_page=name in ("explain",))
     # the review part of the senses page, with a line in focus, as a reviewer sees it
@@ -410,3 +431,99 @@ def test_every_page_renders_without_console_errors(page, served, tmp_path):
     page.locator("#plot circle.pt").first.dispatch_event("click")
     shot(page, "review", tmp_path)
     assert httpx.get(f"{base}/api/info").json()["documents"] == 6
+
+
+# --- issue 23: a concordance a lexicographer can trust ---------------------------------------------
+def axe_violations(pg) -> list[str]:
+    """Serious and critical axe-core violations of the page (axe.min.js from axe-playwright-python,
+    evaluated through the DevTools protocol, which the page's CSP does not govern)."""
+    import axe_playwright_python
+
+    if not pg.evaluate("typeof window.axe !== 'undefined'"):
+        pg.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def count(pg, name: str) -> int:
+    return int(pg.locator(f"[data-count={name}]").inner_text().replace(",", ""))
+
+
+def test_complete_concordance_filters_chips_sorts_cql_and_axe(page, served):
+    from playwright.sync_api import expect
+
+    base, _ = served
+    page.goto(f"{base}/search?q={MOLE}")
+    assert (count(page, "matching"), count(page, "total")) == (60, 61)  # every noun line, and says so
+    assert "1 tagged otherwise left out" in page.locator("#pos-filter").inner_text()
+    assert page.locator("#results tbody tr").count() == 50 and "page 1 of 2" in page.inner_text("nav.pages")
+    expect(page.locator("#targets[data-checked='1']")).to_have_count(1)  # chips: only indexed words are buttons
+    assert page.locator("#targets button.tok").all_inner_texts() == ["mole"]
+    assert page.locator("#targets span.tok.missing").count() == 6
+    with page.expect_navigation():
+        page.select_option("#filter-label", "spy")  # a filter the old cap of 50 would have cut to 13
+    assert count(page, "matching") == 15 and page.locator("#results tbody tr").count() == 15
+    with page.expect_navigation():
+        page.click("#search-form button[type=submit]")  # resubmitting keeps the filter
+    assert "label=spy" in page.url and count(page, "matching") == 15
+    with page.expect_navigation():
+        page.click("#any-pos")  # widen the part of speech
+    assert "every part of speech" in page.inner_text("#pos-filter")
+    with page.expect_navigation():
+        page.select_option("#filter-label", "")
+    assert count(page, "matching") == 61
+    with page.expect_navigation():
+        page.click("a[data-sort=left2]")
+    second = []
+    for left in page.locator("#results tbody td.left").all_inner_texts():
+        words = re.findall(r"\w+(?:['’-]\w+)*", left.lower().replace("…", " "))
+        second.append(words[-2] if len(words) >= 2 else "\uffff")
+    assert second == sorted(second)
+    row = page.locator("#results tbody tr").first
+    left_words = row.locator("td.left").inner_text().lstrip("…").split()
+    row.locator("td.right").click()  # a line opens its sentence with its neighbours
+    expect(page.locator("#sentence-view")).to_be_visible()
+    current = page.locator("#sentence-view p.current-sentence").inner_text()
+    assert f"{left_words[-1]} {row.locator('td.kw').inner_text()}" in current
+    assert page.locator("#sentence-view p").count() >= 3  # the document's name, the sentence, a neighbour
+    page.keyboard.press("Escape")
+    assert axe_violations(page) == []
+    page.goto(f"{base}/search?cql=" + '[lemma="mole" %26 label="spy"]')
+    assert count(page, "matching") == 15 and "corpus order" in page.inner_text("#summary")
+    bad = httpx.get(f"{base}/search", params={"cql": '[lemma="mole" & pos=NOUN]'})  # (a 400 logs a console error)
+    assert bad.status_code == 400 and "position 21 (marked ‸): [lemma=&#34;mole&#34; &amp; pos=‸NOUN]" in bad.text
+
+
+def test_phone_layout_senses_collocates_review_numbers_and_axe(browser, served, served_unlabelled, tmp_path):
+    base, _ = served
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.goto(f"{base}/search?q={MOLE}")
+    boxes = [pg.locator(f"#results tbody tr >> nth=0 >> td.{c}").bounding_box() for c in ("left", "kw", "right")]
+    assert boxes[0]["width"] > 100 and boxes[2]["width"] > 100 and boxes[1]["width"] > 20, boxes  # context keeps width
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 400  # no sideways scrolling
+    shot(pg, "phone-search", tmp_path)
+    assert axe_violations(pg) == []
+    context.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.goto(f"{base}/senses?word=mole")
+    keys = pg.locator("table.clusters span.key").all_inner_texts()
+    assert keys == [str(i) for i in range(1, len(keys) + 1)]
+    assert pg.locator("table.collocates").count() == len(keys)  # side by side, one per sense
+    assert pg.locator("table.collocates tbody tr").count() > len(keys)
+    assert "per million of" in pg.inner_text("#frequency")
+    names = pg.locator("table.clusters a.cname-link").all_inner_texts()
+    assert not any(w in n.split("/") for n in names for w in ("every", "year", "keep")), names
+    assert axe_violations(pg) == []
+    base2, _, _ = served_unlabelled
+    pg.goto(f"{base2}/review?word=mole")
+    reasons = pg.locator("table.kwic.review small.reason").all_inner_texts()
+    assert any(r.startswith("cluster ") for r in reasons) and "cluster 0" not in reasons  # 1-based, as Senses
+    assert axe_violations(pg) == []
+    context.close()
+    assert problems == []

@@ -787,7 +787,7 @@ def test_upgrade_from_format_1(tmp_path):
     si = check_upgraded(a, old)
     assert si.label_summary("bank")["labelled"] == 4
     again = SenseIndex.upgrade(a)
-    assert again == {"path": str(a), "upgraded": False, "format_version": "2"}
+    assert again == {"path": str(a), "upgraded": False, "format_version": "2", "migrations": []}
     check_upgraded(a, old)
 
     result = CliRunner().invoke(cli, ["upgrade", str(b), "--json", "-q"])

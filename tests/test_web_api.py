@@ -149,7 +149,7 @@ def test_search_api_has_the_cli_json_fields(client, tiny, hash_encoder):
     assert data["target"] == target.__dict__
     assert data["hits"] == [h.to_dict() for h in hits]
     r = client.get("/api/search", params={"q": QUERY, "k": 3, "compare": 1}).json()
-    assert set(r) == {"index", "target", "contextual", "static"} and len(r["static"]) == 3
+    assert set(r) == {"index", "target", "counts", "contextual", "static"} and len(r["static"]) == 3
     assert set(r["static"][0]) == set(hits[0].to_dict())
 
 

@@ -279,9 +279,14 @@ def _ray_engine(engine, address, workers, gpus_per_worker, bar):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("--word", help="The target word, when the query is not marked with [brackets].")
-@k_option()
+@k_option(help="At most this many lines, after the filters (--all: every one).")
+@click.option("--all", "all_lines", is_flag=True, help="Every matching line (a complete concordance), not the best k.")
+@click.option("--cql", help='A CQL token query, e.g. \'[lemma="bank" & pos="NOUN"]\' (docs/concordance.md); with '
+              "QUERY its matches are ranked by sense, without it they come in corpus order.")
+@click.option("--label", "label_filter", help="Only occurrences with this label in effect ('(none)': unlabelled).")
+@click.option("--doc", "doc_filter", help="Only occurrences in this document (its stored path).")
 @click.option("--any-word", is_flag=True, help="Search all occurrences, not only the target's lemma.")
 @click.option("--static", is_flag=True, help="Rank with the static GloVe index (sentence vectors).")
 @click.option("--compare", is_flag=True, help="Contextual and static results side by side.")
@@ -289,13 +294,20 @@ def _ray_engine(engine, address, workers, gpus_per_worker, bar):
 @model_options
 @output_options
 @user_errors
-def search(index_path, query, word, k, any_word, static, compare, lemma, any_pos, device, precision, fmt):
+def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter, any_word, static, compare, lemma,
+           any_pos, device, precision, fmt):
     """Find occurrences of a word used in the same sense as in QUERY.
 
     Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
-    fewest occurrences in the index is used.
+    fewest occurrences in the index is used. Filters (--label, --doc, the part of speech)
+    restrict the candidates before the best k are taken; stderr says "k of N".
     """
     si = _open(index_path, device=device, precision=precision)
+    if not query and not cql:
+        raise click.UsageError("give QUERY (an example sentence with the [word]) or --cql")
+    if compare or static or any_word:
+        if cql or label_filter or doc_filter or not query:
+            raise click.UsageError("--cql, --label and --doc work with the contextual concordance only")
     if compare:
         target, ctx, st = si.compare(query, k, word, any_word, lemma, any_pos)
         rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
@@ -305,10 +317,33 @@ def search(index_path, query, word, k, any_word, static, compare, lemma, any_pos
             _say_target(target)
         emit(fmt, lambda: render.compare_table(ctx, st), rows, data)
         return
-    target, hits = si.search(query, k, word, any_word, static, lemma, any_pos)
-    if target.how != "marked" or not fmt:
-        _say_target(target)
+    if static or any_word:
+        target, hits = si.search(query, k, word, any_word, static, lemma, any_pos)
+        if target.how != "marked" or not fmt:
+            _say_target(target)
+        emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
+        return
+    conc = si.concordance(query, cql=cql, word=word, lemma=lemma, any_pos=any_pos, label=label_filter,
+                          doc=doc_filter, k=None if all_lines else k)
+    hits = conc.hits
+    if conc.target is not None and (conc.target.how != "marked" or not fmt):
+        _say_target(conc.target)
+    if not fmt or conc.capped:
+        click.echo(_counts_line(conc), err=True)
     emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
+
+
+def _counts_line(conc) -> str:
+    """ "10 of 60 matching lines (61 occurrences, 1 of another part of speech left out)": N of M."""
+    extra = []
+    if conc.matching != conc.total:
+        extra.append(f"of {conc.total:,} occurrences")
+    if conc.pos_left_out:
+        extra.append(f"{conc.pos_left_out:,} of another part of speech left out (--any-pos)")
+    more = " (--all or -k for more)" if conc.capped else ""
+    order = "" if conc.ranked else ", in corpus order"
+    return (f"{len(conc.hits):,} of {conc.matching:,} matching line(s){more}"
+            + (f"; {', '.join(extra)}" if extra else "") + order)
 
 
 @cli.command()
@@ -339,12 +374,57 @@ def explain(sentences, index_path, model, neighbours, device, precision, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
+@click.option("--word", help="Also this word's occurrences and frequency per million.")
 @output_options
 @user_errors
-def info(index_path, fmt):
+def info(index_path, word, fmt):
     """What an index holds: documents, sentences, occurrences, model, size per occurrence."""
-    data = _open(index_path).info()
+    data = _open(index_path).info(word)
     emit(fmt, lambda: render.info_text(data), [data], data)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--by", type=click.Choice(["cluster", "label"]), default="cluster", show_default=True,
+              help="Group the occurrences by sense cluster or by the label in effect.")
+@click.option("--window", default=5, show_default=True, type=click.IntRange(1, 50), help="Tokens left and right.")
+@click.option("--top", default=15, show_default=True, type=click.IntRange(1, 1000), help="Collocates per sense.")
+@click.option("--min-count", default=1, show_default=True, type=click.IntRange(1, None),
+              help="Leave out collocates seen fewer times with the sense.")
+@click.option("--item", type=click.Choice(["lemma", "word"]), default="lemma", show_default=True,
+              help="Count collocates by lemma or by word form.")
+@output_options
+@user_errors
+def collocates(index_path, word, by, window, top, min_count, item, fmt):
+    """Words around each sense of WORD, with co-occurrence count and logDice (Sketch Engine's score).
+
+    logDice = 14 + log2(2·f_xy / (f_x + f_y)): f_xy co-occurrences within the window, f_x the
+    sense's occurrences, f_y the collocate's frequency in the index. Content words only."""
+    data = _open(index_path).collocates(word, by, window, top, min_count, item)
+    rows = [{by: g["group"], "size": g["size"], **c} for g in data["groups"] for c in g["collocates"]]
+    emit(fmt, lambda: render.collocates_text(data), rows, data)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--clusters", is_flag=True, help="Also per sense cluster (clusters the lemma's occurrences first).")
+@output_options
+@user_errors
+def freq(index_path, word, clusters, fmt):
+    """How often WORD occurs: absolute and per million tokens, per label, cluster and document.
+
+    A token is a run of letters or digits (punctuation excluded); `info` shows the corpus size."""
+    data = _open(index_path).frequency(word, clusters=clusters)
+    rows = [{"by": "lemma", "key": data["lemma"], "count": data["count"], "per_million": data["per_million"]}]
+    rows += [{"by": "label", "key": r["label"], "count": r["count"], "per_million": r["per_million"]}
+             for r in data["labels"]]
+    rows += [{"by": "cluster", "key": r["cluster"], "count": r["count"], "per_million": r["per_million"]}
+             for r in data.get("clusters", [])]
+    rows += [{"by": "document", "key": r["doc"], "count": r["count"], "per_million": r["per_million"]}
+             for r in data["documents"]]
+    emit(fmt, lambda: render.frequency_text(data), rows, data)
 
 
 @cli.command()
@@ -782,4 +862,6 @@ def upgrade(index_path, codec, quiet, fmt):
         r = SenseIndex.upgrade(index_path, codec, progress)
     emit(fmt, lambda: (f"{r['path']}: upgraded to format {r['format_version']} ({r['occurrences']:,} occurrences, "
                        f"codec {r['codec']}{'' if r['codec_trained'] else ', exact float16 until trained'})"
-                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"), [r], r)
+                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"
+                       + (f"; schema migrations applied: {', '.join(r['migrations'])}" if r.get("migrations") else "")),
+         [r], r)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from senseindex.encoding.glove import GLOVE_NAME, Glove, load_glove, not_indexed
 from senseindex.encoding.weights import resolve_model, same_model
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from senseindex.distributed import RayEngine
     from senseindex.encoding.encoder import WordEncoder
     from senseindex.indexer import IndexReport, PlannedFile
+    from senseindex.senses.concordance import Concordance
     from senseindex.senses.induction import SenseReport
     from senseindex.senses.knn import Prediction
     from senseindex.senses.review_queue import ReviewBatch
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from senseindex.storage.check import CheckReport
 
 DEFAULT_CODEC = "PQ64"  # 64 bytes a vector: closest to exact of the codecs measured (BENCHMARKS.md)
+QUERY_VECTOR_CACHE = 256  # query vectors kept per SenseIndex (a few KB each)
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
 
@@ -49,6 +51,7 @@ class SenseIndex:
         self.precision = precision
         self._path = store.path if store is not None else Path(path)
         self._new = new or {}  # model, layer and codec of an index that `add` has yet to create
+        self._query_vectors: dict[tuple[str, int, int], Any] = {}  # see query_vector
 
     # --- opening -----------------------------------------------------------------
     @classmethod
@@ -302,13 +305,96 @@ class SenseIndex:
         `any_pos` (or the lemma has none in the target's). `static` ranks by the static GloVe
         view instead (the sentences' mean word vectors); `any_word` searches every occurrence,
         not only the target's lemma; `lemma` names the lemma to search."""
-        from senseindex.senses.search import contextual_search, other_pos_ids, static_search
+        from senseindex.senses.search import contextual_search, static_search
 
+        if not any_word and not static:  # one path with the concordance: filters before the cap
+            c = self.concordance(query, word=word, lemma=lemma, any_pos=any_pos, k=k)
+            return c.target, c.hits
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
-        exclude = set() if any_word or any_pos else other_pos_ids(self.store, target)
-        return target, contextual_search(self.store, self.encoder, target, k, any_word, exclude)
+        return target, contextual_search(self.store, self.encoder, target, k, any_word=True)  # every word
+
+    def query_vector(self, target: Target):
+        """The target's contextual vector in its sentence, cached (LRU), so that sorting, filtering
+        and paging the same query never runs the model again."""
+        key = (target.text, target.start, target.end)
+        cache = self._query_vectors
+        vec = cache.pop(key, None)
+        if vec is None:
+            vec = self.encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
+        cache[key] = vec
+        while len(cache) > QUERY_VECTOR_CACHE:
+            cache.pop(next(iter(cache)))
+        return vec
+
+    def concordance(self, query: str | None = None, *, cql: str | None = None, word: str | None = None,
+                    lemma: str | None = None, any_pos: bool = False, label: str | None = None,
+                    doc: str | None = None, documents: Iterable[int] | None = None,
+                    sentences: Iterable[int] | None = None, k: int | None = None) -> Concordance:
+        """Every occurrence of the target's lemma (or every token a CQL query matches), filtered,
+        then ranked by similarity to the target in QUERY, then capped at `k` (None: all).
+
+        Without QUERY (a CQL query alone) the lines come in corpus order. Without `any_pos` an
+        example's lemma keeps to the target's part of speech (`pos_left_out` says how many that
+        leaves out); a CQL query says its part of speech itself. `label` (the label in effect, or
+        "(none)"), `doc` (a document path), `documents` and `sentences` (allowed ids: the hook
+        for a saved subcorpus) restrict the candidates before ranking. The counts (`total`,
+        `matching`, `len(hits)`) are what the pages show as "N of M"."""
+        from senseindex.senses.concordance import Filters, build, candidates
+        from senseindex.senses.cql import parse
+
+        tq = parse(cql) if cql else None
+        if not (query and query.strip()) and tq is None:
+            raise SenseIndexError("give an example sentence with the [word] to search for, or a CQL query")
+        target = vec = None
+        if query and query.strip():
+            target = self.target(query, word, lemma) if tq else self._indexed_target(query, word, lemma)
+            vec = self.query_vector(target)
+        if tq is not None:
+            lemmas = tq.lemmas(lambda: [r[0] for r in self.store.db.execute("select lemma from lemmas where count > 0")])
+            cands = candidates(self.store, lemmas)
+            match = tq.matcher()
+            extra = lambda c: match(c.attribute)  # noqa: E731
+            following = [(lambda m: lambda c: m(c.attribute))(tq.matcher(e)) for e in tq.following]
+            pos = None
+        else:
+            cands = candidates(self.store, [target.lemma])
+            extra, following, pos = None, [], None if any_pos else target.pos_class
+        filters = Filters(pos, label or None, doc or None,
+                          None if documents is None else frozenset(int(i) for i in documents),
+                          None if sentences is None else frozenset(int(i) for i in sentences))
+        conc = build(self.store, target, vec, cands, filters, k, extra, following)
+        if target is not None:
+            target.pos_filter = conc.pos_filter
+        return conc
+
+    def indexed_words(self, text: str) -> list[dict]:
+        """Each word of TEXT (a sentence) with its lemma in context and how many occurrences of that
+        lemma the index holds: 0 for a stopword (never indexed) or a word the corpus lacks, which
+        the search page shows as plain text rather than a link to a search that cannot succeed."""
+        from senseindex.text.tagging import tag_spans
+        from senseindex.text.words import find_words
+
+        plain = text.replace("[", "").replace("]", "")
+        words = find_words(plain, all_words=True)
+        tags = tag_spans([plain], [[(s, e) for s, e, _ in words]])[0] if words else []
+        return [{"word": w, "start": s, "end": e, "lemma": t.lemma, "occurrences": self.store.lemma_count(t.lemma)}
+                for (s, e, w), t in zip(words, tags, strict=True)]
+
+    def context(self, sentence_id: int, around: int = 2) -> dict:
+        """A sentence with up to `around` sentences before and after it in its document."""
+        db = self.store.db
+        row = db.execute("select s.document_id, s.ordinal, d.path from sentences s join documents d "
+                         "on d.id = s.document_id where s.id = ?", [int(sentence_id)]).fetchone()
+        if row is None:
+            raise SenseIndexError(f"no sentence {sentence_id} in {self.store.path}")
+        doc_id, ordinal, path = row
+        rows = db.execute("select id, ordinal, line, text from sentences where document_id = ? and ordinal between ? "
+                          "and ? order by ordinal", [doc_id, ordinal - around, ordinal + around]).fetchall()
+        return {"doc": path, "sentence_id": int(sentence_id),
+                "sentences": [{"id": i, "line": line, "text": t, "current": i == int(sentence_id)}
+                              for i, _, line, t in rows]}
 
     def compare(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
                 lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit], list[Hit]]:
@@ -324,8 +410,18 @@ class SenseIndex:
 
         return explain(self.encoder, self.glove, list(sentences), self.store, neighbours)
 
-    def info(self) -> dict:
-        """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk."""
+    def info(self, word: str | None = None) -> dict:
+        """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk;
+        with `word`, also `word`: its lemma's occurrences and frequency per million (the count
+        search, senses and review give)."""
+        from senseindex.senses.frequencies import corpus_tokens, per_million
+
+        if word is not None:
+            lemma = self.require_indexed(word)
+            count, tokens = self.store.lemma_count(lemma), corpus_tokens(self.store.db)
+            return {**self.info(), "word": {"lemma": lemma, "occurrences": count,
+                                            "per_million": per_million(count, tokens)}}
+
         store = self.store
         db, m = store.db, store.manifest
         occ = store.count("occurrences")
@@ -338,6 +434,7 @@ class SenseIndex:
             "documents_incomplete": docs.get("partial", 0),
             "sentences": store.count("sentences"),
             "occurrences": occ,
+            "tokens": corpus_tokens(db),
             "vocabulary_words": store.count("vocab"),
             "vocabulary_lemmas": db.execute("select count(*) from lemmas where count > 0").fetchone()[0],
             "glove_missing_words": db.execute("select count(*) from vocab where in_glove = 0").fetchone()[0],
@@ -363,6 +460,47 @@ class SenseIndex:
             "size_bytes": size,
             "bytes_per_occurrence": round(size / occ, 1) if occ else None,
         }
+
+    def frequency(self, word: str, clusters: bool = False, k: int | str = "auto", seed: int = 0) -> dict:
+        """How often WORD's lemma occurs, absolute and per million tokens: in all, per label in
+        effect, per document (relative to its own size) and, with `clusters`, per sense cluster
+        (the clustering `senses` shows, numbered from 1). `corpus_tokens` is None for an index
+        from before token counts were stored, until a writer migrates it."""
+        from senseindex.senses.frequencies import frequency
+
+        lemma = self.require_indexed(word)
+        by = None
+        if clusters:
+            report = self.senses(word, k, None, seed, examples=0)
+            by = {o.occurrence_id: o.cluster for o in report.rows}
+        return frequency(self.store, lemma, by)
+
+    def collocates(self, word: str, by: str = "cluster", window: int = 5, top: int = 20, min_count: int = 1,
+                   item: str = "lemma", k: int | str = "auto", seed: int = 0) -> dict:
+        """Window collocates (±`window` tokens) of each sense of WORD, scored by logDice: per sense
+        cluster (`by="cluster"`, the clustering `senses` shows, numbered from 1) or per label in
+        effect (`by="label"`). `item`: "lemma" or "word" (the form). See senses.collocates."""
+        from senseindex.senses.collocates import collocates
+
+        if by not in ("cluster", "label"):
+            raise SenseIndexError("--by must be cluster or label")
+        if item not in ("lemma", "word"):
+            raise SenseIndexError("--item must be lemma or word")
+        if window < 1:
+            raise SenseIndexError("--window must be at least 1")
+        lemma = self.require_indexed(word)
+        groups: dict = {}
+        if by == "cluster":
+            report = self.senses(word, k, None, seed, examples=0)
+            for o in report.rows:
+                groups.setdefault(o.cluster + 1, []).append(o.occurrence_id)
+        else:
+            for oid, (label, _) in self.effective_labels(word).items():
+                groups.setdefault(label, []).append(oid)
+        found = collocates(self.store, groups, window, item, top, min_count)
+        return {"lemma": lemma, "by": by, "window": window, "item": item,
+                "groups": [{"group": g, "size": len(ids), "collocates": [c.to_dict() for c in found[g]]}
+                           for g, ids in sorted(groups.items(), key=lambda x: (-len(x[1]), str(x[0])))]}
 
     # --- labels --------------------------------------------------------------------
     def label(self, query: str, word: str | None = None, k: int = 10, min_score: float = 0.0,
@@ -475,8 +613,30 @@ class SenseIndex:
             with self.store.db.conn:
                 store_skips(self.store.db, skips)
             status = predict_rest(self.store, lemma)
+        before = {int(k): v for k, v in stored.get("before", {}).items()}
+        before.update({int(i): None for i in skips if int(i) not in before})
         return {"labelled": stored["labelled"], "changed": stored["changed"], "skipped": len(skips),
-                "status": status}
+                "status": status, "before": before}
+
+    def undo_review(self, word: str, before: Mapping[int, str | None]) -> dict:
+        """Undo answers: write back each occurrence's review label as it was (`before`, as
+        `answer_review` returned it; None clears it and forgets a skip), all or nothing, then
+        label the rest again from the labels left. Returns `review_status` after it."""
+        from senseindex.senses.review_import import apply_rows, plan_rows
+        from senseindex.senses.review_queue import forget_skips, predict_rest
+
+        lemma = self.require_indexed(word)
+        index_id = self.store.index_id
+        rows = [{"index_id": index_id, "occurrence_id": int(oid), "label": lab} for oid, lab in before.items()
+                if lab is not None]
+        clear = [int(oid) for oid, lab in before.items() if lab is None]
+        plan = plan_rows(self.store, rows, clear, name="undo")
+        with self.store.lock():
+            result = apply_rows(self.store, plan)
+            with self.store.db.conn:
+                forget_skips(self.store.db, clear)
+            status = predict_rest(self.store, lemma)
+        return {"restored": len(rows), "cleared": result.get("cleared", 0), "status": status}
 
     def review_status(self, word: str) -> dict:
         """How WORD's occurrences are labelled (by a person, gold, by k-NN, not at all) and the

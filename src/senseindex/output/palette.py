@@ -17,6 +17,24 @@ def colour(i: int, group: str | None = None) -> str:
     return UNLABELLED_COLOUR if group == UNLABELLED else PALETTE[i % len(PALETTE)]
 
 
+def luminance(hex_colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour like #1f77b4."""
+    c = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21; AA asks 4.5 for normal text)."""
+    lo, hi = sorted((luminance(a), luminance(b)))
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on `fill` (at least 4.58:1 on any colour)."""
+    return "#000000" if contrast(fill, "#000000") >= contrast(fill, "#ffffff") else "#ffffff"
+
+
 def scaler(xs: Sequence[float], ys: Sequence[float], width: int, height: int,
            pad: int) -> Callable[[float, float], tuple[float, float]]:
     """Maps data coordinates into a width×height box with `pad` pixels free on each side, y up

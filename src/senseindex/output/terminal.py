@@ -33,7 +33,8 @@ def hits_table(hits, color: bool = False, width: int | None = None) -> str:
     lines = []
     for h in hits:
         where = f"{h.doc.rsplit('/', 1)[-1]}:{h.line}"
-        head = f"{h.rank:>3}  {h.score:6.3f}  " + (f"{(h.label or '-'):<{lab_w}}  " if show_label else "")
+        score = "     -" if h.score is None else f"{h.score:6.3f}"
+        head = f"{h.rank:>3}  {score}  " + (f"{(h.label or '-'):<{lab_w}}  " if show_label else "")
         room = max(30, width - len(head) - len(where) - 2)
         lines.append(f"{head}{kwic(h.text, h.start, h.end, room, color)}  {click.style(where, dim=True) if color else where}")
     return "\n".join(lines)
@@ -100,7 +101,12 @@ def info_text(info: dict) -> str:
         ("index", info["path"]),
         ("documents", f"{info['documents']:,}" + (f" ({info['documents_incomplete']} incomplete: run index again to finish)" if info["documents_incomplete"] else "")),
         ("sentences", f"{info['sentences']:,}"),
-        ("occurrences", f"{info['occurrences']:,}"),
+        ("occurrences", f"{info['occurrences']:,}" + (
+            f"; {info['word']['lemma']}: {info['word']['occurrences']:,}"
+            + (f" ({info['word']['per_million']:,.1f} per million)" if info["word"]["per_million"] is not None else "")
+            if info.get("word") else "")),
+        ("tokens", f"{info['tokens']:,} (words and numbers, punctuation excluded)" if info.get("tokens") is not None
+         else "unknown (an index from before token counts: the next write, e.g. senseindex upgrade, counts them)"),
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
         ("labels", labels),
         ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']}, "
@@ -187,7 +193,18 @@ def review_status_text(status: dict) -> str:
                                        if acc is not None else "- (needs two labels)")]
     if status["senses"]:
         lines.append("senses: " + ", ".join(f"{s} {c:,}" for s, c in status["senses"].items()))
+    if status.get("stop"):
+        lines.append(stop_text(status["stop"]))
     return "\n".join(lines)
+
+
+def stop_text(stop: dict) -> str:
+    """The stopping rule in words: "you can stop here" with its figures, or what it still waits for."""
+    est = "-" if stop["estimate"] is None else f"{stop['estimate']:.1%}"
+    figures = (f"predictions for the rest unchanged over the last {stop['stable_answers']} of {stop['window']} answers, "
+               f"estimated accuracy {est} (target {stop['target']:.0%}), "
+               f"{stop.get('clusters_unasked', 0)} cluster(s) not asked yet")
+    return ("you can stop here: " if stop["can_stop"] else "keep going: ") + figures
 
 
 def review_questions_text(batch, width: int | None = None) -> str:
@@ -201,4 +218,36 @@ def review_questions_text(batch, width: int | None = None) -> str:
         guess = f"{q.predicted} {q.confidence:.2f}" if q.predicted else "-"
         head = f"{q.occurrence_id:>8}  {q.reason:<15}  {guess:<18}  "
         lines.append(head + kwic(q.sentence, q.start, q.end, max(30, width - len(head)), False).strip())
+    return "\n".join(lines)
+
+
+def frequency_text(freq: dict) -> str:
+    """`senseindex freq`: the lemma's count and per million, then per label, cluster and document."""
+    def pm(x):
+        return "–" if x is None else f"{x:,.1f}"
+
+    size = "unknown" if freq["corpus_tokens"] is None else f"{freq['corpus_tokens']:,}"
+    lines = [f"{freq['lemma']}: {freq['count']:,} occurrences, {pm(freq['per_million'])} per million "
+             f"(corpus: {size} tokens)"]
+    for title, key, name in (("label", "labels", "label"), ("cluster", "clusters", "cluster"),
+                             ("document", "documents", "doc_name")):
+        if not freq.get(key):
+            continue
+        lines.append(f"\nper {title}:" + ("  (per million of the document's own tokens)" if key == "documents" else ""))
+        for r in freq[key]:
+            shown = "(none)" if r[name] is None else r[name]
+            lines.append(f"  {str(shown):<24} {r['count']:>8,}  {pm(r['per_million']):>12}")
+    return "\n".join(lines)
+
+
+def collocates_text(data: dict) -> str:
+    """`senseindex collocates`: per sense, its collocates with count, frequency and logDice."""
+    lines = [f"{data['lemma']}: {data['item']} collocates within ±{data['window']} tokens, per {data['by']}"]
+    for g in data["groups"]:
+        lines.append(f"\n{data['by']} {g['group']} ({g['size']:,} occurrences)")
+        lines.append(f"  {'collocate':<20} {'count':>6} {'freq':>7} {'logDice':>8}")
+        for c in g["collocates"]:
+            lines.append(f"  {c['item']:<20} {c['count']:>6,} {c['frequency']:>7,} {c['log_dice']:>8.2f}")
+        if not g["collocates"]:
+            lines.append("  (none)")
     return "\n".join(lines)

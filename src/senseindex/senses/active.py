@@ -111,6 +111,57 @@ def leave_one_out(XL: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT
     return float(np.mean(v.label == np.asarray(y)))
 
 
+# The stopping rule, chosen on bench/review_curve.py's replay of 15 CoarseWSD-20 words (tool order,
+# one seed; docs/benchmarks/23-concordance.md): of the windows 5/10, leave-one-out targets 0/0.7/
+# 0.8/0.9 and tolerances 0/1/2 %, this one stopped below 95 % accuracy once (the fewest) at a mean
+# 46 answers; a target of 0.9 never let 12 of the 15 words stop within 64 answers, because the
+# leave-one-out estimate on actively chosen (hard) occurrences is pessimistic.
+STOP_STABLE = 10  # the last answers over which the predictions for the rest must (almost) not have changed
+STOP_CHANGED = 0.01  # "unchanged": at most this share of the rest's predictions differ
+STOP_TARGET = 0.7  # ... and the leave-one-out estimate at least this
+
+
+def stable_answers(W: np.ndarray, rows: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT_K,
+                   window: int = STOP_STABLE, tolerance: float = STOP_CHANGED) -> int:
+    """How many of the last answers (rows and y in answer order) left the k-NN predictions for
+    the occurrences not answered as they are now: at most a `tolerance` share of them different
+    from the predictions before each of those answers (at most `window`)."""
+    rows, y = np.asarray(rows, np.int64), np.asarray(y, np.int64)
+    rest = np.setdiff1d(np.arange(len(W)), rows)
+    m = len(rows)
+    if m < 2:
+        return 0
+    if not len(rest):
+        return min(window, m - 1)
+    S = W[rest] @ W[rows].T
+    now = vote(S, y, n_labels, k).label
+    for j in range(1, min(window, m - 1) + 1):
+        if np.mean(vote(S[:, : m - j], y[: m - j], n_labels, k).label != now) > tolerance:
+            return j - 1
+    return min(window, m - 1)
+
+
+def stop_rule(W: np.ndarray, rows: np.ndarray, y: np.ndarray, n_labels: int, k: int = DEFAULT_K,
+              window: int = STOP_STABLE, target: float = STOP_TARGET,
+              groups: tuple[np.ndarray, ...] = ()) -> dict:
+    """Whether review can stop: every cluster of `groups` (the sense clusters and the finer cut
+    review asks from, one cluster id per row) has an answer, the predictions for the rest did
+    not change over the last `window` answers, and the leave-one-out estimate is at least
+    `target`. The figures are returned, so a page can say why (or why not yet).
+
+    Coverage is there because stability and the estimate alone stop too early on a word with a
+    rare sense: before its first answer every prediction is the common sense, unchanging, and
+    every answer agrees (bench/review_curve.py: *bank* stopped at 6 answers, its river sense
+    first seen at 11)."""
+    rows = np.asarray(rows, np.int64)
+    unasked = sum(len(set(np.asarray(g).tolist()) - set(np.asarray(g)[rows].tolist())) for g in groups)
+    loo = leave_one_out(W[rows], np.asarray(y), n_labels, k) if len(rows) >= 2 else None
+    stable = stable_answers(W, rows, y, n_labels, k, window)
+    ok = loo is not None and loo >= target and stable >= window and unasked == 0
+    return {"can_stop": bool(ok), "stable_answers": int(stable), "window": window,
+            "estimate": None if loo is None else round(loo, 4), "target": target, "clusters_unasked": int(unasked)}
+
+
 @dataclass
 class Pool:
     """One word's occurrences as review sees them (built once per review, see `make_pool`)."""

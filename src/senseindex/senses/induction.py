@@ -229,11 +229,17 @@ def distinctive_words(contexts: list[set[str]], labels: np.ndarray, k: int, n: i
     return out
 
 
-def suggest_names(words: list[list[str]], lemma: str) -> list[str]:
-    """A short name per cluster from its two most distinctive words, kept unique."""
+def suggest_names(words: list[list[str]], lemma: str, store=None, groups: dict[int, list[int]] | None = None
+                  ) -> list[str]:
+    """A short name per cluster, kept unique: from its two best window collocates by logDice,
+    filler left out (collocates.name_from), given the store and each cluster's occurrence ids;
+    else (or when it has none) from its two most distinctive words."""
+    from senseindex.senses.collocates import collocates, name_from
+
+    cols = collocates(store, groups) if store is not None and groups else {}
     names, seen = [], set()
     for c, ws in enumerate(words):
-        name = "/".join(ws[:2]) or f"{lemma}-{c}"
+        name = name_from(cols.get(c, []), "/".join(ws[:2]) or f"{lemma}-{c}")
         if name in seen:
             name = f"{name}-{c}"
         seen.add(name)
@@ -264,7 +270,7 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
     cl = cluster_vectors(X, k, ms, seed)
     contexts = [{lemmatize(w) for w in content_words(r[4][: r[1]] + " " + r[4][r[2] :])} - {lemma} for r in rows]
     words = distinctive_words(contexts, cl.labels, cl.k, n_words)
-    names = suggest_names(words, lemma)
+    names = suggest_names(words, lemma, store, {c: ids[cl.labels == c].tolist() for c in range(cl.k)})
     occ = [Occurrence(int(r[0]), int(c), round(float(s), 4), r[4], int(r[1]), int(r[2]), r[3], r[7], int(r[5]), r[6])
            for r, c, s in zip(rows, cl.labels, cl.similarity, strict=True)]
     occ.sort(key=lambda o: (o.cluster, -o.similarity, o.occurrence_id))

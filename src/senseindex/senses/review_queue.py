@@ -17,7 +17,16 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from senseindex.errors import SenseIndexError
-from senseindex.senses.active import FINE_K, leave_one_out, make_pool, propose, vote, word_space
+from senseindex.senses.active import (
+    FINE_K,
+    STOP_STABLE,
+    STOP_TARGET,
+    make_pool,
+    propose,
+    stop_rule,
+    vote,
+    word_space,
+)
 from senseindex.senses.induction import cluster_vectors
 from senseindex.senses.knn import DEFAULT_K
 from senseindex.storage.db import OCCURRENCE_JOIN, select_in, utc_now
@@ -98,12 +107,30 @@ def review_clusters(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarra
             cluster_vectors(X, min(FINE_K, len(X)), min_size=2, seed=seed).labels)
 
 
+_CLUSTERS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # see word_clusters
+_CLUSTERS_KEPT = 8
+
+
+def word_clusters(store, state: WordState, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """review_clusters of a word, kept for the last few words: they depend only on its vectors,
+    which change only when its occurrences do (the key holds their count and ids' sum), and the
+    stopping rule needs them after every answer (2 s for 10,000 occurrences)."""
+    key = (str(store.path), store.index_id, state.lemma, len(state.ids), int(state.ids.sum()), seed)
+    got = _CLUSTERS.pop(key, None)
+    if got is None:
+        got = review_clusters(state.X, seed)
+    _CLUSTERS[key] = got
+    while len(_CLUSTERS) > _CLUSTERS_KEPT:
+        _CLUSTERS.pop(next(iter(_CLUSTERS)))
+    return got
+
+
 def next_questions(store, lemma: str, n: int = 10, seed: int = 0, k: int = DEFAULT_K) -> ReviewBatch:
     """The next `n` occurrences of the lemma for a person to label (reads only)."""
     if n < 1:
         raise SenseIndexError("-n must be at least 1")
     state = read_word(store, lemma)
-    clusters, fine = review_clusters(state.X, seed)
+    clusters, fine = word_clusters(store, state, seed)
     pool = make_pool(state.X, clusters, fine)
     rows, y, names = state.labelled()
     row_of = {int(i): r for r, i in enumerate(state.ids)}
@@ -120,7 +147,7 @@ def next_questions(store, lemma: str, n: int = 10, seed: int = 0, k: int = DEFAU
                                   names[int(votes.label[j])] if votes is not None else None,
                                   round(float(votes.share[j]), 4) if votes is not None else None,
                                   text, int(start), int(end), word, doc, int(line)))
-    return ReviewBatch(lemma, len(state.ids), names, questions, status_of(store, state, k))
+    return ReviewBatch(lemma, len(state.ids), names, questions, status_of(store, state, k, (clusters, fine)))
 
 
 def check_answers(store, lemma: str, answers: dict[int, str]) -> tuple[list[dict], list[int]]:
@@ -156,6 +183,11 @@ def store_skips(db, ids: list[int]) -> None:
                         [(int(i), stamp) for i in ids])
 
 
+def forget_skips(db, ids: list[int]) -> None:
+    """Ask these occurrences again (an undone "skip"); the caller owns the transaction and lock."""
+    db.conn.executemany("delete from review_skips where occurrence_id = ?", [(int(i),) for i in ids])
+
+
 def predict_rest(store, lemma: str, k: int = DEFAULT_K) -> dict:
     """Give every occurrence of the lemma without a review or gold label the k-NN vote of those
     labels (source "predicted", with the vote's share as confidence), in one transaction; the
@@ -172,20 +204,37 @@ def predict_rest(store, lemma: str, k: int = DEFAULT_K) -> dict:
     return status_of(store, state, k)  # the review and gold labels are as read: only predictions changed
 
 
-def status_of(store, state: WordState, k: int = DEFAULT_K) -> dict:
+def status_of(store, state: WordState, k: int = DEFAULT_K, clusters: tuple[np.ndarray, ...] | None = None) -> dict:
     """How the word's occurrences are labelled: by a person, gold, by k-NN, not at all; and the
     accuracy estimated by leave-one-out on the review and gold labels (in the word's space)."""
     in_effect = effective_labels(store.db, [int(i) for i in state.ids])
     by_source = Counter(src for _, src in in_effect.values())
     rows, y, names = state.labelled()
-    loo = None
+    order = answer_order(store.db, [int(state.ids[r]) for r in rows])
+    rows, y = rows[order], y[order]
+    loo, stop = None, {"can_stop": False, "stable_answers": 0, "window": STOP_STABLE, "estimate": None,
+                       "target": STOP_TARGET}
     if len(rows) >= 2:
         W = word_space(state.X)
-        loo = leave_one_out(W[rows], y, len(names), k)
+        groups = clusters if clusters is not None else word_clusters(store, state)
+        stop = stop_rule(W, rows, y, len(names), k, groups=tuple(groups))
+        loo = stop["estimate"]
     senses = Counter(lab for lab, _ in in_effect.values())
     n = len(state.ids)
     return {"lemma": state.lemma, "occurrences": n, "by_person": by_source.get("review", 0),
             "gold": by_source.get("gold", 0), "by_knn": by_source.get("predicted", 0),
             "unlabelled": n - len(in_effect), "skipped": len(state.skipped),
             "estimated_accuracy": None if loo is None else round(loo, 4), "estimated_from": int(len(rows)),
-            "senses": dict(senses.most_common())}
+            "senses": dict(senses.most_common()), "stop": stop}
+
+
+def answer_order(db, ids: list[int]) -> np.ndarray:
+    """Positions of `ids` in the order their labels were given (review and gold, by time
+    written, then by row order), for the stopping rule's "the last N answers"."""
+    if not ids:
+        return np.zeros(0, np.int64)
+    when: dict[int, tuple] = {}
+    for oid, updated, rowid in select_in(db, "select occurrence_id, updated, rowid from labels where source in "
+                                         "('review', 'gold') and occurrence_id in ({ids})", ids):
+        when[oid] = min(when.get(oid, (updated or "", rowid)), (updated or "", rowid))
+    return np.array(sorted(range(len(ids)), key=lambda i: (when.get(ids[i], ("", 0)), ids[i])), np.int64)

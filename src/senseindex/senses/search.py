@@ -28,7 +28,7 @@ class Target:
     how: str  # "marked", "--word" or "rarest"
     pos: str | None = None  # its Penn tag in the query (None: not tagged)
     lemma_given: bool = False  # --lemma named the lemma
-    pos_filter: str | None = None  # the part of speech a search kept to (set by other_pos_ids)
+    pos_filter: str | None = None  # the part of speech a search kept to (set by SenseIndex.concordance)
 
     @property
     def pos_class(self) -> str | None:
@@ -40,7 +40,7 @@ class Target:
 @dataclass
 class Hit:
     rank: int
-    score: float
+    score: float | None  # None: not ranked (a CQL query without an example, in corpus order)
     text: str
     word: str | None
     lemma: str | None
@@ -115,23 +115,6 @@ def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) 
         hits.append(Hit(rank, round(float(scores[oid if by == "occ" else sid]), 4), text, word, lemma, start, end,
                         doc, line, sid, oid, label[0] if label else None, label[1] if label else None))
     return hits
-
-
-def other_pos_ids(store, target: Target) -> set[int]:
-    """Occurrences of the target's lemma tagged with another part of speech than the target's
-    (untagged ones stay in). Sets `target.pos_filter`; empty, and no filter, when the target's
-    part of speech is unknown or the lemma has no occurrence in it."""
-    cls = target.pos_class
-    target.pos_filter = None
-    if cls is None:
-        return set()
-    rows = store.db.execute("select o.id, o.pos from occ o join lemmas l on l.id = o.lemma_id where l.lemma = ?",
-                            [target.lemma]).fetchall()
-    other = {oid for oid, pos in rows if pos_class(pos) not in (cls, "x")}
-    if len(other) == len(rows):
-        return set()
-    target.pos_filter = cls
-    return other
 
 
 def contextual_search(store, encoder, target: Target, k: int = 10, any_word: bool = False,

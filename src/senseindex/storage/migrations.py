@@ -173,3 +173,20 @@ def m009_occ_sentence_index(db: sqlite_utils.Database) -> None:
     from 300k occurrences: 5.2 s without it, 3.5 ms with it), and finding a document's occurrences
     scanned it too. Every other foreign key already leads its table's primary key or an index."""
     db.conn.execute("create index if not exists idx_occ_sentence on occ (sentence_id)")
+
+
+@migration
+def m014_token_counts(db: sqlite_utils.Database) -> None:
+    """Token counts per document (`documents.tokens`), for corpus size and frequency per million.
+    New text is counted as it is indexed; an existing index gets its counts from its stored
+    sentence text here, by the same rule (text.words.TOKEN_RE: words and numbers, punctuation
+    excluded), so an upgraded index and a re-indexed one give the same figures."""
+    from senseindex.text.words import count_tokens
+
+    ex = db.conn.execute
+    ex("alter table documents add column tokens integer")
+    totals: dict[int, int] = {}
+    for doc_id, text in ex("select document_id, text from sentences"):
+        totals[doc_id] = totals.get(doc_id, 0) + count_tokens(text)
+    db.conn.executemany("update documents set tokens = ? where id = ?", [(n, d) for d, n in totals.items()])
+    ex("update documents set tokens = 0 where tokens is null")

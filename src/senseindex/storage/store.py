@@ -32,6 +32,7 @@ from senseindex.storage.vectors import (
     VectorStore,
     merge_blocks,
 )
+from senseindex.text.words import count_tokens
 
 FORMAT_VERSION = "2"
 DB_NAME = "index.db"
@@ -374,6 +375,11 @@ class Store:
                 from senseindex.storage.labels import set_labels
 
                 set_labels(db, [(first_occ + j, sense) for j, sense in chunk.gold], "gold")
+            tokens = Counter()
+            for row in chunk.sentences:
+                tokens[row[0]] += count_tokens(row[4])
+            db.conn.executemany("update documents set tokens = coalesce(tokens, 0) + ? where id = ?",
+                                [(n, doc_id) for doc_id, n in tokens.items()])
             for doc_id, (ordinal, last) in chunk.documents.items():
                 db.conn.execute("update documents set sentences = ?, status = ? where id = ?",
                                 (ordinal, "done" if last else "partial", doc_id))

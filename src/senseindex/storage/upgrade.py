@@ -40,8 +40,8 @@ def upgrade(path: Path, codec: str | None, progress: Callable[[int, int], None] 
         db = connect(path, write=True)
         manifest = dict(db.execute("select key, value from manifest").fetchall())
         version = manifest.get("format_version")
-        if version == FORMAT_VERSION:
-            return {"path": str(path), "upgraded": False, "format_version": version}
+        if version == FORMAT_VERSION:  # the schema migrations it lacks (e.g. m014's token counts), nothing else
+            return {"path": str(path), "upgraded": False, "format_version": version, "migrations": migrate(db)}
         if version != "1":
             raise SenseIndexError(f"{path}: index format {version!r}; this senseindex upgrades format 1 only")
         dim, sdim = int(manifest["dimensions"]), int(manifest["static_dimensions"])

@@ -10,12 +10,32 @@ import re
 
 from senseindex.text.tagging import STOPWORD_KEEPS, simplemma_lemma, tag_word
 
-__all__ = ["STOPWORDS", "WORD_RE", "content_words", "find_words", "hyphen_parts", "is_stopword", "lemmatize",
+__all__ = ["FILLER", "STOPWORDS", "TOKEN_RE", "WORD_RE", "content_words", "count_tokens", "find_words", "hyphen_parts", "is_stopword", "lemmatize",
            "simplemma_lemma"]
 
 # Letters only (any script), with inner apostrophes and hyphens: "mole", "o'clock", one word
 # "change-ringing" (whose parts are indexed too: see hyphen_parts).
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+# What corpus sizes and frequencies per million count as a token: a run of letters or digits, with
+# inner apostrophes and hyphens ("o'clock", "change-ringing", "1984" are one token each), stopwords
+# included, punctuation excluded (as Sketch Engine's "words" count, not its "tokens").
+TOKEN_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of a text as TOKEN_RE counts them (punctuation excluded)."""
+    return sum(1 for _ in TOKEN_RE.finditer(text))
+
+
+# Content words too general to name a sense: quantifiers, light verbs, time and quantity nouns.
+# Collocates keep them (they are real co-occurrences); cluster names leave them out.
+FILLER = frozenset(
+    """every each many much more most other another several few lot lots thing things way time times
+    year years day days week month people person man woman keep make take get go come give see know
+    say tell use find want need put let seem become leave look think new old good great little
+    big first last next same own whole even still just really also left right""".split()
+)
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before

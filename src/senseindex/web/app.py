@@ -270,23 +270,25 @@ async def search_page(request: Request):
     handle = _handle(request)
     p = Params(request.query_params)
     params = dict(request.query_params)
-    if not p.text("q"):
+    if not p.text("q") and not p.text("cql"):
         return _render(request, "search.html", handle=handle, params=params)
     args = SearchArgs.parse(p)
     sort = p.choice("sort", views.SORTS, "score")
-    label, doc = p.text("label", max_len=views.MAX_LABEL), p.text("doc")
     per = p.int("per", 50, 1, max(views.PER_PAGE))
-    target, hits, static = await _wait(views.search(handle, args))
-    labels, docs = views.facets(hits + (static or []))
-    rows = views.concordance(hits, sort, label, doc)
+    conc, static = await _wait(views.search(handle, args))
+    rows = views.concordance(conc.hits, sort)
     shown, page, pages = views.page_of(rows, p.int("page", 1, 1, 10**6), per)
     static_shown = None
     if static is not None:
-        static_shown = views.page_of(views.concordance(static, sort, label, doc), page, per)[0]
-    return _render(request, "search.html", handle=handle, params=params, args=args, target=target, rows=shown,
-                   static_rows=static_shown, total=len(hits), matching=len(rows), page=page, pages=pages, per=per,
-                   sort=sort, label=label, doc=doc, labels=labels, docs=docs, per_choices=views.PER_PAGE,
-                   sorts=views.SORTS)
+        static_shown = views.page_of(views.concordance(static, sort), page, per)[0]
+    return _render(request, "search.html", handle=handle, params=params, args=args, target=conc.target, conc=conc,
+                   rows=shown, static_rows=static_shown, page=page, pages=pages, per=per, sort=sort,
+                   first=(page - 1) * per + 1 if shown else 0, last=(page - 1) * per + len(shown),
+                   labels=conc.labels, docs=[(d, Path(d).name) for d in conc.docs], per_choices=views.PER_PAGE,
+                   sorts=views.SORTS, sort_names=views.SORT_NAMES, pos_names=POS_NAMES)
+
+
+POS_NAMES = {"n": "noun", "v": "verb", "a": "adjective", "r": "adverb"}
 
 
 @_page("senses.html")
@@ -362,13 +364,13 @@ async def export_search(request: Request):
     p = Params(request.query_params)
     args = SearchArgs.parse(p)
     sort = p.choice("sort", views.SORTS, "score")
-    label, doc = p.text("label", max_len=views.MAX_LABEL), p.text("doc")
-    target, hits, static = await _wait(views.search(handle, args))
-    rows = views.concordance(hits, sort, label, doc)
+    conc, static = await _wait(views.search(handle, args))
+    target = conc.target
+    rows = views.concordance(conc.hits, sort)
     out = views.search_rows(rows, "contextual" if static is not None else None)
-    static_rows = views.concordance(static, sort, label, doc) if static is not None else []
+    static_rows = views.concordance(static, sort) if static is not None else []
     out += views.search_rows(static_rows, "static")
-    name = _filename(f"{target.lemma}-search", fmt)
+    name = _filename(f"{target.lemma if target else 'cql'}-search", fmt)
     if fmt == "html":
         page = ENV.get_template("export_search.html").render(args=args, target=target, rows=rows,
                                                               static_rows=static_rows, index=handle.name)
@@ -405,7 +407,8 @@ async def api_csrf(request: Request):
 @_api
 async def api_info(request: Request):
     handle = _handle(request)
-    info = await _wait(handle.data.submit(_info))
+    word = Params(request.query_params).text("word", max_len=100)
+    info = await _wait(handle.data.submit(lambda si: si.info(word) if word else _info(si)))
     return JSONResponse({"name": handle.name, **info})
 
 
@@ -413,13 +416,52 @@ async def api_info(request: Request):
 async def api_search(request: Request):
     handle = _handle(request)
     args = SearchArgs.parse(Params(request.query_params), default_k=10)
-    target, hits, static = await _wait(views.search(handle, args))
-    out: dict[str, Any] = {"index": handle.name, "target": dict(target.__dict__)}
+    conc, static = await _wait(views.search(handle, args))
+    out: dict[str, Any] = {"index": handle.name, "target": dict(conc.target.__dict__) if conc.target else None,
+                           "counts": conc.counts()}
     if static is not None:
-        out |= {"contextual": [h.to_dict() for h in hits], "static": [h.to_dict() for h in static]}
+        out |= {"contextual": [h.to_dict() for h in conc.hits], "static": [h.to_dict() for h in static]}
     else:
-        out["hits"] = [h.to_dict() for h in hits]
+        out["hits"] = [h.to_dict() for h in conc.hits]
     return JSONResponse(out)
+
+
+@_api
+async def api_collocates(request: Request):
+    """Window collocates per sense with logDice (senseindex collocates --json); `frequency` adds
+    the word's counts per million (senseindex freq --json)."""
+    handle = _handle(request)
+    p = Params(request.query_params)
+    word = p.text("word", required=True, max_len=100)
+    by = p.choice("by", ("cluster", "label"), "cluster")
+    item = p.choice("item", ("lemma", "word"), "lemma")
+    window, top = p.int("window", 5, 1, 50), p.int("top", 15, 1, 1000)
+    min_count = p.int("min_count", 1, 1, 10**6)
+
+    def run(si):
+        return {**si.collocates(word, by, window, top, min_count, item),
+                "frequency": si.frequency(word, clusters=by == "cluster")}
+
+    return JSONResponse(await _wait(handle.data.submit(run)))
+
+
+@_api
+async def api_words(request: Request):
+    """The words of a sentence, each with its lemma and how many occurrences the index holds."""
+    handle = _handle(request)
+    q = Params(request.query_params).text("q", required=True)
+    return JSONResponse({"words": await _wait(handle.data.submit(lambda si: si.indexed_words(q)))})
+
+
+@_api
+async def api_context(request: Request):
+    """A sentence with its neighbours in its document (the search page's line view)."""
+    handle = _handle(request)
+    p = Params(request.query_params)
+    sid, around = p.int("sentence_id", None, 1, 2**62), p.int("around", 2, 0, 10)
+    if sid is None:
+        raise BadRequest("missing parameter 'sentence_id'")
+    return JSONResponse(await _wait(handle.data.submit(lambda si: si.context(sid, around))))
 
 
 @_api
@@ -439,7 +481,7 @@ async def api_plot(request: Request):
 
     def run(si):
         rep = views.report(si, handle, args)
-        return {"lemma": rep.lemma, **views.plot_points(si, rep, args.seed)}
+        return {"lemma": rep.lemma, **views.cached_plot(si, handle, args, rep)}
 
     data = await _wait(handle.data.submit(run))
     data["mean"] = list(data["mean"])
@@ -521,6 +563,21 @@ async def api_review_answer(request: Request):
     word, answers = body.get("word"), body.get("answers")
     if not isinstance(word, str) or not word.strip():
         raise BadRequest("give the word")
+    if "undo" in body:  # {"word", "undo": {occurrence id: review label before, or null}}: the `before` of an answer
+        undo = body["undo"]
+        if not isinstance(undo, dict) or not undo or len(undo) > 1000:
+            raise BadRequest("undo must map 1 to 1,000 occurrence ids to a label or null")
+        try:
+            before = {int(k): None if v is None else views.label_text(v) for k, v in undo.items()}
+        except ValueError:
+            raise BadRequest("undo must map occurrence ids (numbers) to labels") from None
+
+        def revert(si):
+            result = si.undo_review(word, before)
+            handle.labels_changed()
+            return result
+
+        return JSONResponse(await _wait(handle.data.submit(revert)))
     if not isinstance(answers, dict) or not answers or len(answers) > 1000:
         raise BadRequest("answers must map 1 to 1,000 occurrence ids to a sense name or \"skip\"")
     try:
@@ -583,6 +640,9 @@ ROUTES = [
     Route("/api/info", api_info),
     Route("/api/search", api_search),
     Route("/api/senses", api_senses),
+    Route("/api/words", api_words),
+    Route("/api/collocates", api_collocates),
+    Route("/api/context", api_context),
     Route("/api/senses/plot", api_plot),
     Route("/api/labels", api_labels, methods=["GET"]),
     Route("/api/labels", api_labels_write, methods=["POST"]),

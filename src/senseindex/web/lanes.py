@@ -189,7 +189,7 @@ class IndexHandle:
         self.index_id: str | None = None
         self._encoder, self._device, self._precision = encoder, device, precision
         self.searches = TTLCache(cache)
-        self.reports = TTLCache(min(cache, 16))
+        self.reports = TTLCache(min(cache, 48))  # per word: its clustering, collocates and map points
         self.model = Lane(f"{name}-model", self._open_model)
         self.data = Lane(f"{name}-data", self._open_data)
 

@@ -57,7 +57,7 @@ def openapi_spec() -> dict:
     from senseindex import __version__
 
     hit = {"type": "object", "properties": {
-        "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},
+        "rank": {"type": "integer"}, "score": {"type": ["number", "null"]}, "text": {"type": "string"},
         "word": {"type": ["string", "null"]}, "lemma": {"type": ["string", "null"]},
         "start": {"type": ["integer", "null"]}, "end": {"type": ["integer", "null"]}, "doc": {"type": "string"},
         "line": {"type": "integer"}, "sentence_id": {"type": "integer"},
@@ -99,16 +99,25 @@ def openapi_spec() -> dict:
                                      "indexes": {"type": "array", "items": {"type": "string"}},
                                      "read_only": {"type": "boolean"}}})}},
         "/api/info": {"get": {"summary": "What the index holds (senseindex info --json)", "operationId": "info",
-                              "parameters": [INDEX],
+                              "parameters": [INDEX, _q("word", "Also this word's occurrences and per million.",
+                                                       {"type": "string"})],
                               "responses": {**_ok("Counts, model, size", {"type": "object"}), **ERRORS}}},
         "/api/search": {"get": {
             "summary": "Occurrences of the target word in the same sense (senseindex search --json)",
             "operationId": "search",
             "parameters": [
                 INDEX,
-                _q("q", "Query sentence; mark the target like [mole], else `word`, else its rarest indexed word.",
-                   {"type": "string", "maxLength": MAX_QUERY}, True),
-                _q("k", "Number of results.", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
+                _q("q", "Query sentence; mark the target like [mole], else `word`, else its rarest indexed word. "
+                   "A query that starts like a CQL token ([lemma=...]) is taken as `cql`.",
+                   {"type": "string", "maxLength": MAX_QUERY}),
+                _q("cql", "A CQL token query, e.g. [lemma=\"bank\" & pos=\"NOUN\"] (docs/concordance.md); with `q` "
+                   "the matches are ranked by similarity to the example, without it they come in corpus order.",
+                   {"type": "string", "maxLength": MAX_QUERY}),
+                _q("k", "At most this many lines, after the filters.",
+                   {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
+                _q("label", "Only occurrences with this label in effect ((none): without a label).", {"type": "string"}),
+                _q("doc", "Only occurrences in this document (its stored path).", {"type": "string"}),
+                _q("any_pos", "Every part of speech (default: the target's only).", {"type": "boolean"}),
                 _q("word", "The target word when the query is not marked.", {"type": "string"}),
                 _q("any_word", "Search every occurrence, not only the target's lemma.", {"type": "boolean"}),
                 _q("static", "Rank by the static GloVe view (sentence vectors).", {"type": "boolean"}),
@@ -116,9 +125,33 @@ def openapi_spec() -> dict:
             "responses": {**_ok("Target and hits (`contextual` and `static` instead of `hits` with compare)", {
                 "type": "object", "properties": {
                     "index": {"type": "string"}, "target": _ref("Target"),
+                    "counts": {"type": "object", "description": (
+                        "total: occurrences before any filter; matching: after the filters; shown: lines "
+                        "returned (k); pos_left_out: left out for their part of speech")},
                     "hits": {"type": "array", "items": _ref("Hit")},
                     "contextual": {"type": "array", "items": _ref("Hit")},
                     "static": {"type": "array", "items": _ref("Hit")}}}), **ERRORS}}},
+        "/api/collocates": {"get": {
+            "summary": "Window collocates of each sense with logDice (senseindex collocates --json), and the "
+                       "word's frequencies per million (senseindex freq --json)",
+            "operationId": "collocates",
+            "parameters": [INDEX, WORD,
+                           _q("by", "Group by sense cluster or label.", {"enum": ["cluster", "label"]}),
+                           _q("window", "Tokens left and right.", {"type": "integer", "default": 5}),
+                           _q("top", "Collocates per sense.", {"type": "integer", "default": 15}),
+                           _q("min_count", "Least co-occurrences.", {"type": "integer", "default": 1}),
+                           _q("item", "Collocates by lemma or word form.", {"enum": ["lemma", "word"]})],
+            "responses": {**_ok("Groups with collocates; frequency", {"type": "object"}), **ERRORS}}},
+        "/api/words": {"get": {
+            "summary": "The words of a sentence with their lemma and occurrences in the index (0: not indexed)",
+            "operationId": "words", "parameters": [INDEX, _q("q", "A sentence.", {"type": "string"}, True)],
+            "responses": {**_ok("Words", {"type": "object"}), **ERRORS}}},
+        "/api/context": {"get": {
+            "summary": "A sentence with its neighbours in its document",
+            "operationId": "context",
+            "parameters": [INDEX, _q("sentence_id", "The sentence.", {"type": "integer"}, True),
+                           _q("around", "Sentences before and after.", {"type": "integer", "default": 2})],
+            "responses": {**_ok("Sentences", {"type": "object"}), **ERRORS}}},
         "/api/senses": {"get": {
             "summary": "A word's sense clusters (senseindex senses --json), with review names and counts per document",
             "operationId": "senses",
@@ -174,11 +207,16 @@ def openapi_spec() -> dict:
                      "operationId": "reviewAnswers",
                      "parameters": [_q("X-CSRF-Token", "GET /api/csrf", {"type": "string"}, True) | {"in": "header"}],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                         "type": "object", "required": ["word", "answers"], "properties": {
+                         "type": "object", "required": ["word"], "properties": {
                              "index": {"type": "string"}, "word": {"type": "string"},
                              "answers": {"type": "object", "additionalProperties": {"type": "string"},
-                                         "description": "occurrence id -> sense name, or \"skip\""}}}}}},
-                     "responses": {**_ok("Counts stored and the status after them", {"type": "object"}),
+                                         "description": "occurrence id -> sense name, or \"skip\" (an occurrence "
+                                                        "answered before gets the new answer: an edit)"},
+                             "undo": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                                      "description": "instead of answers: the `before` of an earlier answer, "
+                                                     "written back (null: no review label, not skipped)"}}}}}},
+                     "responses": {**_ok("Counts stored, `before` (for an undo) and the status after them; "
+                                         "`status.stop` is the stopping rule", {"type": "object"}),
                                    **WRITE_ERRORS}}},
         "/api/review/status": {"get": {
             "summary": "Who labelled a word's occurrences, and the estimated accuracy (senseindex review --status --json)",

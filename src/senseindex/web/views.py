@@ -18,6 +18,8 @@ from typing import Any
 
 from senseindex.errors import SenseIndexError
 from senseindex.output.palette import colour, scaler
+from senseindex.senses.concordance import NO_LABEL, Concordance
+from senseindex.senses.frequencies import per_million
 from senseindex.storage.labels import SOURCES
 
 from .lanes import IndexHandle
@@ -30,8 +32,10 @@ MAX_LINES = 1000  # lines shown per cluster on the senses page
 MAX_IDS = 100_000  # occurrence ids in one label write
 DEFAULT_K = 50
 PER_PAGE = (20, 50, 100, 200)
-SORTS = ("score", "left", "right")
-NO_LABEL = "(none)"
+SORTS = ("score", "node", "left", "left1", "left2", "left3", "right", "right1", "right2", "right3")
+SORT_NAMES = {"score": "score", "node": "target", "left": "left context", "left1": "1st left", "left2": "2nd left",
+              "left3": "3rd left", "right": "right context", "right1": "1st right", "right2": "2nd right",
+              "right3": "3rd right"}
 WORDS = re.compile(r"\w+(?:['’-]\w+)*")
 
 
@@ -111,27 +115,44 @@ def label_text(value: Any) -> str:
 # --- search ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SearchArgs:
-    q: str
+    """One concordance query. The filters are part of it: they restrict the candidates before
+    ranking and the cap, so each combination is its own (cached) result."""
+
+    q: str | None
     word: str | None = None
-    k: int = DEFAULT_K
+    k: int | None = None  # a cap on the lines (None: every occurrence)
     any_word: bool = False
     mode: str = "contextual"  # contextual, static or compare
+    any_pos: bool = False
+    cql: str | None = None
+    label: str | None = None
+    doc: str | None = None
 
     @classmethod
-    def parse(cls, p: Params, default_k: int = DEFAULT_K) -> SearchArgs:
-        q = p.text("q", required=True)
-        if not q.strip():
-            raise BadRequest("type a sentence and mark the word to search for, like: I have a [mole] on my hip")
+    def parse(cls, p: Params, default_k: int | None = None) -> SearchArgs:
+        from senseindex.senses.cql import looks_like_cql
+
+        q, cql = p.text("q"), p.text("cql")
+        if q and not cql and looks_like_cql(q):  # a CQL query typed into the sentence field
+            q, cql = None, q
+        if not (q and q.strip()) and not (cql and cql.strip()):
+            raise BadRequest("type a sentence and mark the word to search for, like: I have a [mole] on my hip; "
+                             "or a CQL query like [lemma=\"mole\" & pos=\"NOUN\"]")
         mode = "compare" if p.flag("compare") else "static" if p.flag("static") else "contextual"
-        return cls(q, p.text("word", max_len=100), p.int("k", default_k, 1, MAX_K), p.flag("any_word"), mode)
+        if cql and mode != "contextual":
+            raise BadRequest("the static GloVe view ranks example sentences only: leave out the CQL query")
+        return cls(q if q and q.strip() else None, p.text("word", max_len=100), p.int("k", default_k, 1, MAX_K),
+                   p.flag("any_word"), mode, p.flag("any_pos"), cql, p.text("label", max_len=MAX_LABEL),
+                   p.text("doc"))
 
 
 def search(handle: IndexHandle, a: SearchArgs):
-    """Future of (target, contextual or static hits, static hits or None), cached for paging and sorting."""
+    """Future of (concordance, static hits or None), cached for paging and sorting; the query
+    vector is cached too (SenseIndex.query_vector), so a new filter never runs the model again."""
     key = (a, handle.generation)
 
     def prime(si) -> list:
-        if a.mode == "static" or handle.searches.get(key) is not None:
+        if a.mode == "static" or a.q is None or handle.searches.get(key) is not None:
             return []
         t = si.target(a.q, a.word)
         return [(t.text, t.start, t.end)]
@@ -140,10 +161,19 @@ def search(handle: IndexHandle, a: SearchArgs):
         got = handle.searches.get(key)
         if got is not None:
             return got
-        if a.mode == "compare":
-            got = si.compare(a.q, a.k, a.word, a.any_word)
+        static = None
+        if a.mode == "static" or a.any_word:
+            target, hits = si.search(a.q, a.k or DEFAULT_K, a.word, a.any_word, static=a.mode == "static",
+                                     any_pos=a.any_pos)
+            rows = [r["hit"] for r in concordance(hits, "score", a.label, a.doc)]
+            conc = Concordance(target, rows, len(hits), len(rows), ranked=True, labels=facets(hits)[0],
+                               docs=sorted({h.doc for h in hits}))
         else:
-            got = (*si.search(a.q, a.k, a.word, a.any_word, static=a.mode == "static"), None)
+            conc = si.concordance(a.q, cql=a.cql, word=a.word, any_pos=a.any_pos, label=a.label, doc=a.doc, k=a.k)
+            if a.mode == "compare":
+                _, static = si.search(a.q, a.k or max(conc.total, 1), a.word, static=True)
+                static = [r["hit"] for r in concordance(static, "score", a.label, a.doc)]
+        got = (conc, static)
         handle.searches.put(key, got)
         return got
 
@@ -162,12 +192,33 @@ def kwic(h, width: int = 80) -> dict:
         left += " "
     if right and h.end is not None and text[h.end : h.end + 1].isspace():
         right = " " + right
-    short_left = ("…" + left[-(width - 1):]) if len(left) > width else left
-    short_right = (right[: width - 1] + "…") if len(right) > width else right
-    return {"rank": h.rank, "score": h.score, "score_text": f"{h.score:.3f}", "left": short_left, "word": word,
+    short_left, short_right = clip_left(left, width), clip_right(right, width)
+    return {"rank": h.rank, "score": h.score, "score_text": "–" if h.score is None else f"{h.score:.3f}", "left": short_left, "word": word,
             "right": short_right, "sentence": text, "label": h.label, "label_source": h.label_source,
             "doc": h.doc, "doc_name": Path(h.doc).name, "line": h.line, "occurrence_id": h.occurrence_id,
             "sentence_id": h.sentence_id, "hit": h}
+
+
+def clip_left(text: str, width: int) -> str:
+    """The last `width` characters or fewer, cut at a word boundary, with an ellipsis where cut."""
+    if len(text) <= width:
+        return text
+    cut = text[-(width - 1):]
+    space = cut.find(" ")
+    if 0 <= space < len(cut) - 1 and not text[-width].isspace():
+        cut = cut[space + 1:]
+    return "…" + cut.lstrip()
+
+
+def clip_right(text: str, width: int) -> str:
+    """The first `width` characters or fewer, cut at a word boundary, with an ellipsis where cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space > 0 and not text[width - 1].isspace():
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _context_key(text: str, reverse: bool) -> tuple:
@@ -175,17 +226,30 @@ def _context_key(text: str, reverse: bool) -> tuple:
     return tuple(reversed(words) if reverse else words)
 
 
+def sort_key(sort: str, row: dict) -> tuple:
+    """KWIC sorts: by score; by the target word; by the left (right) context word by word outwards;
+    by the n-th word to the left (right) alone, ties by score."""
+    h = row["hit"]
+    if sort == "node":
+        return ((row["word"] or "").lower(), row["rank"])
+    side = sort.rstrip("123")
+    words = _context_key(h.text[: h.start or 0], True) if side == "left" else _context_key(h.text[h.end or 0:], False)
+    if sort[-1].isdigit():
+        n = int(sort[-1])
+        return ((words[n - 1] if len(words) >= n else "\uffff",), row["rank"])
+    return (words, row["rank"])
+
+
 def concordance(hits, sort: str = "score", label: str | None = None, doc: str | None = None) -> list[dict]:
-    """Hits as KWIC lines, filtered by label and document, sorted by score or context."""
+    """Hits as KWIC lines, sorted by score or context (`label`/`doc`: filters for hit lists that
+    were capped before filtering, i.e. the static GloVe view only; a concordance filters first)."""
     rows = [kwic(h) for h in hits]
     if label:
         rows = [r for r in rows if (r["label"] or NO_LABEL) == label]
     if doc:
         rows = [r for r in rows if r["doc"] == doc]
-    if sort == "left":  # first word to the left, then the next one out, ...
-        rows.sort(key=lambda r: (_context_key(r["hit"].text[: r["hit"].start or 0], True), r["rank"]))
-    elif sort == "right":
-        rows.sort(key=lambda r: (_context_key(r["hit"].text[r["hit"].end or 0:], False), r["rank"]))
+    if sort != "score":
+        rows.sort(key=lambda r: sort_key(sort, r))
     return rows
 
 
@@ -239,6 +303,23 @@ def report(si, handle: IndexHandle, a: SensesArgs):
     got = handle.reports.get(key)
     if got is None:
         got = si.senses(a.word, a.k, a.min_size, a.seed, examples=5)
+        handle.reports.put(key, got)
+    return got
+
+
+def cluster_collocates(si, handle: IndexHandle, a: SensesArgs, rep, top: int = 8) -> tuple[dict, int | None]:
+    """(cluster -> its best window collocates by logDice, corpus tokens), cached with the clustering."""
+    from senseindex.senses.collocates import collocates
+    from senseindex.senses.frequencies import corpus_tokens
+
+    key = ("collocates", a.word.lower(), a.k, a.min_size, a.seed, top)
+    got = handle.reports.get(key)
+    if got is None:
+        groups: dict[int, list[int]] = {}
+        for o in rep.rows:
+            groups.setdefault(o.cluster, []).append(o.occurrence_id)
+        got = ({c: [x.to_dict() for x in cs] for c, cs in collocates(si.store, groups, top=top).items()},
+               corpus_tokens(si.store.db))
         handle.reports.put(key, got)
     return got
 
@@ -324,12 +405,27 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
                          "size": s.size, "share": f"{s.share:.1%}", "bar": round(200 * s.size / biggest, 1),
                          "words": s.words, "examples": s.examples, "rows": rows,
                          "more": max(0, len(ms) - lines), "fill": colour(s.cluster)})
+    cols, tokens = cluster_collocates(si, handle, a, rep)
+    for c in clusters:
+        c["collocates"] = cols.get(c["cluster"], [])
+        c["per_million"] = per_million(c["size"], tokens)
     per_doc = Counter((o.doc, o.cluster) for o in rep.rows)
     docs = sorted({o.doc for o in rep.rows})
     doc_rows = [{"doc": d, "doc_name": Path(d).name, "counts": [per_doc.get((d, s.cluster), 0) for s in rep.senses],
                  "total": sum(per_doc.get((d, s.cluster), 0) for s in rep.senses)} for d in docs]
-    return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows,
-            "summary": si.label_summary(a.word), "plot": plot_points(si, rep, a.seed) if plot else None}
+    return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows, "tokens": tokens,
+            "per_million": per_million(rep.occurrences, tokens),
+            "summary": si.label_summary(a.word), "plot": cached_plot(si, handle, a, rep) if plot else None}
+
+
+def cached_plot(si, handle: IndexHandle, a: SensesArgs, rep) -> dict:
+    """The map's points, cached with the clustering (they depend on the vectors only)."""
+    key = ("plot", a.word.lower(), a.k, a.min_size, a.seed)
+    got = handle.reports.get(key)
+    if got is None:
+        got = plot_points(si, rep, a.seed)
+        handle.reports.put(key, got)
+    return got
 
 
 def senses_json(si, handle: IndexHandle, a: SensesArgs, rows: bool = False) -> dict:
@@ -499,18 +595,37 @@ def review_view(si, word: str, n: int) -> dict:
     questions = []
     for q in batch.questions:
         t = q.sentence
-        questions.append({"id": q.occurrence_id, "reason": q.reason, "cluster": q.cluster, "predicted": q.predicted,
+        questions.append({"id": q.occurrence_id, "reason": shown_reason(q.reason), "cluster": q.cluster + 1, "predicted": q.predicted,
                           "confidence": "" if q.confidence is None else f"{q.confidence:.0%}", "sentence": t,
                           "left": t[: q.start], "word": t[q.start : q.end], "right": t[q.end :], "doc": q.doc,
                           "doc_name": Path(q.doc).name, "line": q.line})
     return {"lemma": batch.lemma, "senses": batch.senses, "questions": questions,
-            "stats": review_status_view(batch.status)}
+            "stats": review_status_view(batch.status), "answered": answered(si, word)}
+
+
+def answered(si, word: str, limit: int = 20) -> list[dict]:
+    """The person's review labels of WORD, the latest first (the review page's list to correct)."""
+    rows = sorted(si.labels(("review",), word), key=lambda r: (r["updated"] or "", r["occurrence_id"]), reverse=True)
+    out = []
+    for r in rows[:limit]:
+        t, a, b = r["sentence"], r["start"], r["end"]
+        out.append({"id": r["occurrence_id"], "label": r["label"], "left": clip_left(t[:a], 60), "word": t[a:b],
+                    "right": clip_right(t[b:], 60)})
+    return out
+
+
+def shown_reason(reason: str) -> str:
+    """A question's reason with its cluster numbered from 1, as the Senses page numbers them."""
+    return re.sub(r"\b(sub-)?cluster (\d+)", lambda m: f"{m.group(1) or ''}cluster {int(m.group(2)) + 1}", reason)
 
 
 def review_status_view(status: dict) -> dict:
     """The status of `review --status` with the accuracy as text, for the page's status line."""
+    from senseindex.output.terminal import stop_text
+
     acc = status.get("estimated_accuracy")
     return {**status, "accuracy": "–" if acc is None else f"{acc:.1%}",
+            "stop_text": stop_text(status["stop"]) if status.get("stop") else "",
             "senses_text": ", ".join(f"{s} {c:,}" for s, c in status.get("senses", {}).items()) or "none yet"}
 
 

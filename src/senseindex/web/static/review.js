@@ -130,11 +130,113 @@ function showStatus(st) {
     accuracy: st.estimated_accuracy == null ? "–" : `${(100 * st.estimated_accuracy).toFixed(1)}%`,
     senses_text: Object.entries(st.senses || {}).map(([s, c]) => `${s} ${fmt(c)}`).join(", ") || "none yet",
   };
+  showStop(st.stop);
   for (const el of statusLine.querySelectorAll("[data-stat]")) {
     const v = values[el.dataset.stat];
     el.textContent = typeof v === "number" ? fmt(v) : String(v ?? "");
   }
 }
+
+// Clusters numbered from 1, as the Senses page numbers them (the API counts from 0).
+const shownReason = (reason) => reason.replace(/\b(sub-)?cluster (\d+)/g, (_, sub, n) => `${sub ?? ""}cluster ${Number(n) + 1}`);
+
+// The stopping rule (review_queue.status_of's `stop`), in the words of `senseindex review --status`.
+function showStop(stop) {
+  const el = document.getElementById("stop");
+  if (!el || !stop) return;
+  const est = stop.estimate == null ? "-" : `${(100 * stop.estimate).toFixed(1)}%`;
+  const figures = `predictions for the rest unchanged over the last ${stop.stable_answers} of ${stop.window} answers, ` +
+    `estimated accuracy ${est} (target ${Math.round(100 * stop.target)}%), ` +
+    `${stop.clusters_unasked ?? 0} cluster(s) not asked yet`;
+  el.textContent = (stop.can_stop ? "you can stop here: " : "keep going: ") + figures;
+  el.dataset.canStop = stop.can_stop ? "1" : "0";
+}
+
+// --- answers already stored: undo the last batch, correct any -------------------------------------
+const undoButton = document.getElementById("undo-answers");
+const answeredBody = document.querySelector("#answered tbody");
+const undoStack = []; // the `before` of each stored batch, newest last
+
+async function refreshAnswered() {
+  if (!answeredBody) return;
+  const params = new URLSearchParams({ word, source: "review" });
+  if (indexName) params.set("index", indexName);
+  const { ok, data } = await getJSON(`/api/labels/export?${params}`);
+  if (!ok) return;
+  data.sort((a, b) => (b.updated || "").localeCompare(a.updated || "") || b.occurrence_id - a.occurrence_id);
+  answeredBody.replaceChildren(...data.slice(0, 20).map(answeredRow));
+}
+
+function answeredRow(r) {
+  const tr = document.createElement("tr");
+  tr.dataset.oid = String(r.occurrence_id);
+  const chars = Array.from(r.sentence);
+  const cell = (cls, text) => {
+    const td = document.createElement("td");
+    td.className = cls;
+    td.textContent = text;
+    return td;
+  };
+  const left = cell("left", "");
+  const span = document.createElement("span");
+  span.textContent = chars.slice(0, r.start).join("");
+  left.append(span);
+  const kw = cell("kw", "");
+  const markEl = document.createElement("mark");
+  markEl.textContent = chars.slice(r.start, r.end).join("");
+  kw.append(markEl);
+  const answerCell = cell("answer", "");
+  const select = document.createElement("select");
+  select.className = "edit";
+  select.setAttribute("aria-label", `your answer for occurrence ${r.occurrence_id}`);
+  for (const s of senses.includes(r.label) ? senses : [...senses, r.label]) select.append(option(s));
+  select.value = r.label;
+  answerCell.append(select);
+  tr.append(left, kw, cell("right", chars.slice(r.end).join("")), answerCell);
+  return tr;
+}
+
+async function edit(select) {
+  const tr = select.closest("tr");
+  const { ok, data } = await postJSON("/api/review", { index: indexName, word, answers: { [tr.dataset.oid]: select.value } });
+  if (!ok) {
+    say(data.error || "not stored", "error");
+    return;
+  }
+  undoStack.push(data.before);
+  undoButton.hidden = false;
+  showStatus(data.status);
+  say(`answer changed to ${select.value}`, "ok");
+}
+
+async function undo() {
+  if (busy || readOnly || !undoStack.length) return;
+  busy = true;
+  try {
+    const before = undoStack.pop();
+    const { ok, data } = await postJSON("/api/review", { index: indexName, word, undo: before });
+    if (!ok) {
+      undoStack.push(before);
+      say(data.error || "not undone", "error");
+      return;
+    }
+    showStatus(data.status);
+    await refreshAnswered();
+    const params = new URLSearchParams({ word, n: perBatch });
+    if (indexName) params.set("index", indexName);
+    const next = await getJSON(`/api/review?${params}`);
+    if (next.ok) showBatch(next.data);
+    say(`undone: ${Object.keys(before).length} answer(s) back as they were`, "ok");
+  } finally {
+    busy = false;
+    undoButton.hidden = !undoStack.length;
+  }
+}
+
+answeredBody?.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLSelectElement && event.target.classList.contains("edit")) edit(event.target);
+});
+undoButton?.addEventListener("click", undo);
 
 function question(q, i) {
   const tr = template.content.querySelector("tr").cloneNode(true);
@@ -143,7 +245,7 @@ function question(q, i) {
   tr.dataset.predicted = q.predicted ?? "";
   const rank = tr.querySelector("td.rank");
   rank.textContent = String(i);
-  rank.title = `asked because: ${q.reason}`;
+  rank.title = `asked because: ${shownReason(q.reason)}`;
   tr.querySelector("td.left").title = q.sentence;
   tr.querySelector("td.left > span").textContent = chars.slice(0, q.start).join("");
   tr.querySelector("td.kw > mark").textContent = chars.slice(q.start, q.end).join("");
@@ -152,7 +254,7 @@ function question(q, i) {
   right.title = q.sentence;
   tr.querySelector(".guess .chip").textContent = q.predicted ?? "";
   tr.querySelector(".guess .conf").textContent = q.confidence == null ? "" : `${Math.round(100 * q.confidence)}%`;
-  tr.querySelector(".guess .reason").textContent = q.reason;
+  tr.querySelector(".guess .reason").textContent = shownReason(q.reason);
   const select = tr.querySelector("select.answer");
   select.setAttribute("aria-label", `sense of line ${i}`);
   const skipOption = select.querySelector('option[value="skip"]');
@@ -194,6 +296,9 @@ async function store() {
       return;
     }
     showStatus(data.status);
+    undoStack.push(data.before);
+    undoButton.hidden = false;
+    refreshAnswered();
     const stored = `stored ${data.labelled} answer(s) (${data.changed} changed), ${data.skipped} skipped`;
     say(`${stored}; asking the next batch…`);
     const params = new URLSearchParams({ word, n: perBatch });
@@ -234,6 +339,7 @@ if (!readOnly && word) {
   Object.assign(bindings, {
     s: skip,
     a: takeGuess,
+    u: undo,
     0: () => answer(line(), ""),
     n: askNewSense,
     Enter: (event) => {
