@@ -144,7 +144,8 @@ class SenseIndex:
     def add(self, sources: Iterable[str | Path], options: ReadOptions | None = None,
             include: Sequence[str] = DEFAULT_INCLUDE, all_words: bool = False, gold: str | Path | None = None,
             progress: Progress | None = None, on_plan: Callable[[list[PlannedFile], list[str]], None] | None = None,
-            chunk_sentences: int = 1024, engine: RayEngine | None = None) -> IndexReport:
+            chunk_sentences: int = 1024, engine: RayEngine | None = None, parse: bool = False,
+            metadata: str | Path | None = None) -> IndexReport:
         """Index files (.txt, .jsonl, .csv, .tsv, .gz of these, folders of them).
 
         Every file is read and checked, and hashed once, before the index is created or touched;
@@ -152,16 +153,22 @@ class SenseIndex:
         `gold` attaches gold senses from a TSV (file, line, word, sense), also checked first.
         `on_plan(todo, skipped)` is called once before indexing starts (for a progress bar).
         `engine` (a `distributed.RayEngine`) encodes on Ray workers instead of in this process;
-        the index it writes is the same."""
+        the index it writes is the same. `parse` stores each occurrence's grammatical relations
+        (spaCy's parser; for `word_sketch`). `metadata` is a TSV of document metadata (see
+        `import_metadata`), checked before anything is written and applied after indexing."""
         from senseindex.indexer import Indexer, against_index, read_plan
         from senseindex.storage.labels import read_gold_tsv
+        from senseindex.storage.metadata import apply_sidecar, read_sidecar
 
         options = options or ReadOptions()
         sources = list(sources)
         existing = self._store if self._store is not None else (
             Store.open(self._path) if Store.is_index(self._path) else None)
+        if parse and engine is not None:
+            raise SenseIndexError("--parse runs in this process only (not with --engine ray)")
         todo, skipped = read_plan(sources, options, include, existing)
         gold_rows = read_gold_tsv(gold) if gold else None
+        sidecar = read_sidecar(metadata)[2] if metadata else None
         if not skipped and not sum(p.sentences for p in todo):
             raise CorpusError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
         with self.store.lock():
@@ -170,14 +177,16 @@ class SenseIndex:
             if on_plan:
                 on_plan(todo, skipped)
             if engine is None:
-                report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(
-                    todo, options, progress)
+                report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences,
+                                 parse=parse).run(todo, options, progress)
             else:
                 report = engine.run(self.store, todo, options, all_words, self.glove, progress)
             report.skipped = skipped
             report.replaced = self._replace_old_versions(todo)
             if gold_rows is not None:
                 report.gold_file = self._apply_gold(gold_rows)
+            if sidecar is not None:
+                report.metadata_file = apply_sidecar(self.store.db, sidecar)
             self.store.maintain()
         return report
 
