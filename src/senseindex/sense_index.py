@@ -308,20 +308,77 @@ class SenseIndex:
         return target
 
     def search(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
-               static: bool = False, lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit]]:
+               static: bool = False, lemma: str | None = None, any_pos: bool = False,
+               where: str | None = None) -> tuple[Target, list[Hit]]:
         """(target, hits): occurrences used in the same sense as the target in QUERY, best first.
 
         Occurrences tagged with another part of speech than the target's are left out unless
         `any_pos` (or the lemma has none in the target's). `static` ranks by the static GloVe
         view instead (the sentences' mean word vectors); `any_word` searches every occurrence,
-        not only the target's lemma; `lemma` names the lemma to search."""
+        not only the target's lemma; `lemma` names the lemma to search; `where` keeps occurrences
+        in a metadata selection (`year >= 1990`, `@subcorpus`)."""
         from senseindex.senses.search import contextual_search, other_pos_ids, static_search
 
+        sel = self.selection(where)
+        if sel is not None and (any_word or static):
+            raise SenseIndexError("--where filters a search of one lemma (not --any-word, --static or --compare)")
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
         exclude = set() if any_word or any_pos else other_pos_ids(self.store, target)
+        if sel is not None:
+            exclude |= self._outside(target.lemma, sel)
         return target, contextual_search(self.store, self.encoder, target, k, any_word, exclude)
+
+    def _outside(self, lemma: str, sel) -> set[int]:
+        """A lemma's occurrence ids outside a metadata selection (what a filtered search leaves out)."""
+        return {r[0] for r in self.store.db.execute(
+            "select o.id from occ o join lemmas l on l.id = o.lemma_id join sentences s on s.id = o.sentence_id "
+            f"where l.lemma = ? and not coalesce(({sel.sql}), 0)", [lemma, *sel.params])}
+
+    # --- metadata and subcorpora ------------------------------------------------------------
+    def selection(self, where: str | None):
+        """A `--where` expression parsed against this index's metadata fields (a
+        `storage.where.Selection`), None for none; a bad expression is an error naming the column."""
+        from senseindex.storage.metadata import selection
+
+        return selection(self.store.db, where)
+
+    def metadata_fields(self) -> list[dict]:
+        """Each metadata field: its type (number, date, text), how many texts have it, its range."""
+        from senseindex.storage.metadata import field_summary
+
+        return field_summary(self.store.db)
+
+    def import_metadata(self, path: str | Path) -> dict:
+        """Set document metadata from a TSV whose first column (or one named doc, document, id,
+        path, file or text) names a document id or a file; checked whole, then written at once."""
+        from senseindex.storage.metadata import apply_sidecar, read_sidecar
+
+        rows = read_sidecar(path)[2]
+        with self.store.lock():
+            return apply_sidecar(self.store.db, rows)
+
+    def save_subcorpus(self, name: str, where: str) -> dict:
+        """Save a metadata selection under a name, usable wherever `where` is as `@name`."""
+        from senseindex.storage.metadata import save_subcorpus
+
+        with self.store.lock():
+            return save_subcorpus(self.store.db, name, where)
+
+    def subcorpora(self) -> list[dict]:
+        """The saved subcorpora with the sentences, occurrences and words each holds."""
+        from senseindex.storage.metadata import list_subcorpora
+
+        return list_subcorpora(self.store.db)
+
+    def delete_subcorpus(self, name: str) -> dict:
+        from senseindex.storage.metadata import delete_subcorpus
+
+        with self.store.lock():
+            if not delete_subcorpus(self.store.db, name):
+                raise SenseIndexError(f"no subcorpus named {name!r}")
+        return {"deleted": name}
 
     def compare(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
                 lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit], list[Hit]]:
@@ -395,21 +452,36 @@ class SenseIndex:
                 "senses, or from review)")
         return prediction
 
-    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None) -> list[dict]:
-        """Every stored label (one row per occurrence and source) with its sentence."""
+    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None, where: str | None = None
+               ) -> list[dict]:
+        """Every stored label (one row per occurrence and source) with its sentence (in a metadata
+        selection `where`, when given)."""
         from senseindex.storage.labels import stored_labels
 
         lemma = self.require_indexed(word) if word else None
-        return stored_labels(self.store.db, sources, lemma)
+        return stored_labels(self.store.db, sources, lemma, self.selection(where))
 
-    def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None) -> dict:
+    def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None,
+                      where: str | None = None) -> dict:
         """Write stored labels to a .csv, .tsv, .jsonl or .json file (written whole or not at all)."""
         from senseindex.output.rows import format_for, write_file
         from senseindex.storage.labels import STORED_COLUMNS
 
         fmt = format_for(path)
-        rows = self.labels(sources, word)
+        rows = self.labels(sources, word, where)
         return {"path": str(path), "rows": write_file(path, rows, STORED_COLUMNS, fmt)}
+
+    def export_corpus(self, out: str | Path, fmt: str | None = None, words: Sequence[str] = (),
+                      labels: Sequence[str] = (), where: str | None = None,
+                      progress: Callable[[int], None] | None = None) -> dict:
+        """Write every indexed sentence with each occurrence's label in effect (review, gold or
+        predicted, with its source and score) as CoNLL-U, VRT or JSONL (`fmt`, else from the
+        file's extension); limited to occurrences of `words`' lemmas, to sentences with one of
+        `labels`, or to a metadata selection. Written whole or not at all; streams."""
+        from senseindex.output.corpus_export import export_corpus
+
+        lemmas = [self.require_indexed(w) for w in words]
+        return export_corpus(self.store.db, out, fmt, lemmas, labels, self.selection(where), progress)
 
     def label_summary(self, word: str) -> dict:
         """How many occurrences of WORD carry each label, per source and in effect."""
@@ -419,18 +491,20 @@ class SenseIndex:
 
     # --- senses and review ---------------------------------------------------------------
     def senses(self, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
-               examples: int = 5, export: str | Path | None = None) -> SenseReport:
+               examples: int = 5, export: str | Path | None = None, where: str | None = None) -> SenseReport:
         """Group every occurrence of WORD's lemma into sense clusters and describe each.
 
         With `export`, the clusters are also written as a review file (.csv, .jsonl or .html; the
-        format is checked before any clustering work); `report.export` says what was written."""
+        format is checked before any clustering work); `report.export` says what was written.
+        `where` clusters only the occurrences in a metadata selection."""
         from senseindex.output.review_export import export_format, export_review
         from senseindex.senses.induction import induce_senses
 
         if export:
             export_format(export)
         self.require_indexed(word)
-        report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove)
+        report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove,
+                               where=self.selection(where))
         if export:
             report.export = export_review(report, export)
         return report

@@ -202,3 +202,25 @@ def review_questions_text(batch, width: int | None = None) -> str:
         head = f"{q.occurrence_id:>8}  {q.reason:<15}  {guess:<18}  "
         lines.append(head + kwic(q.sentence, q.start, q.end, max(30, width - len(head)), False).strip())
     return "\n".join(lines)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)  # a year is no count: 1991, not 1,991
+    return str(value)
+
+
+def simple_table(rows: list[dict], columns: list[str]) -> str:
+    """Rows as aligned columns with a header (numbers right-aligned): metadata fields, subcorpora,
+    senses over metadata, word sketches."""
+    cells = [[_cell_text(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) for c in columns]
+    lines = ["  ".join(f"{c:>{w}}" if n else f"{c:<{w}}" for c, w, n in zip(columns, widths, numeric, strict=True))]
+    for row in cells:
+        lines.append("  ".join(f"{v:>{w}}" if n else f"{v:<{w}}" for v, w, n in zip(row, widths, numeric, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)

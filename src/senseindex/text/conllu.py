@@ -3,7 +3,7 @@
 The sentence text is rebuilt from the surface tokens and their SpaceAfter=No, as the format
 intends. FORM, LEMMA, UPOS/XPOS become each token's word, lemma and tag; `# newdoc id` the
 document id; a `Sense=` in MISC a sense label (what `export-corpus` writes, so an export reads back).
-Multiword tokens ("don't" = do + n't, "du" = de + le): the surface form is in the text and each of
+`# meta::field = value` after `# newdoc` (GUM's convention) is document metadata. Multiword tokens ("don't" = do + n't, "du" = de + le): the surface form is in the text and each of
 its words is an occurrence, spanning its own letters where they are a piece of the surface form,
 else the whole surface form. Empty nodes (5.1) have no surface form and are not occurrences. Every
 line of the sentence is kept in its layout, so an export writes the corpus's own lines back.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 from senseindex.errors import CorpusError
 from senseindex.text.source import ReadOptions, Sentence, Token, join_tokens, lines
@@ -35,13 +36,14 @@ def misc_fields(misc: str) -> dict[str, str]:
 
 def read_conllu(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
     section: str | None = None
+    meta: dict[str, str] = {}
     comments: list[str] = []
     rows: list[tuple[int, list[str]]] = []
     first = 0
     for number, line in lines(path, opts):
         if not line.strip():
             if rows:
-                yield _sentence(path, first, section, comments, rows)
+                yield _sentence(path, first, section, meta, comments, rows)
             elif comments:
                 raise CorpusError(f"{path}:{number}: comments with no token lines after them")
             comments, rows, first = [], [], 0
@@ -52,7 +54,9 @@ def read_conllu(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
                 raise CorpusError(f"{path}:{number}: a comment inside a sentence (a blank line must end it first)")
             key, eq, value = line[1:].partition("=")
             if key.strip() in ("newdoc id", "newdoc"):
-                section = value.strip() if eq else None
+                section, meta = (value.strip() if eq else None), {}
+            elif key.strip().startswith("meta::") and eq:  # GUM's document metadata: "# meta::year = 1994"
+                meta[key.strip()[6:]] = value.strip()
             comments.append(line)
             continue
         cols = line.split("\t")
@@ -63,12 +67,12 @@ def read_conllu(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
             raise CorpusError(f"{path}:{number}: bad token id {cols[0]!r} (an integer, a range 1-2 or 3.1)")
         rows.append((number, cols))
     if rows:
-        yield _sentence(path, first, section, comments, rows)
+        yield _sentence(path, first, section, meta, comments, rows)
     elif comments:
         raise CorpusError(f"{path}: ends with comments and no token lines")
 
 
-def _sentence(path: Path, first: int, section: str | None, comments: list[str],
+def _sentence(path: Path, first: int, section: str | None, meta: dict, comments: list[str],
               rows: list[tuple[int, list[str]]]) -> Sentence:
     """One sentence from its token lines: surface tokens make the text, words the tokens."""
     surface: list[tuple[str, bool]] = []  # (form, space after) of each surface token
@@ -107,11 +111,11 @@ def _sentence(path: Path, first: int, section: str | None, comments: list[str],
         lemma = _blank(cols[2]) if cols[2] != "_" or cols[1] == "_" else None
         pos = penn_tag(upos, xpos)
         any_tags = any_tags or lemma is not None or pos is not None
-        tokens.append(Token(s, e, text[s:e], lemma, misc_fields(cols[9]).get("Sense") or None, pos,
-                            universal_tag(upos, pos)))
+        sense = misc_fields(cols[9]).get("Sense")
+        tokens.append(Token(s, e, text[s:e], lemma, unquote(sense) if sense else None, pos, universal_tag(upos, pos)))
     layout = {"f": "conllu", "c": comments,
               "l": [["\t".join(cols), *span_of_line.get(number, (-1, -1))] for number, cols in rows]}
-    return Sentence(text, first, section, tokens, layout=layout, needs_tags=not any_tags)
+    return Sentence(text, first, section, tokens, dict(meta) or None, layout, not any_tags)
 
 
 def _blank(value: str) -> str | None:

@@ -110,7 +110,7 @@ def _pretokenised(record: dict, path: Path, number: int) -> Sentence:
                 raise CorpusError(f"{path}:{number}: '{key}' must be a list as long as 'tokens'")
             extras[key] = vals
     given = record.get("text")
-    spans = _spans_in(given, tokens) if isinstance(given, str) else None
+    spans = _given_spans(record, given, len(tokens), path, number) if isinstance(given, str) else None
     text = given if spans else " ".join(tokens)
     if len(text) > MAX_SENTENCE_CHARS:
         raise CorpusError(f"{path}:{number}: a pre-tokenised sentence of {len(text):,} characters is longer than "
@@ -119,29 +119,40 @@ def _pretokenised(record: dict, path: Path, number: int) -> Sentence:
     lemmas, senses, tags = (extras.get(key, none) for key in ("lemma", "sense", "pos"))
     out, pos = [], 0
     for i, tok in enumerate(tokens):
-        start = spans[i] if spans else pos
-        out.append(Token(start=start, end=start + len(tok), word=tok, lemma=lemmas[i], sense=senses[i], pos=tags[i]))
+        start, end = spans[i] if spans else (pos, pos + len(tok))
+        out.append(Token(start=start, end=end, word=tok, lemma=lemmas[i], sense=senses[i], pos=tags[i]))
         pos += len(tok) + 1
     section = record.get("doc", record.get("id"))
     return Sentence(text=text, line=number, section=None if section is None else str(section), tokens=out)
 
 
-def _spans_in(text: str, tokens: list[str]) -> list[int] | None:
-    """Where each token starts in `text`, read in order (a record that gives its text beside its
-    tokens, as export-corpus writes them), or None when they are not all found."""
+def _given_spans(record: dict, text: str, n: int, path: Path, number: int) -> list[tuple[int, int]] | None:
+    """Where each token lies in a record's `text`: its "spans" ([start, end] per token, as
+    export-corpus writes them: a multiword token's words may share one), else each token found
+    in order; None when they are not all found (the tokens are then joined by spaces)."""
+    spans = record.get("spans")
+    if spans is not None:
+        ok = isinstance(spans, list) and len(spans) == n and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, int) for x in p) and 0 <= p[0] < p[1] <= len(text)
+            for p in spans)
+        if not ok:
+            raise CorpusError(f"{path}:{number}: 'spans' must be a [start, end] within 'text' for each token")
+        return [(a, b) for a, b in spans]
     out, pos = [], 0
-    for tok in tokens:
+    for tok in record["tokens"]:
         at = text.find(tok, pos)
         if at < 0 or text[pos:at].strip():
             return None
-        out.append(at)
+        out.append((at, at + len(tok)))
         pos = at + len(tok)
     return out if not text[pos:].strip() else None
 
 
 def _record_meta(record: dict, names: tuple[str, ...]) -> dict | None:
-    """The metadata fields a record carries, of those named (--meta-field / --meta-column)."""
-    meta = {n: record[n] for n in names if record.get(n) not in (None, "")}
+    """The metadata fields a record carries: those named (--meta-field), and those of an object
+    field "meta" (as export-corpus writes them)."""
+    own = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    meta = {**own, **{n: record[n] for n in names if record.get(n) not in (None, "")}}
     return {k: v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
             for k, v in meta.items()} or None
 

@@ -79,7 +79,8 @@ class _State:
             raw = next((r[n] for n in TAG_NAMES if r.get(n) not in (None, "", "_")), None)
             pos = penn_tag(raw, r.get("xpos"))
             lemma = r.get("lemma") if r.get("lemma") not in (None, "", "_") else None
-            tokens.append(Token(s, e, r["word"], lemma, r.get("sense") or None, pos, universal_tag(raw, pos)))
+            sense = r.get("sense") if r.get("sense") not in (None, "", "_") else None
+            tokens.append(Token(s, e, r["word"], lemma, sense, pos, universal_tag(raw, pos)))
         needs = all(t.lemma is None and t.pos is None for t in tokens)
         # the layout's token lines carry their word's span; structure lines inside the sentence carry none
         rows, k = [], 0
