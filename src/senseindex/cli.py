@@ -899,3 +899,32 @@ def export_corpus(index_path, out, corpus_format, words, labels, where, quiet, f
         r = si.export_corpus(out, corpus_format, words, labels, where, bar.update)
     emit(fmt, lambda: (f"wrote {r['sentences']:,} sentences, {r['tokens']:,} tokens, {r['senses']:,} senses to "
                        f"{r['path']} ({r['format']})"), [r], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--by", required=True, help="Metadata field to group by: year, genre, ... (senseindex meta INDEX lists them).")
+@click.option("--bin", "width", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Group numbers (or dates' years) this wide: 10 makes decades.")
+@click.option("--of", "of", type=click.Choice(["auto", "label", "cluster"]), default="auto", show_default=True,
+              help="Senses as the labels in effect, or as sense clusters (auto: labels when WORD has any).")
+@k_option(auto=True, help="Number of clusters with --of cluster, as for `senses`.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the clustering sample above 4,000 occurrences.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the table as a .png.")
+@where_option
+@output_options
+@user_errors
+def over(index_path, word, by, width, of, k, seed, plot_path, where, fmt):
+    """Senses of WORD over metadata: the share and frequency per million of each sense per year,
+    decade, genre..., with counts and a 95% Wilson interval.
+
+    \b
+    senseindex over corpus mouse --by year --bin 10 --plot mouse.png
+    senseindex over corpus mouse --by genre --of cluster --csv
+    """
+    r = _open(index_path).senses_over(word, by, width, of, where, k, seed, plot_path)
+    cols = ["bin", "sense", "count", "bin_occurrences", "share", "ci_low", "ci_high", "tokens", "per_million"]
+    emit(fmt, lambda: render.over_text(r, cols), r["rows"], r, columns=["lemma", *cols])
+    if plot_path and not fmt:
+        click.echo(f"wrote {r['plot']['path']}", err=True)

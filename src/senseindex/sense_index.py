@@ -509,6 +509,51 @@ class SenseIndex:
             report.export = export_review(report, export)
         return report
 
+    def senses_over(self, word: str, by: str, width: float | None = None, of: str = "auto", where: str | None = None,
+                    k: int | str = "auto", seed: int = 0, plot: str | Path | None = None,
+                    lines: tuple[str, str] | None = None, max_lines: int = 100) -> dict:
+        """Share and frequency per million of each sense of WORD per value of a metadata field
+        (numbers grouped `width` wide: 10 for decades), with counts and Wilson intervals.
+        `of`: "label" (the labels in effect), "cluster" (sense clusters, `k` and `seed` as for
+        `senses`), or "auto" (labels when the word has any). `plot` also draws a .png. `lines`
+        (a bin, as the table names it or by its value, and a sense) adds the occurrences behind
+        that cell of the table (up to `max_lines`; `lines_total` counts them all)."""
+        from senseindex.senses.over import senses_over
+        from senseindex.storage.labels import effective_labels
+
+        if of not in ("auto", "label", "cluster"):
+            raise SenseIndexError(f"--of {of!r}: use label, cluster or auto")
+        if plot is not None:
+            from senseindex.output.rows import check_extension
+
+            check_extension(plot, (".png",), "plot")
+        lemma = self.require_indexed(word)
+        sel = self.selection(where)
+        clusters = None
+        if of == "cluster" or (of == "auto" and not effective_labels(self.store.db, lemma=lemma)):
+            report = self.senses(word, k, None, seed, 0, where=where)
+            names = report.names()
+            clusters = {o.occurrence_id: names[o.cluster] for o in report.rows}
+            of = "cluster"
+        report = senses_over(self.store, lemma, by, width, of, sel, clusters)
+        result = report.to_dict()
+        if lines is not None:
+            from senseindex.storage.db import occurrences_by_id
+
+            at, sense = str(lines[0]), str(lines[1])
+            bin_label = next((b["bin"] for b in result["bins"] if at in (b["bin"], str(b["value"]))), at)
+            ids = report.members.get((bin_label, sense), [])
+            found = occurrences_by_id(self.store.db, ids[:max_lines])
+            result["lines_total"] = len(ids)
+            result["lines"] = [{"occurrence_id": r[0], "sentence": r[6], "start": r[2], "end": r[3], "word": r[4],
+                                "doc": r[8], "line": r[7], "bin": bin_label, "sense": sense}
+                               for r in (found[i] for i in ids[:max_lines] if i in found)]
+        if plot is not None:
+            from senseindex.output.over_plot import write_over_png
+
+            result["plot"] = write_over_png(result, plot)
+        return result
+
     def import_review(self, path: str | Path) -> dict:
         """Store a reviewed file's labels (source "review"): every row is checked first, then all
         are written in one transaction, or none."""

@@ -224,3 +224,12 @@ def simple_table(rows: list[dict], columns: list[str]) -> str:
     for row in cells:
         lines.append("  ".join(f"{v:>{w}}" if n else f"{v:<{w}}" for v, w, n in zip(row, widths, numeric, strict=True)))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def over_text(report: dict, columns: list[str]) -> str:
+    """A senses-over-metadata table with a line saying what was counted."""
+    head = (f"{report['lemma']}: {report['of']}s by {report['by']}"
+            + (f" (bins of {report['bin']:g})" if report.get("bin") else "")
+            + (f", where {report['where']}" if report.get("where") else "")
+            + "; share = of the bin's occurrences with a sense, 95% Wilson interval; per million words")
+    return head + "\n" + simple_table(report["rows"], columns)
