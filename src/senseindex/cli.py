@@ -928,3 +928,31 @@ def over(index_path, word, by, width, of, k, seed, plot_path, where, fmt):
     emit(fmt, lambda: render.over_text(r, cols), r["rows"], r, columns=["lemma", *cols])
     if plot_path and not fmt:
         click.echo(f"wrote {r['plot']['path']}", err=True)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--of", "of", type=click.Choice(["auto", "label", "cluster"]), default="auto", show_default=True,
+              help="Senses as the labels in effect, or as sense clusters (auto: labels when WORD has any).")
+@k_option(auto=True, help="Number of clusters with --of cluster, as for `senses`.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the clustering sample above 4,000 occurrences.")
+@click.option("--min-count", default=1, show_default=True, type=click.IntRange(1), help="Fewest co-occurrences shown.")
+@click.option("-n", "top", default=10, show_default=True, type=click.IntRange(1), help="Collocates per sense and relation.")
+@where_option
+@output_options
+@user_errors
+def sketch(index_path, word, of, k, seed, min_count, top, where, fmt):
+    """A word sketch by sense: WORD's collocates per grammatical relation (object_of, subject_of,
+    modifier, modifies, and/or, pp_of, ...) for each of its senses, with count and logDice.
+
+    Needs an index made with `senseindex index --parse`.
+
+    \b
+    senseindex sketch corpus bank
+    senseindex sketch corpus bank --of cluster -k 2 --csv
+    """
+    r = _open(index_path).word_sketch(word, of, where, k, seed, min_count, top)
+    cols = ["sense", "relation", "collocate", "count", "logdice"]
+    emit(fmt, lambda: render.sketch_text(r, cols), r["rows"], r, columns=["lemma", *cols,
+                                                                          "sense_in_relation", "collocate_in_relation"])

@@ -554,6 +554,25 @@ class SenseIndex:
             result["plot"] = write_over_png(result, plot)
         return result
 
+    def word_sketch(self, word: str, of: str = "auto", where: str | None = None, k: int | str = "auto",
+                    seed: int = 0, min_count: int = 1, top: int = 10) -> dict:
+        """WORD's collocates per grammatical relation, split by sense (labels in effect, or sense
+        clusters: `of` as for `senses_over`), each with its count and logDice; needs an index
+        made with `parse=True`."""
+        from senseindex.senses.sketch import word_sketch
+        from senseindex.storage.labels import effective_labels
+
+        if of not in ("auto", "label", "cluster"):
+            raise SenseIndexError(f"--of {of!r}: use label, cluster or auto")
+        lemma = self.require_indexed(word)
+        clusters = None
+        if of == "cluster" or (of == "auto" and not effective_labels(self.store.db, lemma=lemma)):
+            report = self.senses(word, k, None, seed, 0, where=where)
+            names = report.names()
+            clusters = {o.occurrence_id: names[o.cluster] for o in report.rows}
+        return word_sketch(self.store, lemma, "cluster" if clusters is not None else "label", clusters,
+                           self.selection(where), min_count, top)
+
     def import_review(self, path: str | Path) -> dict:
         """Store a reviewed file's labels (source "review"): every row is checked first, then all
         are written in one transaction, or none."""

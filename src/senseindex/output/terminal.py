@@ -233,3 +233,14 @@ def over_text(report: dict, columns: list[str]) -> str:
             + (f", where {report['where']}" if report.get("where") else "")
             + "; share = of the bin's occurrences with a sense, 95% Wilson interval; per million words")
     return head + "\n" + simple_table(report["rows"], columns)
+
+
+def sketch_text(report: dict, columns: list[str]) -> str:
+    """A word sketch by sense: one block per sense, collocates by relation."""
+    out = [f"{report['lemma']}: word sketch by {report['of']}"
+           + (f", where {report['where']}" if report.get("where") else "")]
+    for s in report["senses"]:
+        rows = [r for r in report["rows"] if r["sense"] == s["sense"]]
+        out.append(f"\n{s['sense']} ({s['occurrences']:,} occurrences)")
+        out.append(simple_table(rows, columns[1:]) if rows else "  (no relation)")
+    return "\n".join(out)
