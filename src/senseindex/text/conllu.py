@@ -112,7 +112,7 @@ def _sentence(path: Path, first: int, section: str | None, meta: dict, comments:
         pos = penn_tag(upos, xpos)
         any_tags = any_tags or lemma is not None or pos is not None
         sense = misc_fields(cols[9]).get("Sense")
-        tokens.append(Token(s, e, text[s:e], lemma, unquote(sense) if sense else None, pos, universal_tag(upos, pos)))
+        tokens.append(Token(s, e, text[s:e], lemma, unquote(sense) if sense else None, pos, universal_tag(upos, pos, cols[1])))
     layout = {"f": "conllu", "c": comments,
               "l": [["\t".join(cols), *span_of_line.get(number, (-1, -1))] for number, cols in rows]}
     return Sentence(text, first, section, tokens, dict(meta) or None, layout, not any_tags)

@@ -52,11 +52,20 @@ def penn_tag(tag: str | None, xpos: str | None = None) -> str | None:
     return tag
 
 
-def universal_tag(tag: str | None, penn: str | None) -> str | None:
+# Forms of be, have and do: auxiliaries in UD. Penn tags them VB* whether they are auxiliaries
+# or main verbs, so a corpus with Penn tags only has them read as auxiliaries (stopwords), as the
+# tagger reads them most of the time; "have a car" loses its occurrence of have.
+_AUX_FORMS = frozenset("be am is are was were been being 's 're 'm have has had having 've 'd do does did doing"
+                       .split())
+
+
+def universal_tag(tag: str | None, penn: str | None, word: str | None = None) -> str | None:
     """The universal tag of a token: the corpus's own where it is one, else read off its Penn tag
     (what the stopword rule asks: "can" the noun is indexed, "can" the modal is not)."""
     if tag and tag.upper() in UPOS_PENN:
         return tag.upper()
+    if penn and penn.startswith("VB") and word and word.lower() in _AUX_FORMS:
+        return "AUX"
     for prefix, upos in _PENN_UPOS:
         if penn and penn.startswith(prefix):
             return upos

@@ -136,7 +136,7 @@ class _Reader:
             raw_tag = attrs.get("c5") or attrs.get("pos") or attrs.get("type")
             pos = penn_tag(raw_tag) if attrs["_kind"] == "w" else (penn_tag(raw_tag) or ".")
             tokens.append(Token(s, e, form, attrs.get("lemma") or attrs.get("hw"), None, pos,
-                                universal_tag(attrs.get("pos"), pos)))
+                                universal_tag(attrs.get("pos"), pos, form)))
         needs = all(t.lemma is None and t.pos is None for t in tokens if any(c.isalpha() for c in t.word))
         layout = {"f": "tok", "t": [[t.start, t.end, t.lemma, t.pos, t.upos] for t in tokens]}
         self.out.append(Sentence(text, self.s_line, section, tokens, meta, layout, needs))

@@ -80,7 +80,7 @@ class _State:
             pos = penn_tag(raw, r.get("xpos"))
             lemma = r.get("lemma") if r.get("lemma") not in (None, "", "_") else None
             sense = r.get("sense") if r.get("sense") not in (None, "", "_") else None
-            tokens.append(Token(s, e, r["word"], lemma, sense, pos, universal_tag(raw, pos)))
+            tokens.append(Token(s, e, r["word"], lemma, sense, pos, universal_tag(raw, pos, r["word"])))
         needs = all(t.lemma is None and t.pos is None for t in tokens)
         # the layout's token lines carry their word's span; structure lines inside the sentence carry none
         rows, k = [], 0
