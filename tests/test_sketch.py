@@ -74,3 +74,21 @@ def test_sketch_cli_and_unparsed_index(parsed, tmp_path, hash_encoder):
     plain.add([TOY])
     with pytest.raises(SenseIndexError, match="index with --parse"):
         plain.word_sketch("bank")
+
+
+def test_conllu_dependencies_are_the_corpus_own(tmp_path, hash_encoder):
+    """A CoNLL-U corpus with HEAD and DEPREL brings its relations: the parser does not run on it."""
+    from senseindex.text import parsing
+
+    calls = []
+    original = parsing.span_relations
+    parsing.span_relations = lambda texts, spans, **k: calls.append(len(texts)) or original(texts, spans, **k)
+    try:
+        si = SenseIndex.open_or_create(tmp_path / "ud", encoder=hash_encoder)
+        si.add([TOY.parent / "ud_small.conllu"], parse=True)
+    finally:
+        parsing.span_relations = original
+    rels = set(si.store.db.execute("select o.word, d.rel, d.lemma from deps d join occurrences o on o.id = d.occurrence_id"))
+    assert ("bank", "object_of", "like") in rels and ("crane", "object_of", "hear") in rels
+    assert ("heard", "subject", "mary") in rels and ("heard", "and/or", "see") in rels
+    assert calls == [1]  # only the sentence without dependencies (d2's) went to the parser

@@ -273,9 +273,14 @@ def encode_chunk(sentences: Sequence[Sentence], encoder, glove: Glove, all_words
             vocab[w.lower()] += 1
     deps = []
     if parse:
-        from senseindex.text.parsing import span_relations
+        from senseindex.text.parsing import conllu_relations, span_relations
 
-        rels = span_relations([s.text for s in sentences], [[(a, b) for a, b, *_ in sp] for sp in spans])
+        rels: list = [conllu_relations(s.layout, [(a, b) for a, b, *_ in sp])
+                      if s.layout and s.layout.get("f") == "conllu" else None for s, sp in zip(sentences, spans, strict=True)]
+        todo = [i for i, r in enumerate(rels) if r is None]  # the parser reads only what the corpus left unparsed
+        for i, r in zip(todo, span_relations([sentences[i].text for i in todo],
+                                             [[(a, b) for a, b, *_ in spans[i]] for i in todo]), strict=True):
+            rels[i] = r
         j = 0
         for per_sentence in rels:
             for found in per_sentence:

@@ -101,3 +101,71 @@ def span_relations(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int
             rels.append(token_relations(head))
         out.append(rels)
     return out
+
+
+# --- a corpus's own dependencies (CoNLL-U HEAD and DEPREL) -----------------------------------
+_UD_OBJ = frozenset({"obj"})
+_UD_SUBJ = frozenset({"nsubj", "nsubj:pass"})
+_UD_MOD = frozenset({"amod", "compound", "advmod", "nmod:poss", "nummod"})
+_UD_PP = frozenset({"nmod", "obl"})
+
+
+def conllu_relations(layout: dict, spans: Sequence[tuple[int, int]]) -> list[list[tuple[str, str]]] | None:
+    """The relations of each span from a CoNLL-U sentence's own HEAD and DEPREL (UD's relations
+    read as the module's: obj, nsubj, amod/compound/advmod, conj, and nmod/obl with a `case`
+    child for prepositional phrases); None when the sentence has no dependencies (then spaCy
+    parses it)."""
+    words = {}
+    for line, s, e in layout.get("l", []):
+        cols = line.split("\t")
+        if cols[0].isdigit():
+            words[int(cols[0])] = {"form": cols[1], "lemma": (cols[2] if cols[2] != "_" else cols[1]).lower(),
+                                   "upos": cols[3], "head": int(cols[6]) if cols[6].isdigit() else None,
+                                   "rel": cols[7].lower(), "span": (s, e)}
+    if not words or all(w["head"] is None for w in words.values()):
+        return None
+    children: dict[int, list[int]] = {}
+    for i, w in words.items():
+        if w["head"]:
+            children.setdefault(w["head"], []).append(i)
+
+    def lemma(i: int) -> str | None:
+        w = words.get(i)
+        if not w or w["upos"] in _SKIP_POS or not any(c.isalpha() for c in w["form"]):
+            return None
+        return w["lemma"]
+
+    def rels(i: int) -> list[tuple[str, str]]:
+        w, out = words[i], []
+        h = lemma(w["head"]) if w["head"] else None
+        if h:
+            base = w["rel"].split(":")[0]
+            if w["rel"] in _UD_OBJ:
+                out.append(("object_of", h))
+            elif w["rel"] in _UD_SUBJ:
+                out.append(("subject_of", h))
+            elif w["rel"] in _UD_MOD or base in ("amod", "compound", "advmod"):
+                out.append(("modifies", h))
+            elif base == "conj":
+                out.append(("and/or", h))
+        for c in children.get(i, ()):
+            cw, cl = words[c], lemma(c)
+            if not cl:
+                continue
+            base = cw["rel"].split(":")[0]
+            if cw["rel"] in _UD_OBJ:
+                out.append(("object", cl))
+            elif cw["rel"] in _UD_SUBJ:
+                out.append(("subject", cl))
+            elif cw["rel"] in _UD_MOD or base in ("amod", "compound", "advmod"):
+                out.append(("modifier", cl))
+            elif base == "conj":
+                out.append(("and/or", cl))
+            elif base in _UD_PP:
+                case = next((words[g]["form"].lower() for g in children.get(c, ()) if words[g]["rel"] == "case"), None)
+                if case:
+                    out.append((f"pp_{case}", cl))
+        return out
+
+    at = {w["span"]: i for i, w in words.items()}
+    return [rels(at[sp]) if sp in at else [] for sp in spans]
