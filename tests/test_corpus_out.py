@@ -229,3 +229,13 @@ def test_index_cli_metadata_options(tmp_path, monkeypatch, hash_encoder):
     assert si.store.lemma_count("mouse") == 2
     r = CliRunner().invoke(cli, ["index", str(DATA / "bad_attrs.vrt"), "--index", str(tmp_path / "j"), "-q"])
     assert r.exit_code == 1 and "bad_attrs.vrt:3:" in r.output and not (tmp_path / "j").exists()
+
+
+def test_attribute_names_become_field_names(tmp_path, hash_encoder):
+    """A corpus's attribute names that --where could not name are renamed, never refused midway."""
+    f = tmp_path / "a.vrt"
+    f.write_text('<text id="a" xml:lang="en" and="x" path="p" 1st="y">\n<s>\nmice\n</s>\n</text>\n')
+    si = SenseIndex.open_or_create(tmp_path / "i", encoder=hash_encoder)
+    si.add([f])
+    assert {x["field"] for x in si.metadata_fields()} == {"xml_lang", "meta_and", "meta_path", "_1st"}
+    assert len(si.labels(where="xml_lang = en and meta_path = p")) == 0

@@ -14,6 +14,7 @@ from senseindex.encoding.glove import Glove
 from senseindex.errors import CorpusError
 from senseindex.storage import checksums
 from senseindex.storage.db import utc_now
+from senseindex.storage.metadata import safe_field
 from senseindex.storage.store import Chunk, Store
 from senseindex.storage.vectors import write_faiss
 from senseindex.text.corpus import (
@@ -251,7 +252,7 @@ def sentence_extra(sentence: Sentence) -> dict | None:
         words = len(find_words(sentence.text, all_words=True))
     extra = {"tokens": words}
     if sentence.meta:
-        extra["meta"] = sentence.meta
+        extra["meta"] = {safe_field(k): v for k, v in sentence.meta.items()}
     if sentence.layout:
         extra["layout"] = sentence.layout
     return extra

@@ -51,6 +51,15 @@ def check_field(name: str, where: str) -> str:
     return name
 
 
+def safe_field(name: str) -> str:
+    """A corpus's attribute name as a field `--where` can name: other characters become `_`
+    (`xml:lang` -> xml_lang), a name that is a keyword or built-in gets `meta_` before it."""
+    name = re.sub(r"[^\w.-]", "_", str(name).strip()) or "field"
+    if not re.match(r"[A-Za-z_]", name):
+        name = "_" + name
+    return f"meta_{name}" if name.lower() in ("and", "or", "not", "in") or name in BUILTIN else name
+
+
 def meta_types(db: sqlite_utils.Database) -> dict[str, str]:
     """Field -> number, date or text, from the stored values (mixed values make text)."""
     if "meta" not in db.table_names():
