@@ -117,8 +117,10 @@ def grow(paths: dict[str, Path], target_mb: float, folder: Path) -> dict[str, Pa
     return out
 
 
+# Peak RSS is the child's VmHWM (/proc/self/status): getrusage's ru_maxrss survives exec on
+# Linux, so a child started from this process (with a model loaded) would report the parent's peak.
 CHILD = """
-import resource, sys, time
+import sys, time
 sys.path[:0] = [{src!r}, {tests!r}]
 from pathlib import Path
 mode, path, tmp = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
@@ -131,7 +133,8 @@ else:
     from senseindex import SenseIndex
     si = SenseIndex.open_or_create(tmp / "idx", encoder=HashEncoder(), codec="fp16")
     n = si.add([path]).sentences
-print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
+print(n, time.perf_counter() - t, hwm / 1024)
 """
 
 
@@ -219,6 +222,9 @@ def main() -> None:
                 result["parse"].append(row)
                 print(json.dumps(row), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
+    if skip - {""} and OUT.is_file():  # a partial run updates the parts it measured
+        result = {**json.loads(OUT.read_text()), **result,
+                  "commands": [*json.loads(OUT.read_text()).get("commands", []), result["command"]]}
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -9,6 +9,8 @@ states the mapping for readers.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # Universal POS (UD v2) -> Penn. AUX counts as a verb (a stopword all the same: be, have, will).
 UPOS_PENN = {"NOUN": "NN", "PROPN": "NNP", "VERB": "VB", "AUX": "VB", "ADJ": "JJ", "ADV": "RB", "NUM": "CD",
              "PRON": "PRP", "DET": "DT", "ADP": "IN", "CCONJ": "CC", "SCONJ": "IN", "PART": "RP", "INTJ": "UH",
@@ -30,6 +32,7 @@ _PENN_UPOS = (("NNP", "PROPN"), ("NN", "NOUN"), ("VB", "VERB"), ("MD", "AUX"), (
               ("CC", "CCONJ"), ("UH", "INTJ"))
 
 
+@lru_cache(maxsize=4096)
 def penn_tag(tag: str | None, xpos: str | None = None) -> str | None:
     """A corpus tag as a Penn tag: an XPOS that is already Penn (English UD treebanks) wins; then
     UPOS, CLAWS5 and the BNC's simplified classes; a Penn tag passes as it is; anything else
@@ -66,6 +69,11 @@ def universal_tag(tag: str | None, penn: str | None, word: str | None = None) ->
         return tag.upper()
     if penn and penn.startswith("VB") and word and word.lower() in _AUX_FORMS:
         return "AUX"
+    return _from_penn(penn)
+
+
+@lru_cache(maxsize=4096)
+def _from_penn(penn: str | None) -> str | None:
     for prefix, upos in _PENN_UPOS:
         if penn and penn.startswith(prefix):
             return upos

@@ -51,7 +51,7 @@ class _State:
         self.first = 0
 
     def columns(self, number: int, line: str) -> list[str]:
-        cols = [unescape(c, ENTITIES) for c in line.split("\t")]
+        cols = [unescape(c, ENTITIES) for c in line.split("\t")] if "&" in line else line.split("\t")
         if self.attrs is None:
             if len(cols) > 1:
                 raise CorpusError(f"{self.path}:{number}: {len(cols)} positional attributes; name them with "
