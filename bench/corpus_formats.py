@@ -223,8 +223,8 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     if skip - {""} and OUT.is_file():  # a partial run updates the parts it measured
-        result = {**json.loads(OUT.read_text()), **result,
-                  "commands": [*json.loads(OUT.read_text()).get("commands", []), result["command"]]}
+        old = json.loads(OUT.read_text())
+        result = {**old, **result, "commands": [*(old.get("commands") or [old["command"]]), result["command"]]}
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
