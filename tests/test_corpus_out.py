@@ -55,6 +55,18 @@ def test_metadata_is_typed_and_filters(corpus_index, hash_encoder):
     assert all(h.text != "The mouse ran New York ." for h in hits)  # 1985 is left out
 
 
+def test_metadata_as_columns(corpus_index):
+    r = CliRunner().invoke(cli, ["labels", "export", str(corpus_index), "--word", "mouse", "--source", "review",
+                                 "--meta", "year", "--meta", "genre", "--csv"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].endswith(",year,genre")
+    assert {tuple(x.rsplit(",", 2)[1:]) for x in lines[1:]} <= {("1985", "news"), ("2001", "tech"), ("1990", ""),
+                                                               ("2015", "news"), ("", "")}
+    r = CliRunner().invoke(cli, ["labels", "export", str(corpus_index), "--meta", "decade"])
+    assert r.exit_code == 1 and "no metadata field 'decade'" in r.output
+
+
 def test_where_errors_and_parameters(corpus_index):
     si = SenseIndex.open(corpus_index)
     for expr, message in [("year >= 19x0", r"year is a number field; '19x0' is not a number at column 9"),

@@ -545,19 +545,22 @@ def labels_import(index_path, file, fmt):
               help="Only labels from this source (repeatable; default all).")
 @click.option("--word", help="Only occurrences of this word's lemma.")
 @where_option
+@click.option("--meta", "meta_columns", multiple=True, metavar="FIELD",
+              help="Add this metadata field as a column (repeatable).")
 @output_options
 @user_errors
-def labels_export(index_path, file, sources, word, where, fmt):
+def labels_export(index_path, file, sources, word, where, meta_columns, fmt):
     """Write stored labels (one row per occurrence and source) to FILE (.csv, .tsv, .jsonl, .json),
     or print them (CSV unless another output option is given)."""
     from senseindex.storage.labels import SOURCES, STORED_COLUMNS
 
     si = _open(index_path)
     if file:
-        result = si.export_labels(file, tuple(sources) or SOURCES, word, where)
+        result = si.export_labels(file, tuple(sources) or SOURCES, word, where, meta_columns)
         emit(fmt, lambda: f"wrote {result['rows']:,} labels to {result['path']}", [result], result)
         return
-    emit(fmt or "csv", lambda: "", si.labels(tuple(sources) or SOURCES, word, where), columns=STORED_COLUMNS)
+    emit(fmt or "csv", lambda: "", si.labels(tuple(sources) or SOURCES, word, where, meta_columns),
+         columns=[*STORED_COLUMNS, *meta_columns])
 
 
 @labels.command("list")

@@ -452,24 +452,26 @@ class SenseIndex:
                 "senses, or from review)")
         return prediction
 
-    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None, where: str | None = None
-               ) -> list[dict]:
+    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None, where: str | None = None,
+               meta: Sequence[str] = ()) -> list[dict]:
         """Every stored label (one row per occurrence and source) with its sentence (in a metadata
-        selection `where`, when given)."""
+        selection `where`, when given), and the metadata fields `meta` as more columns."""
         from senseindex.storage.labels import stored_labels
+        from senseindex.storage.metadata import with_metadata
 
         lemma = self.require_indexed(word) if word else None
-        return stored_labels(self.store.db, sources, lemma, self.selection(where))
+        rows = stored_labels(self.store.db, sources, lemma, self.selection(where))
+        return with_metadata(self.store.db, rows, list(meta)) if meta else rows
 
     def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None,
-                      where: str | None = None) -> dict:
+                      where: str | None = None, meta: Sequence[str] = ()) -> dict:
         """Write stored labels to a .csv, .tsv, .jsonl or .json file (written whole or not at all)."""
         from senseindex.output.rows import format_for, write_file
         from senseindex.storage.labels import STORED_COLUMNS
 
         fmt = format_for(path)
-        rows = self.labels(sources, word, where)
-        return {"path": str(path), "rows": write_file(path, rows, STORED_COLUMNS, fmt)}
+        rows = self.labels(sources, word, where, meta)
+        return {"path": str(path), "rows": write_file(path, rows, [*STORED_COLUMNS, *meta], fmt)}
 
     def export_corpus(self, out: str | Path, fmt: str | None = None, words: Sequence[str] = (),
                       labels: Sequence[str] = (), where: str | None = None,

@@ -233,3 +233,19 @@ def metadata_of(db: sqlite_utils.Database, text_ids_: Iterable[int]) -> dict[int
                                       sorted(set(text_ids_))):
         out.setdefault(tid, {})[name] = value
     return out
+
+
+def with_metadata(db: sqlite_utils.Database, rows: list[dict], fields: Sequence[str], key: str = "occurrence_id"
+                  ) -> list[dict]:
+    """Rows (each with an occurrence id under `key`) with metadata fields added as columns (None
+    where a text has no value): metadata shown beside labels and hits."""
+    from senseindex.storage.db import select_in
+
+    types = meta_types(db)
+    unknown = [f for f in fields if f not in types]
+    if unknown:
+        raise SenseIndexError(f"no metadata field {', '.join(map(repr, unknown))} (fields: {', '.join(types) or 'none'})")
+    text_of = dict(select_in(db, "select o.id, s.text_id from occ o join sentences s on s.id = o.sentence_id "
+                                 "where o.id in ({ids})", sorted({r[key] for r in rows})))
+    meta = metadata_of(db, [t for t in text_of.values() if t is not None])
+    return [{**r, **{f: meta.get(text_of.get(r[key]), {}).get(f) for f in fields}} for r in rows]
