@@ -89,6 +89,13 @@ def lemma_pos_options(fn):
     return fn
 
 
+def where_option(fn):
+    """--where: a metadata filter ("year >= 1990 and genre = news", "@subcorpus")."""
+    return click.option("--where", "where", metavar="EXPR",
+                        help='Only documents whose metadata match: year >= 1990 and genre = "news", '
+                             'genre in (news, fiction), @SUBCORPUS (see docs/corpus-formats.md).')(fn)
+
+
 def quiet_option(fn):
     return click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(fn)
 
@@ -172,6 +179,16 @@ def cli():
               help="Also keep exact vectors (for re-ranking and re-training; 1.5 or 3 KB a vector).")
 @click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
 @click.option("--text-column", default="text", show_default=True, help="CSV/TSV column holding the text.")
+@click.option("--vrt-attrs", default=None, metavar="A,B,...",
+              help="Positional attributes of .vrt files, e.g. word,lemma,pos (else the file's "
+                   "<!-- #vrt positional-attributes: ... --> header; one column is the word).")
+@click.option("--meta-field", "meta_fields", multiple=True, metavar="NAME",
+              help="A JSONL field or CSV/TSV column that is document metadata (repeatable).")
+@click.option("--meta-path", default=None, metavar="PATTERN",
+              help="Metadata from file paths, e.g. '{genre}/{year}-*.txt'.")
+@click.option("--meta-file", default=None, type=click.Path(dir_okay=False),
+              help="A TSV of document metadata: a document id or file column, then one column per field.")
+@click.option("--parse", is_flag=True, help="Store grammatical relations (spaCy's parser) for `sketch`.")
 @click.option("--include", multiple=True, help="Glob of files to read inside directories (repeatable).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input files.")
 @click.option("--errors", "decode_errors", type=click.Choice(["strict", "replace", "ignore"]), default="strict",
@@ -188,9 +205,13 @@ def cli():
 @model_options
 @output_options
 @user_errors
-def index(sources, index_path, model, layer, codec, keep_vectors, text_field, text_column, include, encoding, decode_errors,
-          all_words, labels_file, engine, address, workers, gpus_per_worker, quiet, device, precision, fmt):
-    """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, or .gz of these).
+def index(sources, index_path, model, layer, codec, keep_vectors, text_field, text_column, vrt_attrs, meta_fields,
+          meta_path, meta_file, parse, include, encoding, decode_errors, all_words, labels_file, engine, address, workers,
+          gpus_per_worker, quiet, device, precision, fmt):
+    """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, .conllu, .vrt, TEI .xml, or .gz of these).
+
+    CoNLL-U, VRT and TEI bring their own tokens, lemmas and tags (the tagger runs only where a
+    corpus has none) and their documents' metadata (docs/corpus-formats.md).
 
     Every word occurrence gets a contextual vector; each sentence also gets a static GloVe
     vector. All input is read and checked before the index is touched. Files already indexed
@@ -218,8 +239,10 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
 
     old = signal.signal(signal.SIGTERM, stop)
     try:
-        report = si.add(sources, ReadOptions(text_field, text_column, encoding, decode_errors),
-                        include or DEFAULT_INCLUDE, all_words, labels_file, progress, on_plan, engine=ray_engine)
+        attrs = tuple(a.strip() for a in vrt_attrs.split(",") if a.strip()) if vrt_attrs else None
+        opts = ReadOptions(text_field, text_column, encoding, decode_errors, attrs, tuple(meta_fields), meta_path)
+        report = si.add(sources, opts, include or DEFAULT_INCLUDE, all_words, labels_file, progress, on_plan,
+                        engine=ray_engine, parse=parse, metadata=meta_file)
     except KeyboardInterrupt:
         bar.close()
         if not si.exists:
@@ -237,6 +260,8 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
                "gold_labels_added": report.labels, "seconds": round(report.seconds, 2)}
     if report.gold_file is not None:
         summary["labels_file"] = report.gold_file
+    if report.metadata_file is not None:
+        summary["metadata_file"] = report.metadata_file
     if ray_engine:
         summary["ray"] = ray_engine.stats
     result = {**summary, "index": si.info()}
@@ -291,11 +316,12 @@ def _ray_engine(engine, address, workers, gpus_per_worker, bar):
 @click.option("--static", is_flag=True, help="Rank with the static GloVe index (sentence vectors).")
 @click.option("--compare", is_flag=True, help="Contextual and static results side by side.")
 @lemma_pos_options
+@where_option
 @model_options
 @output_options
 @user_errors
 def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter, any_word, static, compare, lemma,
-           any_pos, device, precision, fmt):
+           any_pos, where, device, precision, fmt):
     """Find occurrences of a word used in the same sense as in QUERY.
 
     Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
@@ -306,8 +332,8 @@ def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter,
     if not query and not cql:
         raise click.UsageError("give QUERY (an example sentence with the [word]) or --cql")
     if compare or static or any_word:
-        if cql or label_filter or doc_filter or not query:
-            raise click.UsageError("--cql, --label and --doc work with the contextual concordance only")
+        if cql or label_filter or doc_filter or where or not query:
+            raise click.UsageError("--cql, --label, --doc and --where work with the contextual concordance only")
     if compare:
         target, ctx, st = si.compare(query, k, word, any_word, lemma, any_pos)
         rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
@@ -318,13 +344,13 @@ def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter,
         emit(fmt, lambda: render.compare_table(ctx, st), rows, data)
         return
     if static or any_word:
-        target, hits = si.search(query, k, word, any_word, static, lemma, any_pos)
+        target, hits = si.search(query, k, word, any_word, static, lemma, any_pos, where)
         if target.how != "marked" or not fmt:
             _say_target(target)
         emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
         return
     conc = si.concordance(query, cql=cql, word=word, lemma=lemma, any_pos=any_pos, label=label_filter,
-                          doc=doc_filter, k=None if all_lines else k)
+                          doc=doc_filter, where=where, k=None if all_lines else k)
     hits = conc.hits
     if conc.target is not None and (conc.target.how != "marked" or not fmt):
         _say_target(conc.target)
@@ -550,9 +576,10 @@ def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, fmt):
 @click.option("--examples", "-n", default=5, show_default=True, type=click.IntRange(0), help="Representative sentences per sense.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Write a review file: .csv or .jsonl (one row per occurrence, fill `label`) or .html (to read).")
+@where_option
 @output_options
 @user_errors
-def senses(index_path, word, k, min_size, seed, examples, export_path, fmt):
+def senses(index_path, word, k, min_size, seed, examples, export_path, where, fmt):
     """Group every occurrence of WORD into senses and describe each group.
 
     \b
@@ -560,7 +587,7 @@ def senses(index_path, word, k, min_size, seed, examples, export_path, fmt):
     senseindex senses demo mole --export mole.csv   # fill `label`/`cluster_label`, then:
     senseindex labels import demo mole.csv
     """
-    report = _open(index_path).senses(word, k, min_size, seed, examples, export_path)
+    report = _open(index_path).senses(word, k, min_size, seed, examples, export_path, where)
     rows = [{"lemma": report.lemma, "cluster": s.cluster, "name": s.name, "size": s.size, "share": s.share,
              "words": s.words, "examples": [o.sentence for o in s.examples]} for s in report.senses]
     emit(fmt, lambda: render.senses_text(report), rows, report.to_dict())
@@ -597,19 +624,23 @@ def labels_import(index_path, file, fmt):
 @click.option("--source", "sources", multiple=True, type=click.Choice(["review", "gold", "predicted"]),
               help="Only labels from this source (repeatable; default all).")
 @click.option("--word", help="Only occurrences of this word's lemma.")
+@where_option
+@click.option("--meta", "meta_columns", multiple=True, metavar="FIELD",
+              help="Add this metadata field as a column (repeatable).")
 @output_options
 @user_errors
-def labels_export(index_path, file, sources, word, fmt):
+def labels_export(index_path, file, sources, word, where, meta_columns, fmt):
     """Write stored labels (one row per occurrence and source) to FILE (.csv, .tsv, .jsonl, .json),
     or print them (CSV unless another output option is given)."""
     from senseindex.storage.labels import SOURCES, STORED_COLUMNS
 
     si = _open(index_path)
     if file:
-        result = si.export_labels(file, tuple(sources) or SOURCES, word)
+        result = si.export_labels(file, tuple(sources) or SOURCES, word, where, meta_columns)
         emit(fmt, lambda: f"wrote {result['rows']:,} labels to {result['path']}", [result], result)
         return
-    emit(fmt or "csv", lambda: "", si.labels(tuple(sources) or SOURCES, word), columns=STORED_COLUMNS)
+    emit(fmt or "csv", lambda: "", si.labels(tuple(sources) or SOURCES, word, where, meta_columns),
+         columns=[*STORED_COLUMNS, *meta_columns])
 
 
 @labels.command("list")
@@ -865,3 +896,148 @@ def upgrade(index_path, codec, quiet, fmt):
                        if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"
                        + (f"; schema migrations applied: {', '.join(r['migrations'])}" if r.get("migrations") else "")),
          [r], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.option("--import", "import_file", type=click.Path(dir_okay=False),
+              help="Set metadata from a TSV: a document id or file column, then one column per field.")
+@output_options
+@user_errors
+def meta(index_path, import_file, fmt):
+    """List INDEX's document metadata fields (type, texts, values, range), or --import a TSV of them.
+
+    \b
+    senseindex meta corpus
+    senseindex meta corpus --import years.tsv     # doc<TAB>year<TAB>genre
+    """
+    si = _open(index_path)
+    if import_file:
+        r = si.import_metadata(import_file)
+        emit(fmt, lambda: (f"{r['values_set']:,} value(s) set from {r['rows']:,} row(s); {r['unmatched']:,} row(s) "
+                           "named no indexed document" + ("".join(f"\n  {k}" for k in r["unmatched_keys"]))), [r], r)
+        return
+    rows = si.metadata_fields()
+    emit(fmt, lambda: render.simple_table(rows, ["field", "type", "texts", "values", "min", "max"])
+         if rows else "no metadata (see senseindex index --help: --meta-field, --meta-path, --meta-file)", rows)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("name", required=False)
+@click.option("--where", "where", metavar="EXPR", help="The selection to save under NAME.")
+@click.option("--delete", is_flag=True, help="Delete the subcorpus NAME.")
+@output_options
+@user_errors
+def subcorpus(index_path, name, where, delete, fmt):
+    """Save a metadata selection as subcorpus NAME (then --where @NAME anywhere), or list them.
+
+    \b
+    senseindex subcorpus corpus modern --where "year >= 1990"
+    senseindex senses corpus mouse --where "@modern and genre = news"
+    senseindex subcorpus corpus            # list, with sizes
+    """
+    si = _open(index_path)
+    if delete:
+        if not name:
+            raise click.UsageError("--delete needs a NAME")
+        r = si.delete_subcorpus(name)
+        emit(fmt, lambda: f"deleted subcorpus {name}", [r], r)
+        return
+    if name and where:
+        r = si.save_subcorpus(name, where)
+        emit(fmt, lambda: (f"subcorpus {name}: {r['sentences']:,} sentences, {r['occurrences']:,} occurrences, "
+                           f"{r['tokens']:,} words"), [r], r)
+        return
+    if name:
+        raise click.UsageError("give --where EXPR to save a subcorpus (or no NAME to list them)")
+    rows = si.subcorpora()
+    emit(fmt, lambda: render.simple_table(rows, ["name", "where", "sentences", "occurrences", "tokens"])
+         if rows else "no subcorpora", rows)
+
+
+@cli.command("export-corpus")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--format", "corpus_format", type=click.Choice(["conllu", "vrt", "jsonl"]), default=None,
+              help="Output format (default: from OUT's extension, .conllu, .vrt or .jsonl, optionally .gz).")
+@click.option("--word", "words", multiple=True, help="Only sentences with this word's lemma; only it carries senses (repeatable).")
+@click.option("--label", "labels", multiple=True, help="Only sentences with an occurrence of this label in effect (repeatable).")
+@where_option
+@quiet_option
+@output_options
+@user_errors
+def export_corpus(index_path, out, corpus_format, words, labels, where, quiet, fmt):
+    """Write INDEX's sentences as a sense-tagged corpus: CoNLL-U, VRT or JSONL.
+
+    Each occurrence carries the label in effect (review, else gold, else predicted) with its
+    source and score: in CoNLL-U's MISC (Sense=...|SenseSource=...|SenseScore=...), as VRT
+    positional attributes (sense, sense_source, sense_score), or as JSONL lists. CoNLL-U and VRT
+    input keep their own lines and tokens.
+
+    \b
+    senseindex export-corpus corpus tagged.conllu
+    senseindex export-corpus corpus mouse.vrt --word mouse --where "year >= 1990"
+    """
+    si = _open(index_path)
+    with progress_bar(si.info()["sentences"], "sent", quiet, "export") as bar:
+        r = si.export_corpus(out, corpus_format, words, labels, where, bar.update)
+    emit(fmt, lambda: (f"wrote {r['sentences']:,} sentences, {r['tokens']:,} tokens, {r['senses']:,} senses to "
+                       f"{r['path']} ({r['format']})"), [r], r)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--by", required=True, help="Metadata field to group by: year, genre, ... (senseindex meta INDEX lists them).")
+@click.option("--bin", "width", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Group numbers (or dates' years) this wide: 10 makes decades.")
+@click.option("--of", "of", type=click.Choice(["auto", "label", "cluster"]), default="auto", show_default=True,
+              help="Senses as the labels in effect, or as sense clusters (auto: labels when WORD has any).")
+@k_option(auto=True, help="Number of clusters with --of cluster, as for `senses`.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the clustering sample above 4,000 occurrences.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the table as a .png.")
+@where_option
+@output_options
+@user_errors
+def over(index_path, word, by, width, of, k, seed, plot_path, where, fmt):
+    """Senses of WORD over metadata: the share and frequency per million of each sense per year,
+    decade, genre..., with counts and a 95% Wilson interval.
+
+    \b
+    senseindex over corpus mouse --by year --bin 10 --plot mouse.png
+    senseindex over corpus mouse --by genre --of cluster --csv
+    """
+    r = _open(index_path).senses_over(word, by, width, of, where, k, seed, plot_path)
+    cols = ["bin", "sense", "count", "bin_occurrences", "share", "ci_low", "ci_high", "tokens", "per_million"]
+    emit(fmt, lambda: render.over_text(r, cols), r["rows"], r, columns=["lemma", *cols])
+    if plot_path and not fmt:
+        click.echo(f"wrote {r['plot']['path']}", err=True)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX")
+@click.argument("word")
+@click.option("--of", "of", type=click.Choice(["auto", "label", "cluster"]), default="auto", show_default=True,
+              help="Senses as the labels in effect, or as sense clusters (auto: labels when WORD has any).")
+@k_option(auto=True, help="Number of clusters with --of cluster, as for `senses`.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the clustering sample above 4,000 occurrences.")
+@click.option("--min-count", default=1, show_default=True, type=click.IntRange(1), help="Fewest co-occurrences shown.")
+@click.option("-n", "top", default=10, show_default=True, type=click.IntRange(1), help="Collocates per sense and relation.")
+@where_option
+@output_options
+@user_errors
+def sketch(index_path, word, of, k, seed, min_count, top, where, fmt):
+    """A word sketch by sense: WORD's collocates per grammatical relation (object_of, subject_of,
+    modifier, modifies, and/or, pp_of, ...) for each of its senses, with count and logDice.
+
+    Needs an index made with `senseindex index --parse`.
+
+    \b
+    senseindex sketch corpus bank
+    senseindex sketch corpus bank --of cluster -k 2 --csv
+    """
+    r = _open(index_path).word_sketch(word, of, where, k, seed, min_count, top)
+    cols = ["sense", "relation", "collocate", "count", "logdice"]
+    emit(fmt, lambda: render.sketch_text(r, cols), r["rows"], r, columns=["lemma", *cols,
+                                                                          "sense_in_relation", "collocate_in_relation"])

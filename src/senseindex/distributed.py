@@ -99,13 +99,14 @@ def shard_name(sha256: str, first: int, last: int) -> str:
 
 
 def sentence_json(s: Sentence) -> list:
-    tokens = None if s.tokens is None else [[t.start, t.end, t.word, t.lemma, t.sense, t.pos] for t in s.tokens]
-    return [s.text, s.line, s.section, tokens]
+    tokens = None if s.tokens is None else [[t.start, t.end, t.word, t.lemma, t.sense, t.pos, t.upos]
+                                            for t in s.tokens]
+    return [s.text, s.line, s.section, tokens, s.meta, s.layout, s.needs_tags]
 
 
 def sentence_from_json(row: list) -> Sentence:
-    text, line, section, tokens = row
-    return Sentence(text, line, section, None if tokens is None else [Token(*t) for t in tokens])
+    text, line, section, tokens, *rest = row
+    return Sentence(text, line, section, None if tokens is None else [Token(*t) for t in tokens], *rest)
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:

@@ -14,6 +14,7 @@ from senseindex.encoding.glove import Glove
 from senseindex.errors import CorpusError
 from senseindex.storage import checksums
 from senseindex.storage.db import utc_now
+from senseindex.storage.metadata import safe_field
 from senseindex.storage.store import Chunk, Store
 from senseindex.storage.vectors import write_faiss
 from senseindex.text.corpus import (
@@ -51,6 +52,7 @@ class IndexReport:
     seconds: float = 0.0
     gold_file: dict[str, int] | None = None  # what a gold-labels file attached
     replaced: list[dict] = field(default_factory=list)  # old versions replaced (labels carried/orphaned)
+    metadata_file: dict | None = None  # what a metadata TSV set
 
 
 @dataclass
@@ -110,6 +112,7 @@ def sentence_spans(sentences: list[Sentence], all_words: bool) -> list[list[Span
     """The occurrences of each sentence: plain text is tagged (part of speech and lemma in
     context, all sentences in one pass); pre-tokenised tokens keep their own annotations."""
     out: list[list[Span] | None] = [None] * len(sentences)
+    _tag_tokens([s for s in sentences if s.tokens is not None and s.needs_tags])
     plain = [i for i, s in enumerate(sentences) if s.tokens is None]
     for i, sp in zip(plain, _tagged_spans([sentences[i].text for i in plain], all_words), strict=True):
         out[i] = sp
@@ -134,13 +137,25 @@ def _tagged_spans(texts: list[str], all_words: bool) -> list[list[Span]]:
              if all_words or not is_stopword(w, t.upos)] for ws, ts in zip(words, tags, strict=True)]
 
 
+def _tag_tokens(sentences: list[Sentence]) -> None:
+    """Tokens of a corpus that brings no lemmas or tags (a VRT of words only) get the tagger's,
+    read in their sentence: the tagger runs only where the corpus has none."""
+    if not sentences:
+        return
+    tags = tag_spans([s.text for s in sentences], [[(t.start, t.end) for t in s.tokens or ()] for s in sentences])
+    for sent, ts in zip(sentences, tags, strict=True):
+        for tok, tag in zip(sent.tokens or (), ts, strict=True):
+            tok.lemma, tok.pos, tok.upos = tag.lemma, tag.pos or None, tag.upos
+        sent.needs_tags = False
+
+
 def _token_spans(sentence: Sentence, all_words: bool) -> list[Span]:
     out = []
     for t in sentence.tokens or ():
         alpha = t.word.replace(" ", "").replace("-", "").replace("'", "").replace("_", "").replace(".", "")
         if not alpha.isalpha() and t.sense is None:
             continue  # a sense-tagged token is kept whatever it looks like ("Mr.", "U. S.", "1960")
-        if t.sense is None and not all_words and is_stopword(t.word):
+        if t.sense is None and not all_words and is_stopword(t.word, t.upos):
             continue
         lemma = (t.lemma or lemmatize(t.word)).lower()
         out.append((t.start, t.end, t.word, lemma, t.sense, t.pos))
@@ -156,7 +171,8 @@ CHUNK_CHARS = 131_072
 
 class Indexer:
     def __init__(self, store: Store, encoder, glove: Glove, all_words: bool = False,
-                 chunk_sentences: int = 1024, chunk_chars: int = CHUNK_CHARS) -> None:
+                 chunk_sentences: int = 1024, chunk_chars: int = CHUNK_CHARS, parse: bool = False) -> None:
+        self.parse = parse
         self.store = store
         self.encoder = encoder
         self.glove = glove
@@ -185,7 +201,7 @@ class Indexer:
         return report
 
     def _commit(self, chunk: list[_Pending], report: IndexReport, progress: Progress | None) -> None:
-        rows = encode_chunk([p.sentence for p in chunk], self.encoder, self.glove, self.all_words)
+        rows = encode_chunk([p.sentence for p in chunk], self.encoder, self.glove, self.all_words, self.parse)
         documents: dict[int, tuple[int, bool]] = {}
         for p in chunk:
             documents[p.doc_id] = (p.ordinal, documents.get(p.doc_id, (0, False))[1] or p.last)
@@ -226,7 +242,23 @@ def stream_sentences(item: PlannedFile, opts: ReadOptions) -> Iterator[tuple[int
             yield ordinal, sent
 
 
-def encode_chunk(sentences: Sequence[Sentence], encoder, glove: Glove, all_words: bool) -> Chunk:
+def sentence_extra(sentence: Sentence) -> dict | None:
+    """What a sentence row carries beside its text: its text's metadata, its word count (words as
+    the tool finds them: letters, numbers and punctuation left out; for pre-tokenised input, tokens
+    with a letter) and the corpus's own token layout."""
+    if sentence.tokens is not None:
+        words = sum(1 for t in sentence.tokens if any(c.isalpha() for c in t.word))
+    else:
+        words = len(find_words(sentence.text, all_words=True))
+    extra = {"tokens": words}
+    if sentence.meta:
+        extra["meta"] = {safe_field(k): v for k, v in sentence.meta.items()}
+    if sentence.layout:
+        extra["layout"] = sentence.layout
+    return extra
+
+
+def encode_chunk(sentences: Sequence[Sentence], encoder, glove: Glove, all_words: bool, parse: bool = False) -> Chunk:
     """The one way sentences become index rows: word spans and lemmas, contextual vectors, static
     sentence vectors, gold senses and vocabulary counts. Sentence rows are (line, section, text):
     the caller prefixes (document id, ordinal) and sets `documents`, since only it knows them
@@ -240,12 +272,27 @@ def encode_chunk(sentences: Sequence[Sentence], encoder, glove: Glove, all_words
                 gold.append((len(occurrences), sense))
             occurrences.append((i, s, e, pos, lemma))
             vocab[w.lower()] += 1
+    deps = []
+    if parse:
+        from senseindex.text.parsing import conllu_relations, span_relations
+
+        rels: list = [conllu_relations(s.layout, [(a, b) for a, b, *_ in sp])
+                      if s.layout and s.layout.get("f") == "conllu" else None for s, sp in zip(sentences, spans, strict=True)]
+        todo = [i for i, r in enumerate(rels) if r is None]  # the parser reads only what the corpus left unparsed
+        for i, r in zip(todo, span_relations([sentences[i].text for i in todo],
+                                             [[(a, b) for a, b, *_ in spans[i]] for i in todo]), strict=True):
+            rels[i] = r
+        j = 0
+        for per_sentence in rels:
+            for found in per_sentence:
+                deps.extend((j, rel, lemma) for rel, lemma in found)
+                j += 1
     return Chunk(
-        sentences=[(s.line, s.section, s.text) for s in sentences],
+        sentences=[(s.line, s.section, s.text, sentence_extra(s)) for s in sentences],
         static=np.stack([glove.mean_vector(w for _, _, w, *_ in sp) for sp in spans]),
         occurrences=occurrences,
         vectors=np.concatenate([v for v in vectors if len(v)]) if occurrences else np.zeros((0, encoder.dim)),
-        gold=gold, vocab=vocab, in_glove=glove.__contains__)
+        gold=gold, vocab=vocab, in_glove=glove.__contains__, deps=deps)
 
 
 def commit_chunk(store: Store, chunk: Chunk, report: IndexReport, progress: Progress | None) -> None:

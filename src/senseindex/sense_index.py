@@ -147,7 +147,8 @@ class SenseIndex:
     def add(self, sources: Iterable[str | Path], options: ReadOptions | None = None,
             include: Sequence[str] = DEFAULT_INCLUDE, all_words: bool = False, gold: str | Path | None = None,
             progress: Progress | None = None, on_plan: Callable[[list[PlannedFile], list[str]], None] | None = None,
-            chunk_sentences: int = 1024, engine: RayEngine | None = None) -> IndexReport:
+            chunk_sentences: int = 1024, engine: RayEngine | None = None, parse: bool = False,
+            metadata: str | Path | None = None) -> IndexReport:
         """Index files (.txt, .jsonl, .csv, .tsv, .gz of these, folders of them).
 
         Every file is read and checked, and hashed once, before the index is created or touched;
@@ -155,16 +156,22 @@ class SenseIndex:
         `gold` attaches gold senses from a TSV (file, line, word, sense), also checked first.
         `on_plan(todo, skipped)` is called once before indexing starts (for a progress bar).
         `engine` (a `distributed.RayEngine`) encodes on Ray workers instead of in this process;
-        the index it writes is the same."""
+        the index it writes is the same. `parse` stores each occurrence's grammatical relations
+        (spaCy's parser; for `word_sketch`). `metadata` is a TSV of document metadata (see
+        `import_metadata`), checked before anything is written and applied after indexing."""
         from senseindex.indexer import Indexer, against_index, read_plan
         from senseindex.storage.labels import read_gold_tsv
+        from senseindex.storage.metadata import apply_sidecar, read_sidecar
 
         options = options or ReadOptions()
         sources = list(sources)
         existing = self._store if self._store is not None else (
             Store.open(self._path) if Store.is_index(self._path) else None)
+        if parse and engine is not None:
+            raise SenseIndexError("--parse runs in this process only (not with --engine ray)")
         todo, skipped = read_plan(sources, options, include, existing)
         gold_rows = read_gold_tsv(gold) if gold else None
+        sidecar = read_sidecar(metadata)[2] if metadata else None
         if not skipped and not sum(p.sentences for p in todo):
             raise CorpusError("no text found in " + ", ".join(map(str, sources)) + " (empty corpus)")
         with self.store.lock():
@@ -173,14 +180,16 @@ class SenseIndex:
             if on_plan:
                 on_plan(todo, skipped)
             if engine is None:
-                report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences).run(
-                    todo, options, progress)
+                report = Indexer(self.store, self.encoder, self.glove, all_words, chunk_sentences,
+                                 parse=parse).run(todo, options, progress)
             else:
                 report = engine.run(self.store, todo, options, all_words, self.glove, progress)
             report.skipped = skipped
             report.replaced = self._replace_old_versions(todo)
             if gold_rows is not None:
                 report.gold_file = self._apply_gold(gold_rows)
+            if sidecar is not None:
+                report.metadata_file = apply_sidecar(self.store.db, sidecar)
             self.store.maintain()
         return report
 
@@ -298,18 +307,22 @@ class SenseIndex:
         return target
 
     def search(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
-               static: bool = False, lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit]]:
+               static: bool = False, lemma: str | None = None, any_pos: bool = False,
+               where: str | None = None) -> tuple[Target, list[Hit]]:
         """(target, hits): occurrences used in the same sense as the target in QUERY, best first.
 
         Occurrences tagged with another part of speech than the target's are left out unless
         `any_pos` (or the lemma has none in the target's). `static` ranks by the static GloVe
         view instead (the sentences' mean word vectors); `any_word` searches every occurrence,
-        not only the target's lemma; `lemma` names the lemma to search."""
+        not only the target's lemma; `lemma` names the lemma to search; `where` keeps occurrences
+        in a metadata selection (`year >= 1990`, `@subcorpus`)."""
         from senseindex.senses.search import contextual_search, static_search
 
         if not any_word and not static:  # one path with the concordance: filters before the cap
-            c = self.concordance(query, word=word, lemma=lemma, any_pos=any_pos, k=k)
+            c = self.concordance(query, word=word, lemma=lemma, any_pos=any_pos, where=where, k=k)
             return c.target, c.hits
+        if where:
+            raise SenseIndexError("--where filters a search of one lemma (not --any-word, --static or --compare)")
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
@@ -331,15 +344,16 @@ class SenseIndex:
     def concordance(self, query: str | None = None, *, cql: str | None = None, word: str | None = None,
                     lemma: str | None = None, any_pos: bool = False, label: str | None = None,
                     doc: str | None = None, documents: Iterable[int] | None = None,
-                    sentences: Iterable[int] | None = None, k: int | None = None) -> Concordance:
+                    sentences: Iterable[int] | None = None, where: str | None = None,
+                    k: int | None = None) -> Concordance:
         """Every occurrence of the target's lemma (or every token a CQL query matches), filtered,
         then ranked by similarity to the target in QUERY, then capped at `k` (None: all).
 
         Without QUERY (a CQL query alone) the lines come in corpus order. Without `any_pos` an
         example's lemma keeps to the target's part of speech (`pos_left_out` says how many that
         leaves out); a CQL query says its part of speech itself. `label` (the label in effect, or
-        "(none)"), `doc` (a document path), `documents` and `sentences` (allowed ids: the hook
-        for a saved subcorpus) restrict the candidates before ranking. The counts (`total`,
+        "(none)"), `doc` (a document path), `documents` and `sentences` (allowed ids) and `where`
+        (a metadata selection or `@subcorpus`) restrict the candidates before ranking. The counts (`total`,
         `matching`, `len(hits)`) are what the pages show as "N of M"."""
         from senseindex.senses.concordance import Filters, build, candidates
         from senseindex.senses.cql import parse
@@ -354,12 +368,14 @@ class SenseIndex:
         if tq is not None:
             lemmas = tq.lemmas(lambda: [r[0] for r in self.store.db.execute("select lemma from lemmas where count > 0")])
             cands = candidates(self.store, lemmas)
+            sentences = self._within(lemmas, where, sentences)
             match = tq.matcher()
             extra = lambda c: match(c.attribute)  # noqa: E731
             following = [(lambda m: lambda c: m(c.attribute))(tq.matcher(e)) for e in tq.following]
             pos = None
         else:
             cands = candidates(self.store, [target.lemma])
+            sentences = self._within([target.lemma], where, sentences)
             extra, following, pos = None, [], None if any_pos else target.pos_class
         filters = Filters(pos, label or None, doc or None,
                           None if documents is None else frozenset(int(i) for i in documents),
@@ -368,6 +384,20 @@ class SenseIndex:
         if target is not None:
             target.pos_filter = conc.pos_filter
         return conc
+
+    def _within(self, lemmas: Sequence[str], where: str | None, sentences: Iterable[int] | None):
+        """The sentence ids a `where` selection allows among these lemmas' occurrences (bounded by
+        the lemmas' size, not the corpus's), intersected with `sentences` when given."""
+        from senseindex.storage.db import select_in
+
+        sel = self.selection(where)
+        if sel is None:
+            return sentences
+        allowed = {r[0] for r in select_in(
+            self.store.db, "select distinct o.sentence_id from occ o join lemmas l on l.id = o.lemma_id "
+            f"join sentences s on s.id = o.sentence_id where l.lemma in ({{ids}}) and coalesce(({sel.sql}), 0)",
+            list(lemmas), after=sel.params)}
+        return allowed if sentences is None else allowed & {int(i) for i in sentences}
 
     def indexed_words(self, text: str) -> list[dict]:
         """Each word of TEXT (a sentence) with its lemma in context and how many occurrences of that
@@ -395,6 +425,51 @@ class SenseIndex:
         return {"doc": path, "sentence_id": int(sentence_id),
                 "sentences": [{"id": i, "line": line, "text": t, "current": i == int(sentence_id)}
                               for i, _, line, t in rows]}
+
+    # --- metadata and subcorpora ------------------------------------------------------------
+    def selection(self, where: str | None):
+        """A `--where` expression parsed against this index's metadata fields (a
+        `storage.where.Selection`), None for none; a bad expression is an error naming the column."""
+        from senseindex.storage.metadata import selection
+
+        return selection(self.store.db, where)
+
+    def metadata_fields(self) -> list[dict]:
+        """Each metadata field: its type (number, date, text), how many texts have it, its range."""
+        from senseindex.storage.metadata import field_summary
+
+        return field_summary(self.store.db)
+
+    def import_metadata(self, path: str | Path) -> dict:
+        """Set document metadata from a TSV whose first column (or one named doc, document, id,
+        path, file or text) names a document id or a file; checked whole, then written at once."""
+        from senseindex.storage.metadata import apply_sidecar, read_sidecar
+
+        rows = read_sidecar(path)[2]
+        with self.store.lock():
+            return apply_sidecar(self.store.db, rows)
+
+    def save_subcorpus(self, name: str, where: str) -> dict:
+        """Save a metadata selection under a name, usable wherever `where` is as `@name`."""
+        from senseindex.storage.metadata import save_subcorpus
+
+        with self.store.lock():
+            return save_subcorpus(self.store.db, name, where)
+
+    def subcorpora(self) -> list[dict]:
+        """The saved subcorpora with the sentences, occurrences and words each holds."""
+        from senseindex.storage.metadata import list_subcorpora
+
+        return list_subcorpora(self.store.db)
+
+    def delete_subcorpus(self, name: str) -> dict:
+        """Forget a saved subcorpus (the texts and labels it selected are untouched)."""
+        from senseindex.storage.metadata import delete_subcorpus
+
+        with self.store.lock():
+            if not delete_subcorpus(self.store.db, name):
+                raise SenseIndexError(f"no subcorpus named {name!r}")
+        return {"deleted": name}
 
     def compare(self, query: str, k: int = 10, word: str | None = None, any_word: bool = False,
                 lemma: str | None = None, any_pos: bool = False) -> tuple[Target, list[Hit], list[Hit]]:
@@ -520,12 +595,16 @@ class SenseIndex:
                 "senses, or from review)")
         return prediction
 
-    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None) -> list[dict]:
-        """Every stored label (one row per occurrence and source) with its sentence."""
+    def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None, where: str | None = None,
+               meta: Sequence[str] = ()) -> list[dict]:
+        """Every stored label (one row per occurrence and source) with its sentence (in a metadata
+        selection `where`, when given), and the metadata fields `meta` as more columns."""
         from senseindex.storage.labels import stored_labels
+        from senseindex.storage.metadata import with_metadata
 
         lemma = self.require_indexed(word) if word else None
-        return stored_labels(self.store.db, sources, lemma)
+        rows = stored_labels(self.store.db, sources, lemma, self.selection(where))
+        return with_metadata(self.store.db, rows, list(meta)) if meta else rows
 
     def effective_labels(self, word: str, sources: Iterable[str] = SOURCES) -> dict[int, tuple[str, str]]:
         """(label, source) in effect for each occurrence of a word's lemma, by the one precedence
@@ -535,14 +614,27 @@ class SenseIndex:
 
         return effective_labels(self.store.db, lemma=self.require_indexed(word), sources=sources)
 
-    def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None) -> dict:
+    def export_labels(self, path: str | Path, sources: Iterable[str] = SOURCES, word: str | None = None,
+                      where: str | None = None, meta: Sequence[str] = ()) -> dict:
         """Write stored labels to a .csv, .tsv, .jsonl or .json file (written whole or not at all)."""
         from senseindex.output.rows import format_for, write_file
         from senseindex.storage.labels import STORED_COLUMNS
 
         fmt = format_for(path)
-        rows = self.labels(sources, word)
-        return {"path": str(path), "rows": write_file(path, rows, STORED_COLUMNS, fmt)}
+        rows = self.labels(sources, word, where, meta)
+        return {"path": str(path), "rows": write_file(path, rows, [*STORED_COLUMNS, *meta], fmt)}
+
+    def export_corpus(self, out: str | Path, fmt: str | None = None, words: Sequence[str] = (),
+                      labels: Sequence[str] = (), where: str | None = None,
+                      progress: Callable[[int], None] | None = None) -> dict:
+        """Write every indexed sentence with each occurrence's label in effect (review, gold or
+        predicted, with its source and score) as CoNLL-U, VRT or JSONL (`fmt`, else from the
+        file's extension); limited to occurrences of `words`' lemmas, to sentences with one of
+        `labels`, or to a metadata selection. Written whole or not at all; streams."""
+        from senseindex.output.corpus_export import export_corpus
+
+        lemmas = [self.require_indexed(w) for w in words]
+        return export_corpus(self.store.db, out, fmt, lemmas, labels, self.selection(where), progress)
 
     def label_summary(self, word: str) -> dict:
         """How many occurrences of WORD carry each label, per source and in effect."""
@@ -552,21 +644,87 @@ class SenseIndex:
 
     # --- senses and review ---------------------------------------------------------------
     def senses(self, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
-               examples: int = 5, export: str | Path | None = None) -> SenseReport:
+               examples: int = 5, export: str | Path | None = None, where: str | None = None) -> SenseReport:
         """Group every occurrence of WORD's lemma into sense clusters and describe each.
 
         With `export`, the clusters are also written as a review file (.csv, .jsonl or .html; the
-        format is checked before any clustering work); `report.export` says what was written."""
+        format is checked before any clustering work); `report.export` says what was written.
+        `where` clusters only the occurrences in a metadata selection."""
         from senseindex.output.review_export import export_format, export_review
         from senseindex.senses.induction import induce_senses
 
         if export:
             export_format(export)
         self.require_indexed(word)
-        report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove)
+        report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove,
+                               where=self.selection(where))
         if export:
             report.export = export_review(report, export)
         return report
+
+    def senses_over(self, word: str, by: str, width: float | None = None, of: str = "auto", where: str | None = None,
+                    k: int | str = "auto", seed: int = 0, plot: str | Path | None = None,
+                    lines: tuple[str, str] | None = None, max_lines: int = 100) -> dict:
+        """Share and frequency per million of each sense of WORD per value of a metadata field
+        (numbers grouped `width` wide: 10 for decades), with counts and Wilson intervals.
+        `of`: "label" (the labels in effect), "cluster" (sense clusters, `k` and `seed` as for
+        `senses`), or "auto" (labels when the word has any). `plot` also draws a .png. `lines`
+        (a bin, as the table names it or by its value, and a sense) adds the occurrences behind
+        that cell of the table (up to `max_lines`; `lines_total` counts them all)."""
+        from senseindex.senses.over import senses_over
+        from senseindex.storage.labels import effective_labels
+
+        if of not in ("auto", "label", "cluster"):
+            raise SenseIndexError(f"--of {of!r}: use label, cluster or auto")
+        if plot is not None:
+            from senseindex.output.rows import check_extension
+
+            check_extension(plot, (".png",), "plot")
+        lemma = self.require_indexed(word)
+        sel = self.selection(where)
+        clusters = None
+        if of == "cluster" or (of == "auto" and not effective_labels(self.store.db, lemma=lemma)):
+            report = self.senses(word, k, None, seed, 0, where=where)
+            names = report.names()
+            clusters = {o.occurrence_id: names[o.cluster] for o in report.rows}
+            of = "cluster"
+        report = senses_over(self.store, lemma, by, width, of, sel, clusters)
+        result = report.to_dict()
+        if lines is not None:
+            from senseindex.storage.db import occurrences_by_id
+
+            at, sense = str(lines[0]), str(lines[1])
+            bin_label = next((b["bin"] for b in result["bins"] if at in (b["bin"], str(b["value"]))), at)
+            ids = report.members.get((bin_label, sense), [])
+            found = occurrences_by_id(self.store.db, ids[:max_lines])
+            result["lines_total"] = len(ids)
+            result["lines"] = [{"occurrence_id": r[0], "sentence": r[6], "start": r[2], "end": r[3], "word": r[4],
+                                "doc": r[8], "line": r[7], "bin": bin_label, "sense": sense}
+                               for r in (found[i] for i in ids[:max_lines] if i in found)]
+        if plot is not None:
+            from senseindex.output.over_plot import write_over_png
+
+            result["plot"] = write_over_png(result, plot)
+        return result
+
+    def word_sketch(self, word: str, of: str = "auto", where: str | None = None, k: int | str = "auto",
+                    seed: int = 0, min_count: int = 1, top: int = 10) -> dict:
+        """WORD's collocates per grammatical relation, split by sense (labels in effect, or sense
+        clusters: `of` as for `senses_over`), each with its count and logDice; needs an index
+        made with `parse=True`."""
+        from senseindex.senses.sketch import word_sketch
+        from senseindex.storage.labels import effective_labels
+
+        if of not in ("auto", "label", "cluster"):
+            raise SenseIndexError(f"--of {of!r}: use label, cluster or auto")
+        lemma = self.require_indexed(word)
+        clusters = None
+        if of == "cluster" or (of == "auto" and not effective_labels(self.store.db, lemma=lemma)):
+            report = self.senses(word, k, None, seed, 0, where=where)
+            names = report.names()
+            clusters = {o.occurrence_id: names[o.cluster] for o in report.rows}
+        return word_sketch(self.store, lemma, "cluster" if clusters is not None else "label", clusters,
+                           self.selection(where), min_count, top)
 
     def import_review(self, path: str | Path) -> dict:
         """Store a reviewed file's labels (source "review"): every row is checked first, then all

@@ -251,3 +251,45 @@ def collocates_text(data: dict) -> str:
         if not g["collocates"]:
             lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)  # a year is no count: 1991, not 1,991
+    return str(value)
+
+
+def simple_table(rows: list[dict], columns: list[str]) -> str:
+    """Rows as aligned columns with a header (numbers right-aligned): metadata fields, subcorpora,
+    senses over metadata, word sketches."""
+    cells = [[_cell_text(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) for c in columns]
+    lines = ["  ".join(f"{c:>{w}}" if n else f"{c:<{w}}" for c, w, n in zip(columns, widths, numeric, strict=True))]
+    for row in cells:
+        lines.append("  ".join(f"{v:>{w}}" if n else f"{v:<{w}}" for v, w, n in zip(row, widths, numeric, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def over_text(report: dict, columns: list[str]) -> str:
+    """A senses-over-metadata table with a line saying what was counted."""
+    head = (f"{report['lemma']}: {report['of']}s by {report['by']}"
+            + (f" (bins of {report['bin']:g})" if report.get("bin") else "")
+            + (f", where {report['where']}" if report.get("where") else "")
+            + "; share = of the bin's occurrences with a sense, 95% Wilson interval; per million words")
+    return head + "\n" + simple_table(report["rows"], columns)
+
+
+def sketch_text(report: dict, columns: list[str]) -> str:
+    """A word sketch by sense: one block per sense, collocates by relation."""
+    out = [f"{report['lemma']}: word sketch by {report['of']}"
+           + (f", where {report['where']}" if report.get("where") else "")]
+    for s in report["senses"]:
+        rows = [r for r in report["rows"] if r["sense"] == s["sense"]]
+        out.append(f"\n{s['sense']} ({s['occurrences']:,} occurrences)")
+        out.append(simple_table(rows, columns[1:]) if rows else "  (no relation)")
+    return "\n".join(out)

@@ -247,16 +247,22 @@ def suggest_names(words: list[list[str]], lemma: str, store=None, groups: dict[i
     return names
 
 
-def occurrence_rows(store, lemma: str) -> list[tuple]:
+def occurrence_rows(store, lemma: str, where=None) -> list[tuple]:
+    """A lemma's occurrences with their sentences; `where` (a storage.where.Selection) keeps
+    those of a metadata selection."""
+    cond, params = (f" and {where.sql}", where.params) if where is not None else ("", [])
     return store.db.execute("select o.id, o.start, o.end, o.word, s.text, s.line, s.section, d.path "
-                            + OCCURRENCE_JOIN + "where o.lemma = ? order by o.id", [lemma]).fetchall()
+                            + OCCURRENCE_JOIN + f"where o.lemma = ?{cond} order by o.id", [lemma, *params]).fetchall()
 
 
 def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
-                  examples: int = 5, n_words: int = 8, glove=None) -> SenseReport:
-    """Cluster every occurrence of WORD's lemma and describe each cluster for a reader."""
+                  examples: int = 5, n_words: int = 8, glove=None, where=None) -> SenseReport:
+    """Cluster every occurrence of WORD's lemma (in a metadata selection `where`, when given)
+    and describe each cluster for a reader."""
     lemma = lemmatize(word)
-    rows = occurrence_rows(store, lemma)
+    rows = occurrence_rows(store, lemma, where)
+    if not rows and where is not None:
+        raise SenseIndexError(f"no occurrence of {lemma!r} where {where.expr}")
     if not rows:
         from senseindex.encoding.glove import load_glove, not_indexed
 

@@ -60,7 +60,10 @@ def remove_document(db, doc_id: int, reason: str = "document removed", orphan: s
             db.conn.execute(f"delete from labels where occurrence_id in ({marks})", part)
             db.conn.execute(f"delete from label_keys where occurrence_id in ({marks})", part)
             db.conn.execute(f"delete from occ where id in ({marks})", part)
+            db.conn.execute(f"delete from deps where occurrence_id in ({marks})", part)
         n_sent = db.conn.execute("delete from sentences where document_id = ?", [doc_id]).rowcount
+        db.conn.execute("delete from meta where text_id in (select id from texts where document_id = ?)", [doc_id])
+        db.conn.execute("delete from texts where document_id = ?", [doc_id])
         db.conn.execute("delete from documents where id = ?", [doc_id])
     return {"document": path, "sentences": n_sent, "occurrences": len(ids), "labels_orphaned": orphaned}
 

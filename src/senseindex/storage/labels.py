@@ -71,8 +71,9 @@ def label_keys(db: sqlite_utils.Database, ids: Iterable[int], source: str) -> di
 
 
 def effective_labels(db: sqlite_utils.Database, ids: Iterable[int] | None = None, *, lemma: str | None = None,
-                     sources: Iterable[str] = SOURCES) -> dict[int, tuple[str, str]]:
-    """(label, source) in effect per occurrence id, by SOURCES precedence, in id order.
+                     sources: Iterable[str] = SOURCES, confidence: bool = False) -> dict[int, tuple]:
+    """(label, source) in effect per occurrence id, by SOURCES precedence, in id order
+    ((label, source, confidence) with `confidence`: what a sense-tagged corpus export writes).
 
     Give occurrence ids, or a lemma for all of its occurrences; `sources` narrows which labels
     count (k-NN voting passes VOTING_SOURCES)."""
@@ -80,17 +81,17 @@ def effective_labels(db: sqlite_utils.Database, ids: Iterable[int] | None = None
     src = placeholders(len(sources))
     if lemma is not None:
         rows = db.execute(
-            "select l.occurrence_id, l.label, l.source from labels l join occurrences o on o.id = l.occurrence_id "
-            f"where o.lemma = ? and l.source in ({src}) order by l.occurrence_id, {RANK_SQL}",
+            "select l.occurrence_id, l.label, l.source, l.confidence from labels l join occurrences o "
+            f"on o.id = l.occurrence_id where o.lemma = ? and l.source in ({src}) order by l.occurrence_id, {RANK_SQL}",
             [lemma, *sources]).fetchall()
     else:
         rows = sorted(select_in(
-            db, f"select l.occurrence_id, l.label, l.source from labels l where l.occurrence_id in ({{ids}}) "
-            f"and l.source in ({src})", [int(i) for i in (() if ids is None else ids)], after=sources),
+            db, "select l.occurrence_id, l.label, l.source, l.confidence from labels l where l.occurrence_id in "
+            f"({{ids}}) and l.source in ({src})", [int(i) for i in (() if ids is None else ids)], after=sources),
             key=lambda r: (r[0], SOURCES.index(r[2])))
-    out: dict[int, tuple[str, str]] = {}
-    for oid, label, source in rows:
-        out.setdefault(oid, (label, source))
+    out: dict[int, tuple] = {}
+    for oid, label, source, conf in rows:
+        out.setdefault(oid, (label, source, conf) if confidence else (label, source))
     return out
 
 
@@ -163,8 +164,10 @@ STORED_COLUMNS = ["occurrence_id", "lemma", "word", "source", "label", "confiden
                   "end", "doc", "line"]
 
 
-def stored_labels(db: sqlite_utils.Database, sources: Iterable[str] = SOURCES, lemma: str | None = None) -> list[dict]:
-    """Every stored label (one row per occurrence and source) with its sentence, in id order."""
+def stored_labels(db: sqlite_utils.Database, sources: Iterable[str] = SOURCES, lemma: str | None = None,
+                  where=None) -> list[dict]:
+    """Every stored label (one row per occurrence and source) with its sentence, in id order;
+    `where` (a storage.where.Selection) keeps those in a metadata selection."""
     sources = check_sources(sources)
     sql = ("select l.occurrence_id, o.lemma, o.word, l.source, l.label, l.confidence, l.updated, s.text, o.start, "
            "o.end, d.path, s.line " + OCCURRENCE_JOIN + "join labels l on l.occurrence_id = o.id "
@@ -173,6 +176,9 @@ def stored_labels(db: sqlite_utils.Database, sources: Iterable[str] = SOURCES, l
     if lemma:
         sql += " and o.lemma = ?"
         params.append(lemma)
+    if where is not None:
+        sql += f" and {where.sql}"
+        params.extend(where.params)
     sql += " order by l.occurrence_id, l.source"
     return [dict(zip(STORED_COLUMNS, r, strict=True)) for r in db.execute(sql, params)]
 

@@ -176,6 +176,36 @@ def m009_occ_sentence_index(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m011_corpus_metadata(db: sqlite_utils.Database) -> None:
+    """Corpus in, corpus out (issue 24):
+    - `texts`: the documents metadata describes (a file, or a `<text>`/`# newdoc`/JSONL `doc` in
+      one) with their word counts; `sentences.text_id` points to one;
+    - `meta`: typed values, one row per text and field (no declared type: numbers stay numbers);
+    - `subcorpora`: named, saved `--where` selections;
+    - `sentences.layout`: the corpus's own token lines (CoNLL-U, VRT, TEI tokens), written back by
+      export-corpus;
+    - `deps`: dependency relations of occurrences from `index --parse` (word sketch by sense).
+    Sentences indexed before get a text per (document, section), without a word count."""
+    ex = db.conn.execute
+    ex("create table texts (id integer primary key, document_id integer not null references documents(id), "
+       "section text, meta text, tokens integer not null default 0)")
+    ex("create index idx_texts_document on texts (document_id)")
+    ex("create table meta (text_id integer not null references texts(id), field text not null, value, "
+       "primary key (text_id, field))")
+    ex("create index idx_meta_field_value on meta (field, value)")
+    ex("create table subcorpora (name text primary key, expr text not null, created text)")
+    ex("alter table sentences add column text_id integer references texts(id)")
+    ex("alter table sentences add column layout text")
+    ex("insert into texts (document_id, section) select distinct document_id, section from sentences")
+    ex("update sentences set text_id = (select t.id from texts t where t.document_id = sentences.document_id "
+       "and t.section is sentences.section)")
+    ex("create index idx_sentences_text on sentences (text_id)")
+    ex("create table deps (occurrence_id integer not null, rel text not null, lemma text not null)")
+    ex("create index idx_deps_occ on deps (occurrence_id)")
+    ex("create index idx_deps_rel_lemma on deps (rel, lemma)")
+
+
+@migration
 def m014_token_counts(db: sqlite_utils.Database) -> None:
     """Token counts per document (`documents.tokens`), for corpus size and frequency per million.
     New text is counted as it is indexed; an existing index gets its counts from its stored

@@ -8,6 +8,7 @@ an interrupted writer left half-done. Readers running beside a writer see commit
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections import Counter
@@ -23,6 +24,7 @@ from filelock import FileLock, Timeout
 from senseindex.errors import IndexLockedError, SenseIndexError
 from senseindex.storage import checksums
 from senseindex.storage.db import select_in
+from senseindex.storage.metadata import text_ids
 from senseindex.storage.migrations import migrate, pending
 from senseindex.storage.vectors import (
     EXACT,
@@ -48,7 +50,7 @@ COMPACT_DEAD = 0.2  # share of removed rows that triggers a compaction
 class Chunk:
     """Rows to append in one transaction (what the indexer, an upgrade or a benchmark writes)."""
 
-    sentences: list[tuple]  # (document id, ordinal, line, section, text)
+    sentences: list[tuple]  # (document id, ordinal, line, section, text[, extra: metadata, word count, layout])
     static: np.ndarray  # (sentences, static dims) mean GloVe vectors
     occurrences: list[tuple]  # (sentence index in the chunk, start, end, pos, lemma)
     vectors: np.ndarray  # (occurrences, dims), L2-normalised
@@ -56,6 +58,13 @@ class Chunk:
     vocab: Counter = field(default_factory=Counter)  # lower-cased word form -> occurrences
     documents: dict[int, tuple[int, bool]] = field(default_factory=dict)  # doc id -> (last ordinal, finished)
     in_glove: Callable[[str], bool] = lambda w: False
+    deps: list[tuple[int, str, str]] = field(default_factory=list)  # (occurrence index, relation, collocate lemma)
+
+
+def _layout(row: tuple) -> str | None:
+    """A sentence row's token layout as stored (JSON), from its optional sixth element."""
+    extra = row[5] if len(row) > 5 and row[5] else {}
+    return json.dumps(extra["layout"], ensure_ascii=False, separators=(",", ":")) if extra.get("layout") else None
 
 
 def resolve_index_path(name: str | Path) -> Path:
@@ -357,9 +366,15 @@ class Store:
             vs.append(chunk.vectors, np.array([lemma_id[o[4]] for o in chunk.occurrences], np.int64))
         static = np.asarray(chunk.static, np.float16)
         with db.conn:
+            texts = text_ids(db, chunk.sentences)
             db.conn.executemany(
-                "insert into sentences (id, document_id, ordinal, line, section, text, static) values (?,?,?,?,?,?,?)",
-                [(first_sent + i, *row, static[i].tobytes()) for i, row in enumerate(chunk.sentences)])
+                "insert into sentences (id, document_id, ordinal, line, section, text, static, text_id, layout) "
+                "values (?,?,?,?,?,?,?,?,?)",
+                [(first_sent + i, *row[:5], static[i].tobytes(), texts[i], _layout(row))
+                 for i, row in enumerate(chunk.sentences)])
+            if chunk.deps:
+                db.conn.executemany("insert into deps (occurrence_id, rel, lemma) values (?, ?, ?)",
+                                    [(first_occ + j, rel, lemma) for j, rel, lemma in chunk.deps])
             db.conn.executemany(
                 "insert into occ (id, sentence_id, start, end, lemma_id, pos) values (?,?,?,?,?,?)",
                 [(first_occ + j, first_sent + o[0], o[1], o[2], lemma_id[o[4]], o[3])

@@ -3,55 +3,34 @@
 from __future__ import annotations
 
 import bisect
-import codecs
 import csv
 import fnmatch
-import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from senseindex.errors import CorpusError
+from senseindex.text.conllu import read_conllu
 from senseindex.text.sentences import MAX_SENTENCE_CHARS, split_sentences
+from senseindex.text.source import ReadOptions, Sentence, Token, lines, open_binary
+from senseindex.text.tei import read_tei
+from senseindex.text.vertical import read_vertical
 
-DEFAULT_INCLUDE = ("*.txt", "*.jsonl", "*.csv", "*.tsv", "*.txt.gz", "*.jsonl.gz", "*.csv.gz", "*.tsv.gz")
-FORMATS = ("txt", "jsonl", "csv", "tsv")
+__all__ = ["DEFAULT_INCLUDE", "FORMATS", "ReadOptions", "Sentence", "Token", "file_format", "file_hash",
+           "json_object", "open_binary", "path_metadata", "read_sentences", "resolve_sources"]
 
-@dataclass
-class Token:
-    """A pre-tokenised word with optional annotations from research data."""
-
-    start: int
-    end: int
-    word: str
-    lemma: str | None = None
-    sense: str | None = None
-    pos: str | None = None
-
-
-@dataclass
-class Sentence:
-    text: str
-    line: int  # 1-based line of the source where the sentence starts
-    section: str | None = None  # record-level document id (e.g. a JSONL "doc" field)
-    tokens: list[Token] | None = field(default=None)  # set for pre-tokenised input
-
-
-@dataclass
-class ReadOptions:
-    text_field: str = "text"
-    text_column: str = "text"
-    encoding: str = "utf-8"
-    errors: str = "strict"
-
+FORMATS = ("txt", "jsonl", "csv", "tsv", "conllu", "vrt", "xml")
+EXTENSIONS = {"conll": "conllu", "vert": "vrt"}  # other names of the same formats
+DEFAULT_INCLUDE = tuple(f"*.{ext}{gz}" for gz in ("", ".gz") for ext in (*FORMATS, *EXTENSIONS))
 
 def file_format(path: Path) -> str | None:
     name = path.name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    ext = EXTENSIONS.get(ext, ext)
     return ext if ext in FORMATS else None
 
 
@@ -72,7 +51,8 @@ def resolve_sources(sources: Iterable[str | Path], include: Iterable[str] = DEFA
             files.extend(found)
         else:
             if file_format(p) is None:
-                raise CorpusError(f"{p}: unsupported file type (use .txt, .jsonl, .csv, .tsv, or .gz of these)")
+                raise CorpusError(f"{p}: unsupported file type (use .txt, .jsonl, .csv, .tsv, .conllu, .vrt, .xml, "
+                                  "or .gz of these)")
             files.append(p)
     seen: set[Path] = set()
     unique = []
@@ -92,36 +72,6 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _open_binary(path: Path):
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
-
-
-def _lines(path: Path, opts: ReadOptions) -> Iterator[tuple[int, str]]:
-    """Decoded lines with 1-based numbers; a decoding failure names the file and line."""
-    try:
-        codecs.lookup(opts.encoding)
-    except LookupError:
-        raise CorpusError(f"unknown encoding {opts.encoding!r}") from None
-    with _open_binary(path) as fh:
-        try:
-            head = fh.peek(8192)[:8192] if hasattr(fh, "peek") else b""
-        except (OSError, EOFError) as exc:
-            raise CorpusError(f"{path}: cannot read ({exc})") from None
-        if b"\x00" in head and not opts.encoding.lower().startswith("utf-16"):
-            raise CorpusError(f"{path}: looks like a binary file, not text")
-        try:
-            for number, raw in enumerate(fh, 1):
-                try:
-                    yield number, raw.decode(opts.encoding, opts.errors).rstrip("\r\n")
-                except UnicodeDecodeError as exc:
-                    raise CorpusError(
-                        f"{path}:{number}: cannot decode byte 0x{raw[exc.start]:02x} at column {exc.start + 1} "
-                        f"as {opts.encoding} (try --encoding or --errors replace)"
-                    ) from None
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise CorpusError(f"{path}: cannot read ({exc})") from None
-
-
 def _txt(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
     """Paragraphs (blank-line separated) are joined and sentence-split; line numbers are kept."""
     para: list[tuple[int, str]] = []
@@ -138,7 +88,7 @@ def _txt(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
             # the line the sentence starts on, by bisection: a paragraph can be a whole file of lines
             yield Sentence(text=sent, line=numbers[max(0, bisect.bisect_right(starts, offset) - 1)])
 
-    for number, line in _lines(path, opts):
+    for number, line in lines(path, opts):
         if line.strip():
             para.append((number, line))
         elif para:
@@ -159,7 +109,9 @@ def _pretokenised(record: dict, path: Path, number: int) -> Sentence:
             if not isinstance(vals, list) or len(vals) != len(tokens):
                 raise CorpusError(f"{path}:{number}: '{key}' must be a list as long as 'tokens'")
             extras[key] = vals
-    text = " ".join(tokens)
+    given = record.get("text")
+    spans = _given_spans(record, given, len(tokens), path, number) if isinstance(given, str) else None
+    text = given if spans else " ".join(tokens)
     if len(text) > MAX_SENTENCE_CHARS:
         raise CorpusError(f"{path}:{number}: a pre-tokenised sentence of {len(text):,} characters is longer than "
                           f"{MAX_SENTENCE_CHARS:,} (split it into several records)")
@@ -167,10 +119,42 @@ def _pretokenised(record: dict, path: Path, number: int) -> Sentence:
     lemmas, senses, tags = (extras.get(key, none) for key in ("lemma", "sense", "pos"))
     out, pos = [], 0
     for i, tok in enumerate(tokens):
-        out.append(Token(start=pos, end=pos + len(tok), word=tok, lemma=lemmas[i], sense=senses[i], pos=tags[i]))
+        start, end = spans[i] if spans else (pos, pos + len(tok))
+        out.append(Token(start=start, end=end, word=tok, lemma=lemmas[i], sense=senses[i], pos=tags[i]))
         pos += len(tok) + 1
     section = record.get("doc", record.get("id"))
     return Sentence(text=text, line=number, section=None if section is None else str(section), tokens=out)
+
+
+def _given_spans(record: dict, text: str, n: int, path: Path, number: int) -> list[tuple[int, int]] | None:
+    """Where each token lies in a record's `text`: its "spans" ([start, end] per token, as
+    export-corpus writes them: a multiword token's words may share one), else each token found
+    in order; None when they are not all found (the tokens are then joined by spaces)."""
+    spans = record.get("spans")
+    if spans is not None:
+        ok = isinstance(spans, list) and len(spans) == n and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, int) for x in p) and 0 <= p[0] < p[1] <= len(text)
+            for p in spans)
+        if not ok:
+            raise CorpusError(f"{path}:{number}: 'spans' must be a [start, end] within 'text' for each token")
+        return [(a, b) for a, b in spans]
+    out, pos = [], 0
+    for tok in record["tokens"]:
+        at = text.find(tok, pos)
+        if at < 0 or text[pos:at].strip():
+            return None
+        out.append((at, at + len(tok)))
+        pos = at + len(tok)
+    return out if not text[pos:].strip() else None
+
+
+def _record_meta(record: dict, names: tuple[str, ...]) -> dict | None:
+    """The metadata fields a record carries: those named (--meta-field), and those of an object
+    field "meta" (as export-corpus writes them)."""
+    own = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    meta = {**own, **{n: record[n] for n in names if record.get(n) not in (None, "")}}
+    return {k: v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
+            for k, v in meta.items()} or None
 
 
 def json_object(line: str, where: str) -> dict:
@@ -187,12 +171,15 @@ def json_object(line: str, where: str) -> dict:
 
 
 def _jsonl(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
-    for number, line in _lines(path, opts):
+    for number, line in lines(path, opts):
         if not line.strip():
             continue
         record = json_object(line, f"{path}:{number}")
+        meta = _record_meta(record, opts.meta_fields)
         if "tokens" in record:
-            yield _pretokenised(record, path, number)
+            sent = _pretokenised(record, path, number)
+            sent.meta = meta
+            yield sent
             continue
         if opts.text_field not in record:
             raise CorpusError(
@@ -203,15 +190,15 @@ def _jsonl(path: Path, opts: ReadOptions) -> Iterator[Sentence]:
             raise CorpusError(f"{path}:{number}: field {opts.text_field!r} is not a string")
         section = record.get("doc", record.get("id"))
         for _, sent in split_sentences(" ".join(text.split())):
-            yield Sentence(text=sent, line=number, section=None if section is None else str(section))
+            yield Sentence(text=sent, line=number, section=None if section is None else str(section), meta=meta)
 
 
 def _table(path: Path, opts: ReadOptions, delimiter: str) -> Iterator[Sentence]:
-    lines = _lines(path, opts)
+    rows = lines(path, opts)
     numbers: list[int] = []
 
     def feed() -> Iterator[str]:
-        for number, line in lines:
+        for number, line in rows:
             numbers.append(number)
             yield line + "\n"
 
@@ -224,6 +211,9 @@ def _table(path: Path, opts: ReadOptions, delimiter: str) -> Iterator[Sentence]:
         return
     if opts.text_column not in fields:
         raise CorpusError(f"{path}:1: no column {opts.text_column!r} (columns: {', '.join(fields)}; use --text-column)")
+    missing = [m for m in opts.meta_fields if m not in fields]
+    if missing:
+        raise CorpusError(f"{path}:1: no metadata column {', '.join(map(repr, missing))} (columns: {', '.join(fields)})")
     while True:
         try:
             row = next(reader)
@@ -234,21 +224,57 @@ def _table(path: Path, opts: ReadOptions, delimiter: str) -> Iterator[Sentence]:
         text = row.get(opts.text_column) or ""
         number = reader.line_num
         section = row.get("doc") or row.get("id")
+        meta = _record_meta(row, opts.meta_fields)
         for _, sent in split_sentences(" ".join(text.split())):
-            yield Sentence(text=sent, line=number, section=section)
+            yield Sentence(text=sent, line=number, section=section, meta=meta)
+
+
+READERS = {"conllu": read_conllu, "vrt": read_vertical, "xml": read_tei}
 
 
 def read_sentences(path: Path, opts: ReadOptions | None = None) -> Iterator[Sentence]:
-    """Stream the sentences of one file, whatever its format."""
+    """Stream the sentences of one file, whatever its format, with the metadata its path gives."""
     opts = opts or ReadOptions()
     fmt = file_format(path)
     if fmt == "txt":
-        yield from _txt(path, opts)
+        sentences = _txt(path, opts)
     elif fmt == "jsonl":
-        yield from _jsonl(path, opts)
-    elif fmt == "csv":
-        yield from _table(path, opts, ",")
-    elif fmt == "tsv":
-        yield from _table(path, opts, "\t")
+        sentences = _jsonl(path, opts)
+    elif fmt in ("csv", "tsv"):
+        sentences = _table(path, opts, "," if fmt == "csv" else "\t")
+    elif fmt in READERS:
+        sentences = READERS[fmt](path, opts)
     else:
         raise CorpusError(f"{path}: unsupported file type")
+    from_path = path_metadata(path, opts.meta_path) if opts.meta_path else None
+    if not from_path:
+        yield from sentences
+        return
+    for sent in sentences:
+        sent.meta = {**from_path, **(sent.meta or {})}
+        yield sent
+
+
+def path_metadata(path: Path, pattern: str) -> dict[str, str] | None:
+    """The {fields} of a path pattern matched against the path's last components
+    ("{genre}/{year}-*.txt" on corpus/news/1994-07.txt gives genre news, year 1994); None when
+    the path does not match. `*` and `?` match within one component."""
+    parts = [p for p in pattern.replace("\\", "/").split("/") if p]
+    if not parts:
+        return None
+    rx = []
+    for piece in re.split(r"(\{[A-Za-z_]\w*\}|\*|\?)", "/".join(parts)):
+        if piece.startswith("{"):
+            rx.append(f"(?P<{piece[1:-1]}>[^/]+?)")
+        elif piece == "*":
+            rx.append("[^/]*")
+        elif piece == "?":
+            rx.append("[^/]")
+        else:
+            rx.append(re.escape(piece))
+    tail = "/".join(Path(path).parts[-len(parts):])
+    try:
+        m = re.fullmatch("".join(rx), tail)
+    except re.error as exc:
+        raise CorpusError(f"--meta-path {pattern!r}: {exc}") from None
+    return m.groupdict() if m else None

@@ -616,6 +616,52 @@ async def api_explain(request: Request):
     return JSONResponse(await _wait(handle.model.submit(lambda si: si.explain(sentences, neighbours))))
 
 
+@_page("over.html")
+async def over_page(request: Request):
+    """Senses over metadata: the chart (each point links to its lines), the table, the lines."""
+    handle = _handle(request)
+    p = Params(request.query_params)
+    params = dict(request.query_params)
+    fields = await _wait(handle.data.submit(lambda si: si.metadata_fields()))
+    if not p.text("word", max_len=100) or not p.text("by", max_len=100):
+        return _render(request, "over.html", handle=handle, params=params, fields=fields)
+    args = views.OverArgs.parse(p)
+    value, sense = p.text("value", max_len=200), p.text("sense", max_len=views.MAX_LABEL)
+    data = await _wait(handle.data.submit(lambda si: args.run(si, (value, sense) if value and sense else None)))
+
+    def href(bin_label: str, sense_name: str) -> str:
+        return link("/over", index=handle.name, word=args.word, by=args.by, bin=p.text("bin"), of=p.text("of"),
+                    where=args.where, k=p.text("k"), value=bin_label, sense=sense_name) + "#lines"
+
+    return _render(request, "over.html", handle=handle, params=params, fields=fields, data=data,
+                   chart=views.over_chart(data, href), value=value, sense=sense,
+                   search=lambda line: link("/search", index=handle.name, q=_marked(line)))
+
+
+def _marked(line: dict) -> str:
+    """A line's sentence with its occurrence marked, as a search query ("the [mouse] ran")."""
+    s, e = line["start"], line["end"]
+    return f"{line['sentence'][:s]}[{line['sentence'][s:e]}]{line['sentence'][e:]}"
+
+
+@_api
+async def api_over(request: Request):
+    handle = _handle(request)
+    args = views.OverArgs.parse(Params(request.query_params))
+    return JSONResponse(await _wait(handle.data.submit(args.run)))
+
+
+@_api
+async def api_over_lines(request: Request):
+    handle = _handle(request)
+    p = Params(request.query_params)
+    args = views.OverArgs.parse(p)
+    at = (p.text("value", required=True, max_len=200), p.text("sense", required=True, max_len=views.MAX_LABEL))
+    data = await _wait(handle.data.submit(lambda si: args.run(si, at)))
+    return JSONResponse({"lemma": data["lemma"], "bin": at[0], "sense": at[1], "count": data["lines_total"],
+                         "lines": data["lines"]})
+
+
 async def api_openapi(request: Request):
     return JSONResponse(openapi_spec())
 
@@ -631,6 +677,7 @@ ROUTES = [
     Route("/review", review_page),
     Route("/explain", explain_page),
     Route("/info", info_page),
+    Route("/over", over_page),
     Route("/api", api_page),
     Route("/export/search.{fmt:str}", export_search),
     Route("/export/senses.{fmt:str}", export_senses),
@@ -644,6 +691,8 @@ ROUTES = [
     Route("/api/collocates", api_collocates),
     Route("/api/context", api_context),
     Route("/api/senses/plot", api_plot),
+    Route("/api/over", api_over),
+    Route("/api/over/lines", api_over_lines),
     Route("/api/labels", api_labels, methods=["GET"]),
     Route("/api/labels", api_labels_write, methods=["POST"]),
     Route("/api/labels/export", api_labels_export),

@@ -27,6 +27,15 @@ SENSE_PARAMS = [
     _q("min_size", "Smallest cluster kept as a sense.", {"type": "integer", "minimum": 1}),
     _q("seed", "Seed for sampling above 4,000 occurrences.", {"type": "integer", "minimum": 0, "default": 0}),
 ]
+OVER_PARAMS = [
+    INDEX, WORD,
+    _q("by", "Metadata field to group by (year, genre, ...).", {"type": "string"}, True),
+    _q("bin", "Group numbers this wide (10: decades).", {"type": "integer", "minimum": 1}),
+    _q("of", "Senses as labels in effect or clusters.", {"enum": ["auto", "label", "cluster"], "default": "auto"}),
+    _q("where", "Metadata filter, as --where.", {"type": "string", "maxLength": 1000}),
+    _q("k", "Number of clusters with of=cluster, or auto.", {"oneOf": [{"type": "integer", "minimum": 1},
+                                                                      {"const": "auto"}], "default": "auto"}),
+]
 ERRORS = {
     "400": {"description": "Bad input (the message says what)", "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -162,6 +171,18 @@ def openapi_spec() -> dict:
             "summary": "2-D map of the word's occurrences (PCA, as senseindex plot), in page coordinates",
             "operationId": "plot", "parameters": SENSE_PARAMS,
             "responses": {**_ok("Points", {"type": "object"}), **ERRORS}}},
+        "/api/over": {"get": {
+            "summary": "Senses of a word over metadata: share, Wilson interval and per million per bin "
+                       "(senseindex over --json)",
+            "operationId": "sensesOver", "parameters": OVER_PARAMS,
+            "responses": {**_ok("Table", {"type": "object"}), **ERRORS}}},
+        "/api/over/lines": {"get": {
+            "summary": "The occurrences behind one bin and sense of /api/over",
+            "operationId": "sensesOverLines", "parameters": [
+                *OVER_PARAMS, _q("value", "The bin, as /api/over names it (1990-1999) or by its value.",
+                                 {"type": "string"}, True),
+                _q("sense", "The sense (label or cluster name).", {"type": "string", "maxLength": MAX_LABEL}, True)],
+            "responses": {**_ok("Lines", {"type": "object"}), **ERRORS}}},
         "/api/labels": {
             "get": {"summary": "Labels of a word by source and in effect (senseindex labels list --json)",
                     "operationId": "labelSummary", "parameters": [INDEX, WORD],

@@ -662,3 +662,54 @@ def heatmap(matrix: list[list[float | None]], cell: int = 64) -> dict:
              for i, row in enumerate(matrix) for j, v in enumerate(row)]
     return {"size": 28 + n * cell + 4, "cell": cell, "cells": cells, "n": n,
             "labels": [(28 + i * cell + cell // 2, 22 + i * cell + cell // 2, i + 1) for i in range(n)]}
+
+
+# --- senses over metadata -------------------------------------------------------------------
+@dataclass
+class OverArgs:
+    word: str
+    by: str
+    width: float | None
+    of: str
+    where: str | None
+    k: int | str
+
+    @classmethod
+    def parse(cls, p: Params) -> OverArgs:
+        width = p.int("bin", None, 1, 10**6)
+        return cls(p.text("word", required=True, max_len=100), p.text("by", required=True, max_len=100),
+                   float(width) if width else None, p.choice("of", ("auto", "label", "cluster"), "auto"),
+                   p.text("where", max_len=1000), p.k_auto())
+
+    def run(self, si, lines: tuple[str, str] | None = None) -> dict:
+        return si.senses_over(self.word, self.by, self.width, self.of, self.where, self.k, lines=lines)
+
+
+def over_chart(data: dict, href, width: int = 760, height: int = 340) -> dict:
+    """Geometry of the senses-over-metadata chart: a line per sense through its share per bin,
+    its Wilson band, and a point per bin linking (`href(bin, sense)`) to the lines behind it."""
+    left, right, top, bottom = 48, 16, 16, 44
+    bins = [b["bin"] for b in data["bins"]]
+    step = (width - left - right) / max(1, len(bins) - 1)
+
+    def x(i: int) -> float:
+        return round(left + (i * step if len(bins) > 1 else (width - left - right) / 2), 1)
+
+    def y(share: float) -> float:
+        return round(top + (1 - share) * (height - top - bottom), 1)
+
+    series = []
+    for n, sense in enumerate(data["senses"]):
+        rows = {r["bin"]: r for r in data["rows"] if r["sense"] == sense and r["share"] is not None}
+        idx = [i for i, b in enumerate(bins) if b in rows]
+        points = [{"x": x(i), "y": y(rows[bins[i]]["share"]), "bin": bins[i], "sense": sense,
+                   "count": rows[bins[i]]["count"], "n": rows[bins[i]]["bin_occurrences"],
+                   "share": rows[bins[i]]["share"], "ci": (rows[bins[i]]["ci_low"], rows[bins[i]]["ci_high"]),
+                   "href": href(bins[i], sense)} for i in idx]
+        band = [f"{x(i)},{y(rows[bins[i]]['ci_high'])}" for i in idx] + \
+               [f"{x(i)},{y(rows[bins[i]]['ci_low'])}" for i in reversed(idx)]
+        series.append({"sense": sense, "colour": colour(n, sense), "points": points,
+                       "line": " ".join(f"{p['x']},{p['y']}" for p in points), "band": " ".join(band)})
+    ticks = [{"y": y(v / 100), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)]
+    return {"width": width, "height": height, "series": series, "ticks": ticks, "left": left,
+            "bottom": height - bottom, "labels": [{"x": x(i), "text": b} for i, b in enumerate(bins)]}
