@@ -100,6 +100,29 @@ def test_subcorpus_saved_and_used(corpus_index):
     assert r.exit_code == 1 and "no subcorpus named 'modern'" in r.output
 
 
+def test_the_workbench_concordance_keeps_to_a_subcorpus(corpus_index, hash_encoder):
+    """The search page and API take `where` (a selection or @subcorpus): the lines and the
+    "N of M" counts are those of the selection, computed before ranking and the cap."""
+    from starlette.testclient import TestClient
+
+    from senseindex.web import create_app
+
+    si = SenseIndex.open(corpus_index, encoder=hash_encoder)
+    si.save_subcorpus("modern", "year >= 1990")
+    everything = si.concordance("the [mouse] ran")
+    modern = si.concordance("the [mouse] ran", where="@modern")
+    assert 0 < modern.matching < everything.matching
+    with TestClient(create_app({"c": corpus_index}, encoder=hash_encoder), base_url="http://127.0.0.1") as client:
+        page = client.get("/search", params={"index": "c", "q": "the [mouse] ran", "where": "@modern"})
+        assert page.status_code == 200, page.text
+        assert "The mouse ran New York" not in page.text  # the 1985 text is outside
+        assert 'value="@modern"' in page.text  # the selection stays in the form
+        api = client.get("/api/search", params={"index": "c", "q": "the [mouse] ran", "where": "@modern"}).json()
+        assert api["counts"]["matching"] == modern.matching and len(api["hits"]) == min(modern.matching, 10)
+        bad = client.get("/api/search", params={"index": "c", "q": "the [mouse] ran", "where": "@nope"})
+        assert bad.status_code == 400 and "no subcorpus named 'nope'" in bad.text
+
+
 def test_metadata_sidecar(corpus_index, tmp_path):
     side = tmp_path / "meta.tsv"
     side.write_text("doc\tauthor\tdate\nd1\tNivre\t2016-05-01\n2015-a.txt\tReuters\t2015-03\nnope\tX\t1999\n")

@@ -126,6 +126,8 @@ def openapi_spec() -> dict:
                    {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
                 _q("label", "Only occurrences with this label in effect ((none): without a label).", {"type": "string"}),
                 _q("doc", "Only occurrences in this document (its stored path).", {"type": "string"}),
+                _q("where", "Only occurrences in this metadata selection or @subcorpus (senseindex subcorpus), "
+                   "applied before ranking and the cap.", {"type": "string", "maxLength": 1000}),
                 _q("any_pos", "Every part of speech (default: the target's only).", {"type": "boolean"}),
                 _q("word", "The target word when the query is not marked.", {"type": "string"}),
                 _q("any_word", "Search every occurrence, not only the target's lemma.", {"type": "boolean"}),

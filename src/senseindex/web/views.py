@@ -127,6 +127,7 @@ class SearchArgs:
     cql: str | None = None
     label: str | None = None
     doc: str | None = None
+    where: str | None = None  # a metadata selection or @subcorpus (SenseIndex.selection)
 
     @classmethod
     def parse(cls, p: Params, default_k: int | None = None) -> SearchArgs:
@@ -141,9 +142,12 @@ class SearchArgs:
         mode = "compare" if p.flag("compare") else "static" if p.flag("static") else "contextual"
         if cql and mode != "contextual":
             raise BadRequest("the static GloVe view ranks example sentences only: leave out the CQL query")
+        where = p.text("where", max_len=1000)
+        if where and (mode == "static" or p.flag("any_word")):
+            raise BadRequest("a metadata selection (where) restricts the contextual concordance of one lemma only")
         return cls(q if q and q.strip() else None, p.text("word", max_len=100), p.int("k", default_k, 1, MAX_K),
                    p.flag("any_word"), mode, p.flag("any_pos"), cql, p.text("label", max_len=MAX_LABEL),
-                   p.text("doc"))
+                   p.text("doc"), where or None)
 
 
 def search(handle: IndexHandle, a: SearchArgs):
@@ -169,7 +173,8 @@ def search(handle: IndexHandle, a: SearchArgs):
             conc = Concordance(target, rows, len(hits), len(rows), ranked=True, labels=facets(hits)[0],
                                docs=sorted({h.doc for h in hits}))
         else:
-            conc = si.concordance(a.q, cql=a.cql, word=a.word, any_pos=a.any_pos, label=a.label, doc=a.doc, k=a.k)
+            conc = si.concordance(a.q, cql=a.cql, word=a.word, any_pos=a.any_pos, label=a.label, doc=a.doc,
+                                  where=a.where, k=a.k)
             if a.mode == "compare":
                 _, static = si.search(a.q, a.k or max(conc.total, 1), a.word, static=True)
                 static = [r["hit"] for r in concordance(static, "score", a.label, a.doc)]
