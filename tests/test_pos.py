@@ -132,22 +132,29 @@ def label_all(si: SenseIndex, lemma: str, labels: dict[str, str]) -> None:
 
 
 def test_label_votes_within_part_of_speech_then_backs_off(pos_index):
+    """Without the dictionary (`dictionary=False`, `label --no-dictionary`): the k-NN vote within
+    the query's part of speech, then WordNet's first sense as the explicit fallback."""
     label_all(pos_index, "play", {"VB": "play%2:33:00::", "NN": "play%1:10:00::"})
-    verb = pos_index.label("The kids [play] in the yard")
+    verb = pos_index.label("The kids [play] in the yard", dictionary=False)
     assert (verb.label, verb.method, verb.pos) == ("play%2:33:00::", "knn", "v")
     assert "as a verb" in verb.basis and verb.labelled == 2
-    noun = pos_index.label("A new [play] opened on Broadway")
+    noun = pos_index.label("A new [play] opened on Broadway", dictionary=False)
     assert (noun.label, noun.method, noun.pos) == ("play%1:10:00::", "knn", "n")
-    assert pos_index.label("The kids [play] in the yard", any_pos=True).labelled == 4
+    assert pos_index.label("The kids [play] in the yard", any_pos=True, dictionary=False).labelled == 4
     # labels of one part of speech only, in an index labelled with WordNet sense keys: WordNet's
     # first sense of the lemma in the query's part of speech
     label_all(pos_index, "win", {"VB": "win%2:33:00::"})
-    backed = pos_index.label("It was a narrow [win] for the team")
+    backed = pos_index.label("It was a narrow [win] for the team", dictionary=False)
     assert backed.method == "wordnet-first-sense" and backed.label == first_sense("win", "n").key
     assert backed.label.startswith("win%1:") and backed.pos == "n"
     assert "WordNet 3.0's first of" in backed.basis and "none of the 2 labelled occurrences" in backed.basis
-    garden = pos_index.label("A [garden] of roses")  # no label of the lemma at all
+    garden = pos_index.label("A [garden] of roses", dictionary=False)  # no label of the lemma at all
     assert garden.method == "wordnet-first-sense" and garden.label.startswith("garden%1:")
+    # with the dictionary (the default) the same queries are answered from context among the
+    # lemma's WordNet senses in the query's part of speech, never by the first-sense rule
+    for query, prefix in (("It was a narrow [win] for the team", "win%1:"), ("A [garden] of roses", "garden%1:")):
+        answer = pos_index.label(query)
+        assert answer.method in ("dictionary", "only-sense") and answer.label.startswith(prefix), answer
 
 
 def test_label_backs_off_to_the_lemmas_most_frequent_sense_without_wordnet(pos_index, tmp_path, monkeypatch):

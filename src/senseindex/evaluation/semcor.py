@@ -15,7 +15,7 @@ from senseindex.storage.labels import label_keys
 from senseindex.text.tagging import pos_class
 from senseindex.text.wordnet import first_sense, uses_sense_keys
 
-__all__ = ["evaluate_semcor", "heldout_documents", "pos_class"]
+__all__ = ["evaluate_semcor", "gold_rows", "heldout_documents", "pos_class"]
 
 
 def heldout_documents(sections: Sequence[str], fraction: float = 0.1) -> list[str]:
@@ -27,6 +27,18 @@ def heldout_documents(sections: Sequence[str], fraction: float = 0.1) -> list[st
     if n >= len(ranked):
         raise SenseIndexError(f"only {len(ranked)} document(s): nothing would be left to train on")
     return sorted(ranked[:n])
+
+
+def gold_rows(store) -> list[tuple[int, str, str, str, str]]:
+    """(occurrence id, lemma, Penn tag, gold label, document id) of every gold label with a document."""
+    rows = store.db.execute(
+        "select o.id, o.lemma, o.pos, l.label, s.section from labels l "
+        "join occurrences o on o.id = l.occurrence_id join sentences s on s.id = o.sentence_id "
+        "where l.source = 'gold' and s.section is not null order by o.id").fetchall()
+    if not rows:
+        raise SenseIndexError(f"{store.path}: no gold labels with a document id (index SemCor's "
+                              "pre-tokenised JSONL, whose 'doc' field names the document)")
+    return rows
 
 
 def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool = False,
@@ -46,13 +58,7 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
     vote, as a tagger would tag a query (bench/eval_semcor_pos.py); nouns and verbs are still
     split by the gold tag."""
     started = time.perf_counter()
-    rows = si.store.db.execute(
-        "select o.id, o.lemma, o.pos, l.label, s.section from labels l "
-        "join occurrences o on o.id = l.occurrence_id join sentences s on s.id = o.sentence_id "
-        "where l.source = 'gold' and s.section is not null order by o.id").fetchall()
-    if not rows:
-        raise SenseIndexError(f"{si.store.path}: no gold labels with a document id (index SemCor's "
-                              "pre-tokenised JSONL, whose 'doc' field names the document)")
+    rows = gold_rows(si.store)
     test_docs = set(heldout_documents([r[4] for r in rows], holdout))
     train: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     by_lemma: dict[str, list[str]] = defaultdict(list)

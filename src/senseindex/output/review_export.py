@@ -12,17 +12,20 @@ from senseindex.output.rows import check_extension, write_file
 from senseindex.senses.induction import SenseReport
 
 COLUMNS = ["index_id", "word", "occurrence_id", "cluster", "suggested_name", "label", "cluster_label",
-           "similarity", "sentence", "start", "end", "doc", "line"]
+           "similarity", "sentence", "start", "end", "doc", "line", "wordnet_sense", "gloss", "cluster_probabilities"]
 FORMATS = (".csv", ".jsonl", ".html")
 
 
 def review_rows(report: SenseReport) -> list[dict]:
     """One row per occurrence, most representative first within each cluster, labels left empty."""
     names = report.names()
+    best = {c["cluster"]: c["senses"][0] for c in (report.dictionary or {}).get("clusters", []) if c["senses"]}
     return [{"index_id": report.index_id, "word": report.lemma, "occurrence_id": o.occurrence_id,
              "cluster": o.cluster, "suggested_name": names[o.cluster], "label": "", "cluster_label": "",
              "similarity": o.similarity, "sentence": o.sentence, "start": o.start, "end": o.end,
-             "doc": o.doc, "line": o.line} for o in report.rows]
+             "doc": o.doc, "line": o.line, "wordnet_sense": best.get(o.cluster, {}).get("key", ""),
+             "gloss": best.get(o.cluster, {}).get("gloss", ""),
+             "cluster_probabilities": " ".join(f"{p:.4f}" for p in o.soft) if o.soft else ""} for o in report.rows]
 
 
 def export_format(path: str | Path) -> str:

@@ -81,6 +81,18 @@ def explain_text(result: dict, color: bool = False) -> str:
     out.append("")
     out.append(f"Static cosine ({result['static_model']}): one vector per word")
     out.append(matrix(result["static_cosine"]))
+    if any(o.get("wordnet_sense") for o in occ):
+        out.append("")
+        out.append("WordNet 3.0 sense each occurrence reads as:")
+        for i, o in enumerate(occ, 1):
+            s = o.get("wordnet_sense")
+            out.append(f"  {i}. " + (f"{s['key']}  {s['synset']}: {s['gloss']}" if s else "(not in WordNet)"))
+        same = result.get("same_wordnet_sense") or []
+        for i in range(len(occ)):
+            for j in range(i + 1, len(occ)):
+                if same[i][j] is not None:
+                    out.append(f"  {i + 1} and {j + 1}: {'same' if same[i][j] else 'different'} WordNet sense "
+                               f"(cosine {result['contextual_cosine'][i][j]:.2f})")
     if "contextual_neighbours" in occ[0]:
         out.append("")
         out.append("Nearest other words in the index:")
@@ -131,8 +143,16 @@ def senses_text(report, width: int = 100) -> str:
         out.append(f"(tree built on a seeded sample of {report.sampled:,}; every occurrence assigned to its nearest cluster)")
     out.append("")
     out.append(f"{'cluster':>7}  {'size':>7}  {'share':>6}  name / distinctive words")
+    matched = {c["cluster"]: c for c in (getattr(report, "dictionary", None) or {}).get("clusters", [])}
     for s in report.senses:
         out.append(f"{s.cluster:>7}  {s.size:>7,}  {s.share:>6.1%}  {s.name}: {', '.join(s.words) or '-'}")
+        if s.cluster in matched:
+            m = matched[s.cluster]
+            if m["new_sense"]:
+                out.append(f"{'':>9}candidate new sense: no WordNet sense fits ({report.dictionary['statistic']} "
+                           f"{m['fit']:.3f} < {report.dictionary['threshold']})")
+            for d in m["senses"][:2]:
+                out.append(f"{'':>9}WordNet {d['similarity']:.2f}  {d['synset']} ({d['key']}): {d['gloss']}"[:width + 40])
         for o in s.examples:
             out.append(f"{'':>9}{o.similarity:5.2f}  {kwic(o.sentence, o.start, o.end, width - 16, False).strip()}")
     return "\n".join(out)

@@ -56,7 +56,13 @@ def explain(encoder, glove, sentences: list[str], store=None, neighbours: int = 
             item["static_neighbours"] = [
                 {"word": w, "score": s} for w, s in static_neighbours(store, glove, t.word, neighbours)]
         items.append(item)
+    from senseindex.senses.dictionary import occurrence_senses, same_sense
+
+    senses = occurrence_senses(encoder, targets, vecs, store)
+    for item, sense in zip(items, senses, strict=True):
+        item["wordnet_sense"] = sense
     return {
+        "same_wordnet_sense": same_sense(senses),
         "model": encoder.name,
         "layer": encoder.layer,
         "static_model": GLOVE_NAME,

@@ -157,6 +157,7 @@ class Occurrence:
     doc: str
     line: int
     section: str | None
+    soft: list[float] | None = None  # probability of each cluster (sums to 1), from cluster_senses
 
 
 @dataclass
@@ -186,6 +187,7 @@ class SenseReport:
     senses: list[Sense]
     rows: list[Occurrence] = field(repr=False)  # every occurrence, most representative first per cluster
     export: dict | None = None  # the review file written, if one was asked for
+    dictionary: dict | None = None  # WordNet senses matched to each cluster (senses.cluster_senses)
 
     def names(self) -> dict[int, str]:
         return {s.cluster: s.name for s in self.senses}

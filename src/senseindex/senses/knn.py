@@ -37,7 +37,11 @@ class Prediction:
     neighbours: list[Hit] = field(default_factory=list)
     pos: str | None = None  # the part of speech kept to (n, v, a, r); None: any
     basis: str = ""  # where the answer comes from, in words
-
+    # answers from the dictionary ("dictionary", "only-sense"): the WordNet sense (key, synset,
+    # gloss...), its combined score, and which evidence agreed with it
+    sense: dict | None = None
+    score: float | None = None
+    evidence: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -51,6 +55,7 @@ class Prediction:
             "labelled": self.labelled,
             "votes": {k: round(v, 4) for k, v in self.votes.items()},
             "neighbours": [h.to_dict() for h in self.neighbours],
+            **({"sense": self.sense, "score": self.score, "evidence": self.evidence} if self.sense else {}),
         }
 
 
@@ -120,6 +125,35 @@ def wordnet_prediction(db, target: Target, k: int, why: str) -> Prediction | Non
                             f"{target.lemma!r} as a {POS_NAMES[cls]} ({why})")
 
 
+def target_vector(encoder, target: Target) -> np.ndarray:
+    """The contextual vector of a query's target word."""
+    return encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
+
+
+def labelled_in_class(db, lemma: str, cls: str | None) -> tuple[np.ndarray, list[str]]:
+    """Labelled occurrences of LEMMA whose part of speech is CLS (or unknown); all with CLS None."""
+    ids, labels = labelled_occurrences(db, lemma)
+    if cls is None or not len(ids):
+        return ids, labels
+    keep = [i for i, c in enumerate(occurrence_classes(db, ids, labels)) if c in (cls, None)]
+    return ids[keep], [labels[i] for i in keep]
+
+
+def vote_neighbours(store, ids: np.ndarray, labels: list[str], vec: np.ndarray, k: int, min_score: float,
+                    ) -> tuple[str | None, float, dict[str, float], list[Hit]]:
+    """The k-NN vote of labelled occurrences for a query vector, with the neighbours that voted."""
+    sims = store.take(ids) @ vec
+    label, confidence, votes = knn_vote(sims, labels, k, min_score)
+    if label is None:
+        return None, 0.0, {}, []
+    order = np.argsort(-sims, kind="stable")[: min(k, len(ids))]
+    order = [int(i) for i in order if sims[i] >= min_score]
+    chosen = [int(ids[i]) for i in order]
+    by_id = occurrences_by_id(store.db, chosen)
+    hits = hits_from_rows(store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
+    return label, confidence, votes, hits
+
+
 def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float = 0.0,
             any_pos: bool = False) -> Prediction | None:
     """Predict the sense of the target occurrence from the labelled occurrences of its lemma,
@@ -150,18 +184,11 @@ def predict(store, encoder, target: Target, k: int = DEFAULT_K, min_score: float
                                     f"(none labelled as a {POS_NAMES[cls]})")
         ids, labels = ids[keep], [labels[i] for i in keep]
     what = f"{target.lemma!r}" + (f" as a {POS_NAMES[cls]}" if cls else "")
-    vec = encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
-    sims = store.take(ids) @ vec
-    label, confidence, votes = knn_vote(sims, labels, k, min_score)
+    label, confidence, votes, hits = vote_neighbours(store, ids, labels, target_vector(encoder, target), k, min_score)
     if label is None:
         label, confidence = most_frequent(labels)
         return Prediction(target, label, confidence, "mfs", k, len(ids), {label: confidence}, pos=cls,
                           basis=f"most frequent sense of {len(ids):,} labelled occurrences of {what} "
                                 f"(no neighbour scored {min_score} or more)")
-    order = np.argsort(-sims, kind="stable")[: min(k, len(ids))]
-    order = [int(i) for i in order if sims[i] >= min_score]
-    chosen = [int(ids[i]) for i in order]
-    by_id = occurrences_by_id(store.db, chosen)
-    hits = hits_from_rows(store, [by_id[i] for i in chosen], {int(ids[i]): float(sims[i]) for i in order}, "occ")
     return Prediction(target, label, confidence, "knn", k, len(ids), votes, hits, pos=cls,
                       basis=f"{len(hits)} nearest of {len(ids):,} labelled occurrences of {what}")

