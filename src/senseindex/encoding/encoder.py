@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from senseindex.encoding.runtimes import choose_runtime, cpu_has_bf16, load_exported
+from senseindex.encoding.runtimes import choose_runtime, cpu_has_bf16, load_exported, threads
 from senseindex.encoding.subwords import Spans, SubwordEncoder, padded, parse_layer, pool_words
 from senseindex.encoding.weights import ModelSource, resolve_model
 from senseindex.errors import SenseIndexError
@@ -87,6 +87,8 @@ class Encoder(SubwordEncoder):
         import torch
 
         self.source: ModelSource = resolve_model(model)
+        if threads():
+            torch.set_num_threads(threads())
         if backend not in ("auto", "transformers"):
             raise SenseIndexError(f"backend {backend!r}: use auto or transformers")
         self.backend = "transformers"

@@ -31,6 +31,16 @@ from senseindex.errors import SenseIndexError, SenseIndexWarning
 RUNTIMES = ("auto", "torch", "onnx", "openvino")
 PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16")}
 PACKAGES = {"torch": "torch", "onnx": "onnxruntime", "openvino": "openvino"}
+_THREADS: list[int | None] = [None]
+
+
+def set_threads(n: int | None) -> None:
+    """CPU threads for encoders loaded after this call, whichever runtime (None: its default)."""
+    _THREADS[0] = n
+
+
+def threads() -> int | None:
+    return _THREADS[0]
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +106,7 @@ class ExportedEncoder(SubwordEncoder):
         config = Config(read_json(folder / "config.json"))
         self._setup(Tokenizer(folder), config, layer)
         self.batch_tokens = batch_tokens or 8192
-        self.threads = threads
+        self.threads = threads or _THREADS[0]
         self._local = threading.local()
         self._run = self._load()
 
