@@ -125,10 +125,13 @@ def progress_bar(total: int | None, unit: str, quiet: bool, desc: str | None = N
                 disable=quiet or not sys.stderr.isatty())
 
 
-def _open(index_path, **kwargs):
+def _open(index_path, preload: bool = False, **kwargs):
     from senseindex.sense_index import SenseIndex
 
-    return SenseIndex.open(index_path, **kwargs)
+    si = SenseIndex.open(index_path, **kwargs)
+    if preload:
+        si.preload()
+    return si
 
 
 def _say_target(target) -> None:
@@ -315,7 +318,7 @@ def search(index_path, query, word, k, any_word, static, compare, lemma, any_pos
     Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
     fewest occurrences in the index is used.
     """
-    si = _open(index_path, device=device, precision=precision, runtime=runtime)
+    si = _open(index_path, preload=not static, device=device, precision=precision, runtime=runtime)
     if compare:
         target, ctx, st = si.compare(query, k, word, any_word, lemma, any_pos)
         rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]
@@ -347,7 +350,8 @@ def explain(sentences, index_path, model, neighbours, device, precision, runtime
     senseindex explain "I have a [mole] on my hip" "The [mole] dug under the lawn" --index demo
     """
     if index_path:
-        result = _open(index_path, model=model, device=device, precision=precision, runtime=runtime).explain(sentences, neighbours)
+        result = _open(index_path, preload=True, model=model, device=device, precision=precision,
+                       runtime=runtime).explain(sentences, neighbours)
     else:
         from senseindex.sense_index import explain as explain_sentences
 
@@ -389,7 +393,8 @@ def label(index_path, query, word, k, min_score, lemma, any_pos, device, precisi
     \b
     senseindex label demo "I have a [mole] on my hip"
     """
-    p = _open(index_path, device=device, precision=precision, runtime=runtime).label(query, word, k, min_score, lemma, any_pos)
+    p = _open(index_path, preload=True, device=device, precision=precision, runtime=runtime).label(
+        query, word, k, min_score, lemma, any_pos)
     data = p.to_dict()
     row = {"word": p.target.word, "lemma": p.target.lemma, "label": p.label, "confidence": data["confidence"],
            "method": p.method, "pos": p.pos, "basis": p.basis, "k": p.k, "labelled": p.labelled,

@@ -7,6 +7,7 @@ all or nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ class SenseIndex:
         self.device = device
         self.precision = precision
         self.runtime = runtime  # torch, onnx, openvino or auto (encoding.runtimes.choose_runtime)
+        self._encoder_lock = threading.RLock()
         self._path = store.path if store is not None else Path(path)
         self._new = new or {}  # model, layer and codec of an index that `add` has yet to create
 
@@ -132,17 +134,32 @@ class SenseIndex:
     @property
     def encoder(self) -> WordEncoder:
         """The model, loaded on first use (the one the index was built with)."""
-        if self._encoder is None:
-            from senseindex.encoding.encoder import load_encoder
+        with self._encoder_lock:  # `preload` may be loading it on another thread
+            if self._encoder is None:
+                from senseindex.encoding.encoder import load_encoder
 
-            if self._store is None and not Store.is_index(self._path):
-                model, layer = self._new["model"], self._new["layer"]
-            else:
-                model, layer = self.store.manifest["model"], self.store.manifest["layer"]
-            self._encoder = load_encoder(model, layer, self.device, self.precision, self.runtime)
-            if self._store is not None or Store.is_index(self._path):
-                warn_precision(self.store.manifest, self._encoder)
+                if self._store is None and not Store.is_index(self._path):
+                    model, layer = self._new["model"], self._new["layer"]
+                else:
+                    model, layer = self.store.manifest["model"], self.store.manifest["layer"]
+                encoder = load_encoder(model, layer, self.device, self.precision, self.runtime)
+                if self._store is not None or Store.is_index(self._path):
+                    warn_precision(self.store.manifest, encoder)
+                self._encoder = encoder
         return self._encoder
+
+    def preload(self) -> None:
+        """Start loading the model on a background thread and return at once: a query's tagger
+        (spaCy) loads meanwhile, and a cold search waits for the slower of the two, not both.
+        A failure there is left for `encoder` to raise where the model is needed."""
+        if self._encoder is None:
+            def load() -> None:
+                try:
+                    self.encoder  # noqa: B018 (loading is the point)
+                except Exception:  # noqa: S110 (raised again, in the caller's thread, by `encoder`)
+                    pass
+
+            threading.Thread(target=load, name="senseindex-preload", daemon=True).start()
 
     @property
     def glove(self) -> Glove:
