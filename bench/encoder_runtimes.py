@@ -39,6 +39,7 @@ from indexing import demo_sentences, make_copies  # noqa: E402
 OUT = ROOT / "bench" / "out"
 DOC = ROOT / "docs" / "benchmarks" / "26-runtimes.md"
 SEMCOR = Path(os.environ.get("SENSEINDEX_DATA") or ROOT.parent / "shared" / "data") / "semcor" / "semcor30.jsonl.gz"
+NOTES = "## Notes"
 CONFIGS = "torch:bf16,onnx:fp32,onnx:int8,openvino:fp32,openvino:bf16"
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 TRICKY = [  # tokenisations that split words oddly: hyphens, clitics, digits, accents, URLs, CJK, emoji
@@ -275,7 +276,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     (OUT / "encoder_runtimes.json").write_text(json.dumps(result, indent=2) + "\n")
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(markdown(result))
+    notes = DOC.read_text().partition(NOTES)[2] if DOC.exists() else ""  # the hand-written part is kept
+    DOC.write_text(markdown(result) + (f"\n{NOTES}{notes}" if notes else ""))
     print(markdown(result))
 
 

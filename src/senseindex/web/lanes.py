@@ -37,6 +37,7 @@ class PrimedEncoder:
         self.inner = inner
         self.name, self.layer, self.dim = inner.name, inner.layer, inner.dim
         self.precision, self.max_length = inner.precision, inner.max_length
+        self.runtime = getattr(inner, "runtime", "torch")
         self._ready: dict[tuple[str, int, int], np.ndarray] = {}
         self.batches = 0  # batched forward passes (for tests and the load benchmark)
 
