@@ -42,11 +42,14 @@ class WordEncoder(Protocol):
 
 def vector_identity(encoder: WordEncoder) -> dict[str, str]:
     """Everything a word vector depends on: recorded in the manifest and in vector cache keys.
-    The runtime (torch, onnx, openvino) is part of it: runtimes agree to within their arithmetic,
-    not bit for bit, so cached vectors are kept per runtime."""
-    return {"model": encoder.name, "layer": str(encoder.layer), "pooling": POOLING,
-            "precision": encoder.precision, "runtime": getattr(encoder, "runtime", "torch"),
-            "vector_format": VECTOR_FORMAT}
+    The runtime (onnx, openvino) is part of it: runtimes agree to within their arithmetic, not bit
+    for bit, so cached vectors are kept per runtime."""
+    identity = {"model": encoder.name, "layer": str(encoder.layer), "pooling": POOLING,
+                "precision": encoder.precision, "vector_format": VECTOR_FORMAT}
+    runtime = getattr(encoder, "runtime", "torch")
+    if runtime != "torch":  # torch's identity is what it was before runtimes existed: its caches stay valid
+        identity["runtime"] = runtime
+    return identity
 
 
 @contextmanager
