@@ -207,11 +207,14 @@ def test_manifest_records_the_runtime_and_another_runtime_can_search(minilm_inde
 @needs_onnx
 @pytest.mark.model
 def test_queries_never_import_torch_or_transformers(minilm_index):
-    """search, label and explain in a fresh process, from the cached export: no torch, no transformers."""
+    """search, explain, the CLI's search and the workbench's (serve) in a fresh process, from the
+    cached export: no torch, no transformers. (label runs the same encoder on an index with labels.)"""
     code = f"""
 import sys, warnings
+from starlette.testclient import TestClient
 from senseindex import SenseIndex
 from senseindex.cli import cli
+from senseindex.web.app import create_app
 si = SenseIndex.open({str(minilm_index)!r})
 si.search("I deposited cash at the [bank]", k=2)
 si.explain(["the [bank] of the river", "the [bank] lent money"])
@@ -219,6 +222,9 @@ try:
     cli(["search", {str(minilm_index)!r}, "the river [bank] flooded", "-k", "2"])
 except SystemExit as exc:
     assert not exc.code, exc.code
+with TestClient(create_app([{str(minilm_index)!r}]), base_url="http://127.0.0.1") as client:
+    r = client.get("/api/search", params={{"index": "bank", "q": "a [bank] loan"}})
+    assert r.status_code == 200 and r.json()["hits"], r.text
 print("MODULES", "torch" in sys.modules, "transformers" in sys.modules, type(si.encoder).__name__)
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
