@@ -255,3 +255,33 @@ def test_exports_are_cached_per_model_layer_and_precision(fresh_cache, monkeypat
     assert export.cached_export(source, [6], "int8") == path
     assert export.cached_export(source, [3], "fp32") is None
     shutil.rmtree(path.parent)
+
+
+def test_preload_loads_the_model_once_on_another_thread(tmp_path, hash_encoder, monkeypatch):
+    import threading
+
+    from senseindex import SenseIndex
+    from senseindex.encoding import encoder as encoder_module
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The bank raised its rates.\nThe river bank flooded.\n", encoding="utf-8")
+    SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder).add([corpus])
+    calls = []
+    release = threading.Event()
+
+    def slow_load(*args):
+        calls.append(threading.current_thread().name)
+        release.wait(10)
+        return hash_encoder
+
+    monkeypatch.setattr(encoder_module, "load_encoder", slow_load)
+    si = SenseIndex.open(tmp_path / "idx")
+    si.preload()
+    for _ in range(1000):  # until the background thread is inside the load
+        if calls:
+            break
+        release.wait(0.01)
+    release.set()
+    assert si.encoder is hash_encoder
+    _, hits = si.search("the [bank] of the river", k=2)
+    assert hits and calls == ["senseindex-preload"]
