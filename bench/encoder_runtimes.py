@@ -210,6 +210,9 @@ def main() -> None:
                     "the rest are measured for agreement, latency and profile only).")
     ap.add_argument("--latency-reps", type=int, default=40)
     ap.add_argument("--index", default=str(ROOT / "indexes" / "demo"), help="Index for the cold search ('' to skip).")
+    ap.add_argument("--name", default="encoder_runtimes",
+                    help="bench/out/NAME.json; a name other than the default leaves the markdown alone.")
+    ap.add_argument("--skip-export", action="store_true", help="Do not time the one-off export again.")
     args = ap.parse_args()
     from senseindex.encoding.encoder import Encoder, load_encoder
 
@@ -220,7 +223,7 @@ def main() -> None:
                     "machine_note": "shared with other engineers' jobs: absolute figures move; ratios are "
                                     "within this run", "model": args.model, "command": " ".join(sys.argv)}
     print(json.dumps({k: result[k] for k in ("cpu", "instruction_sets")}), flush=True)
-    result["export"] = export_seconds(args.model)
+    result["export"] = None if args.skip_export else export_seconds(args.model)
     print("export", result["export"], flush=True)
     encoders = {f"{r} {p}": load_encoder(args.model, runtime=r, precision=p) for r, p in configs}
     for name, enc in encoders.items():
@@ -274,7 +277,10 @@ def main() -> None:
     result["load_average_at_end"] = os.getloadavg()[0]
     result["wall_seconds"] = round(time.perf_counter() - started)
     OUT.mkdir(exist_ok=True)
-    (OUT / "encoder_runtimes.json").write_text(json.dumps(result, indent=2) + "\n")
+    (OUT / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    if args.name != "encoder_runtimes":
+        print(markdown(result))
+        return
     DOC.parent.mkdir(parents=True, exist_ok=True)
     notes = DOC.read_text().partition(NOTES)[2] if DOC.exists() else ""  # the hand-written part is kept
     DOC.write_text(markdown(result) + (f"\n{NOTES}{notes}" if notes else ""))
@@ -287,8 +293,9 @@ def markdown(r: dict) -> str:
              f"{r['machine_note']} (load average {r['load_average_at_start']:.1f} at the start, "
              f"{r['load_average_at_end']:.1f} at the end).", "",
              f"Command: `{r['command']}` (wall {r['wall_seconds']} s). Model: {r['model']}.", "",
-             f"One-off export: ONNX fp32 {r['export']['fp32_s']} s ({r['export']['fp32_mb']} MB), "
-             f"int8 quantisation {r['export']['int8_s']} s more ({r['export']['int8_mb']} MB).", "",
+             (f"One-off export: ONNX fp32 {r['export']['fp32_s']} s ({r['export']['fp32_mb']} MB), "
+              f"int8 quantisation {r['export']['int8_s']} s more ({r['export']['int8_mb']} MB)." if r["export"]
+              else "One-off export: not timed in this run."), "",
              "## Indexing throughput (full pipeline, medians; ratio to torch bf16 in the same run)", ""]
     for cname, c in r["throughput"].items():
         lines += [f"{cname}: {c['sentences']} sentences, {c['subword_tokens']} subword tokens.", "",
