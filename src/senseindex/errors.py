@@ -11,3 +11,7 @@ class CorpusError(SenseIndexError):
 
 class IndexLockedError(SenseIndexError):
     """Another process is writing to the same index."""
+
+
+class SenseIndexWarning(UserWarning):
+    """Something the user should know that does not stop the work (the CLI prints it as one line)."""

@@ -7,6 +7,7 @@ all or nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,11 +45,14 @@ class SenseIndex:
     need it; info, senses, labels and plots do not)."""
 
     def __init__(self, store: Store | None, encoder: WordEncoder | None = None, device: str = "auto",
-                 precision: str = "auto", *, path: str | Path | None = None, new: dict | None = None) -> None:
+                 precision: str = "auto", *, path: str | Path | None = None, new: dict | None = None,
+                 runtime: str = "auto") -> None:
         self._store = store
         self._encoder = encoder
         self.device = device
         self.precision = precision
+        self.runtime = runtime  # torch, onnx, openvino or auto (encoding.runtimes.choose_runtime)
+        self._encoder_lock = threading.RLock()
         self._path = store.path if store is not None else Path(path)
         self._new = new or {}  # model, layer and codec of an index that `add` has yet to create
         self._query_vectors: dict[tuple[str, int, int], Any] = {}  # see query_vector
@@ -56,20 +60,24 @@ class SenseIndex:
     # --- opening -----------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, model: str | None = None, device: str = "auto", precision: str = "auto",
-             encoder: WordEncoder | None = None) -> SenseIndex:
-        """Open an existing index; `model` or `encoder`, when given, must be the index's model."""
+             encoder: WordEncoder | None = None, runtime: str = "auto") -> SenseIndex:
+        """Open an existing index; `model` or `encoder`, when given, must be the index's model.
+
+        Any runtime can search an index built with another (their vectors agree to within the
+        bounds in docs/runtimes.md); a different precision than the index's is warned about."""
         store = Store.open(path)
         built = store.manifest["model"]
         asked = encoder.name if encoder is not None else (resolve_model(model).name if model else None)
         if asked and not same_model(asked, built):
             raise SenseIndexError(f"{store.path} was built with {built}; it cannot be searched with {model or asked}")
-        return cls(store, encoder, device, precision)
+        return cls(store, encoder, device, precision, runtime=runtime)
 
     @classmethod
     def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None,
                        device: str = "auto", precision: str = "auto", codec: str | None = None,
                        encoder: WordEncoder | None = None, keep_vectors: str | None = None,
-                       train_rows: int | None = None, tail_max: int | None = None) -> SenseIndex:
+                       train_rows: int | None = None, tail_max: int | None = None,
+                       runtime: str = "auto") -> SenseIndex:
         """Open the index at `path`, or prepare a new one there (written by the first `add`).
 
         `codec` compresses occurrence vectors once the index holds `train_rows` of them (exact
@@ -79,14 +87,14 @@ class SenseIndex:
         kept unsorted before they are sorted into a segment."""
         path = resolve_index_path(path)
         if Store.is_index(path):
-            si = cls.open(path, model, device, precision, encoder)
+            si = cls.open(path, model, device, precision, encoder, runtime)
             if layer and str(layer) != si.store.manifest["layer"]:
                 raise SenseIndexError(f"{path} was built from layer {si.store.manifest['layer']}, not {layer}")
             return si
         Store.check_new(path)
         if keep_vectors not in (None, "", "fp16", "fp32"):
             raise SenseIndexError(f"--keep-vectors {keep_vectors!r}: use fp16 or fp32")
-        return cls(None, encoder, device, precision, path=path,
+        return cls(None, encoder, device, precision, path=path, runtime=runtime,
                    new={"model": model, "layer": layer or "last", "codec": codec, "keep_vectors": keep_vectors,
                         "train_rows": train_rows, "tail_max": tail_max})
 
@@ -129,15 +137,32 @@ class SenseIndex:
     @property
     def encoder(self) -> WordEncoder:
         """The model, loaded on first use (the one the index was built with)."""
-        if self._encoder is None:
-            from senseindex.encoding.encoder import load_encoder
+        with self._encoder_lock:  # `preload` may be loading it on another thread
+            if self._encoder is None:
+                from senseindex.encoding.encoder import load_encoder
 
-            if self._store is None and not Store.is_index(self._path):
-                model, layer = self._new["model"], self._new["layer"]
-            else:
-                model, layer = self.store.manifest["model"], self.store.manifest["layer"]
-            self._encoder = load_encoder(model, layer, self.device, self.precision)
+                if self._store is None and not Store.is_index(self._path):
+                    model, layer = self._new["model"], self._new["layer"]
+                else:
+                    model, layer = self.store.manifest["model"], self.store.manifest["layer"]
+                encoder = load_encoder(model, layer, self.device, self.precision, self.runtime)
+                if self._store is not None or Store.is_index(self._path):
+                    warn_precision(self.store.manifest, encoder)
+                self._encoder = encoder
         return self._encoder
+
+    def preload(self) -> None:
+        """Start loading the model on a background thread and return at once: a query's tagger
+        (spaCy) loads meanwhile, and a cold search waits for the slower of the two, not both.
+        A failure there is left for `encoder` to raise where the model is needed."""
+        if self._encoder is None:
+            def load() -> None:
+                try:
+                    self.encoder  # noqa: B018 (loading is the point)
+                except Exception:  # noqa: S110 (raised again, in the caller's thread, by `encoder`)
+                    pass
+
+            threading.Thread(target=load, name="senseindex-preload", daemon=True).start()
 
     @property
     def glove(self) -> Glove:
@@ -245,13 +270,13 @@ class SenseIndex:
 
     @classmethod
     def repair(cls, path: str | Path, device: str = "auto", precision: str = "auto",
-               encoder: WordEncoder | None = None) -> dict:
+               encoder: WordEncoder | None = None, runtime: str = "auto") -> dict:
         """Rebuild what `check` finds damaged and can be derived (vector files re-encoded from the
         text with the index's model, the codec, static vectors, counts); refuse, changing nothing,
         when index.db itself is damaged. Labels are never dropped."""
         from senseindex.storage.repair import repair_index
 
-        si = cls(None, encoder, device, precision, path=resolve_index_path(path))
+        si = cls(None, encoder, device, precision, path=resolve_index_path(path), runtime=runtime)
         return repair_index(si.path, lambda: si.encoder, load_glove)
 
     def labels_orphaned(self) -> list[dict]:
@@ -519,6 +544,7 @@ class SenseIndex:
             "layer": m["layer"],
             "pooling": m["pooling"],
             "precision": m.get("precision", "unknown"),
+            "runtime": m.get("runtime", "torch"),
             "vector_format": m.get("vector_format", "unknown"),
             "dimensions": int(m["dimensions"]),
             "codec": m.get("codec", "fp16"),
@@ -852,14 +878,29 @@ class SenseIndex:
         return evaluate_semcor(self, holdout, k, any_pos, test_tags, wordnet)
 
 
+def warn_precision(manifest: Mapping[str, str], encoder: WordEncoder) -> None:
+    """Warn when queries are encoded at another precision than the index's vectors were (their
+    cosines then carry that precision's error too; docs/runtimes.md gives the measured bounds)."""
+    import warnings
+
+    from senseindex.errors import SenseIndexWarning
+
+    built = manifest.get("precision")
+    if built and built != encoder.precision:
+        warnings.warn(f"{manifest.get('model')}: the index was built at {built} "
+                      f"({manifest.get('runtime', 'torch')}); queries are encoded at {encoder.precision} "
+                      f"({getattr(encoder, 'runtime', 'torch')}): pass --precision {built} for the same vectors",
+                      SenseIndexWarning, stacklevel=3)
+
+
 def explain(sentences: Sequence[str], model: str | None = None, layer: str = "last", device: str = "auto",
-            precision: str = "auto", encoder: WordEncoder | None = None) -> dict:
+            precision: str = "auto", encoder: WordEncoder | None = None, runtime: str = "auto") -> dict:
     """Cosine matrices of the marked words in SENTENCES without an index (SenseIndex.explain adds
     each occurrence's nearest words in an index)."""
     from senseindex.encoding.encoder import load_encoder
     from senseindex.senses.explain import explain as run
 
-    return run(encoder or load_encoder(model, layer, device, precision), load_glove(), list(sentences))
+    return run(encoder or load_encoder(model, layer, device, precision, runtime), load_glove(), list(sentences))
 
 
 def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | None = None, **kwargs) -> dict:

@@ -75,7 +75,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
                        progress: Callable[[str, float], None] | None = None,
                        subset: Callable[[WsdSplit], np.ndarray | None] | None = None,
                        data: str | Path | None = None, codec: str | None = None,
-                       codec_from: str | Path | None = None) -> dict:
+                       codec_from: str | Path | None = None, runtime: str = "auto") -> dict:
     """Train on each word's training split, label its test split; per word and overall scores.
 
     `root` is the CoarseWSD-20 folder, else coarsewsd20/ in the data folder `data` (default
@@ -99,7 +99,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     if encoder is None and any(m.startswith("contextual") for m in methods):
         from senseindex.encoding.encoder import load_encoder
 
-        encoder = load_encoder(model, layer, device, precision)
+        encoder = load_encoder(model, layer, device, precision, runtime)
     glove = None
     if any(m.startswith("static") for m in methods):
         from senseindex.encoding.glove import load_glove
@@ -151,7 +151,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     result = {
         "dataset": "coarsewsd20", "root": str(root), "words": words,
         "model": getattr(encoder, "name", None), "layer": getattr(encoder, "layer", None),
-        "precision": getattr(encoder, "precision", None), "k": k, "codec": codec or "exact",
+        "precision": getattr(encoder, "precision", None),
+        "runtime": getattr(encoder, "runtime", None), "k": k, "codec": codec or "exact",
         "static": "mean GloVe 6B-50d of the content words; static-context leaves the target out, "
                   "static-sentence keeps it",
         "methods": {m: summarise(per_method[m], gold_all, pred_all[m]) for m in methods},

@@ -121,8 +121,8 @@ def info_text(info: dict) -> str:
          else "unknown (an index from before token counts: the next write, e.g. senseindex upgrade, counts them)"),
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
         ("labels", labels),
-        ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']}, "
-                  f"{info['dimensions']} dims)"),
+        ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']} "
+                  f"{info.get('runtime', 'torch')}, {info['dimensions']} dims)"),
         ("vectors", f"codec {info['codec']}" + (f", {info['code_bytes']} bytes a vector" if info["codec_trained"] else
                     f" (trained at 50,000 vectors; exact float16, {info['code_bytes']} bytes, until then)"
                     if info["codec"].lower() != "fp16" else f" (exact, {info['code_bytes']} bytes a vector)")

@@ -65,13 +65,31 @@ def sense_pos_class(label: str | None) -> str | None:
 def pipeline():
     """The spaCy pipeline without parser and entity recogniser (tags and lemmas only)."""
     try:
-        import importlib
-
-        package = importlib.import_module(TAGGER_PACKAGE)
+        package = _import_without_torch(TAGGER_PACKAGE)
     except ImportError:
         raise SenseIndexError(f"the part-of-speech tagger is not installed (pip install {TAGGER_PACKAGE.replace('_', '-')})"
                               ) from None
     return package.load(exclude=["parser", "ner", "senter"])
+
+
+def _import_without_torch(name: str):
+    """Import a module with torch hidden, unless torch is imported already.
+
+    spaCy imports thinc, and thinc imports torch when it can (2.3 s on the 2-core machine, most
+    of a cold `senseindex search`), only to offer torch-backed layers that en_core_web_sm does not
+    use. A query encoded by an exported runtime then never loads torch. torch stays importable
+    afterwards; thinc alone keeps believing it absent."""
+    import importlib
+    import sys
+
+    hide = "torch" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # `import torch` raises ImportError while this is set
+    try:
+        return importlib.import_module(name)
+    finally:
+        if hide and "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
 
 
 LEMMA_RULES = "lemminflect"  # in the manifest's lemmatiser name of indexes whose lemmas use the rules below
@@ -82,9 +100,9 @@ def tagger_name() -> str:
     ("spacy-3.8.18/en_core_web_sm-3.8.0+lemminflect-0.2.3")."""
     from importlib.metadata import version
 
+    meta = pipeline().meta  # first: it imports spaCy without torch
     import spacy
 
-    meta = pipeline().meta
     return f"spacy-{spacy.__version__}/en_core_web_sm-{meta.get('version', '')}+{LEMMA_RULES}-{version('lemminflect')}"
 
 

@@ -725,7 +725,7 @@ def index_names(paths: Sequence[str | Path] | Mapping[str, str | Path]) -> dict[
 
 
 def create_app(indexes: Sequence[str | Path] | Mapping[str, str | Path], *, read_only: bool = False,
-               encoder=None, device: str = "auto", precision: str = "auto",
+               encoder=None, device: str = "auto", precision: str = "auto", runtime: str = "auto",
                hosts: Iterable[str] | None = LOOPBACK_HOSTS, cache: int = 128, max_body: int = MAX_BODY,
                max_upload: int = MAX_UPLOAD, token: str | None = None, warm: bool = True) -> Starlette:
     """The workbench over one or more indexes. `encoder` (tests) replaces the index's own model;
@@ -737,7 +737,7 @@ def create_app(indexes: Sequence[str | Path] | Mapping[str, str | Path], *, read
     async def lifespan(app):
         for name, path in names.items():
             handles[name] = IndexHandle(name, path, encoder=encoder, device=device, precision=precision,
-                                        cache=cache)
+                                        cache=cache, runtime=runtime)
         if warm:  # load the model and read the index in the background; the first search is then quick
             for h in handles.values():
                 h.data.submit(_info)
@@ -769,20 +769,20 @@ def check_host(host: str, allow_remote: bool) -> bool:
 
 def serve(indexes: Sequence[str], host: str = "127.0.0.1", port: int = 8000, read_only: bool = False,
           allow_remote: bool = False, device: str = "auto", precision: str = "auto", threads: int | None = 1,
-          echo=print) -> None:
+          echo=print, runtime: str = "auto") -> None:
     """Run the workbench with uvicorn until Ctrl-C; `echo(message)` tells the user where it is.
 
-    `threads` sets the model's CPU threads for this process (None: torch's default, one per core).
+    `threads` sets the model's CPU threads for this process (None: the runtime's default, one per core).
     One is the default: on the 2-core machine, with one other busy process, torch's default (two)
     made single searches 4-7x slower than one thread, and in one run 8 clients 11x slower (BENCHMARKS.md)."""
     import uvicorn
 
     loopback = check_host(host, allow_remote)
     if threads:
-        import torch
+        from senseindex.encoding.runtimes import set_threads
 
-        torch.set_num_threads(threads)
-    app = create_app(indexes, read_only=read_only, device=device, precision=precision,
+        set_threads(threads)  # torch, ONNX Runtime or OpenVINO, whichever loads (torch is not imported here)
+    app = create_app(indexes, read_only=read_only, device=device, precision=precision, runtime=runtime,
                      hosts=LOOPBACK_HOSTS if loopback else None)
     if not loopback:
         echo(f"warning: serving on {host}: anyone who can reach this address can read the corpus"

@@ -37,6 +37,7 @@ class PrimedEncoder:
         self.inner = inner
         self.name, self.layer, self.dim = inner.name, inner.layer, inner.dim
         self.precision, self.max_length = inner.precision, inner.max_length
+        self.runtime = getattr(inner, "runtime", "torch")
         self._ready: dict[tuple[str, int, int], np.ndarray] = {}
         self.batches = 0  # batched forward passes (for tests and the load benchmark)
 
@@ -183,11 +184,11 @@ class IndexHandle:
     command line only; requests name an index by `name`."""
 
     def __init__(self, name: str, path: Path, *, encoder=None, device: str = "auto", precision: str = "auto",
-                 cache: int = 128) -> None:
+                 cache: int = 128, runtime: str = "auto") -> None:
         self.name, self.path = name, Path(path)
         self.generation = 0  # bumped by every label write: cached search results carry labels
         self.index_id: str | None = None
-        self._encoder, self._device, self._precision = encoder, device, precision
+        self._encoder, self._device, self._precision, self._runtime = encoder, device, precision, runtime
         self.searches = TTLCache(cache)
         self.reports = TTLCache(min(cache, 48))  # per word: its clustering, collocates and map points
         self.model = Lane(f"{name}-model", self._open_model)
@@ -203,7 +204,8 @@ class IndexHandle:
 
         inner = self._encoder
         if inner is None:  # the model the index was built with, loaded once per process
-            inner = SenseIndex.open(self.path, device=self._device, precision=self._precision).encoder
+            inner = SenseIndex.open(self.path, device=self._device, precision=self._precision,
+                                    runtime=self._runtime).encoder
         primed = PrimedEncoder(inner)
         return SenseIndex.open(self.path, encoder=primed), primed
 
