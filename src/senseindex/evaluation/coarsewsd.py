@@ -114,7 +114,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         if not trained.trained:
             raise SenseIndexError(f"{codec_from}: its codec is not trained yet (exact vectors)")
         codec = f"{trained.spec} trained on {codec_from}"
-        stored = lambda x: trained.decode(trained.encode(x))  # noqa: E731
+        stored = trained.faithful
     elif codec and encoder is not None:
         stored = _codec_round_trip(root, words, encoder, codec, subset)
     per_method: dict[str, dict[str, dict]] = {m: {} for m in methods}
@@ -175,8 +175,7 @@ def _codec_round_trip(root: Path, words: Sequence[str], encoder, spec: str, subs
     sample = np.concatenate(pooled)
     if len(sample) > TRAIN_SAMPLE:
         sample = sample[np.sort(np.random.default_rng(0).choice(len(sample), TRAIN_SAMPLE, replace=False))]
-    trained = Codec.train(sample, spec, nlist=1)
-    return lambda x: trained.decode(trained.encode(x))
+    return Codec.train(sample, spec, nlist=1).faithful
 
 
 def subset_indices(split: WsdSplit, max_n: int | None, seed: int = 0) -> np.ndarray | None:
