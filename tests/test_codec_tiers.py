@@ -68,6 +68,10 @@ def test_two_tier_codec_clusters_read_the_faithful_tier(tmp_path):
     q = E[0]
     hits = vs.search(q, 5, lid)
     assert hits[0][0] == ids[0] and abs(hits[0][1] - float(X[0] @ q)) < 1e-5
+    # an any-word search re-scores its candidates on the faithful tier too
+    any_word = si.store.search(q, 5)
+    by_id = dict(zip(ids.tolist(), X @ q, strict=True))
+    assert any_word and all(abs(s - by_id[i]) < 1e-5 for i, s in any_word if i in by_id)
     tiers = {t["tier"]: t for t in si.info()["tiers"]}
     assert tiers["search"]["bytes_per_vector"] == 8 and tiers["faithful"]["bytes_per_vector"] == 16
     assert "senses" in tiers["faithful"]["read_by"]

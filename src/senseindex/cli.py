@@ -165,8 +165,10 @@ def cli():
 @click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
 @click.option("--layer", default=None, help="Hidden layer: last (default), lastN (mean of the last N), middle or a number.")
 @click.option("--codec", default=None,
-              help="Vector codec (a FAISS factory string: PQ64, the default, is 64 bytes a vector; PQ32, OPQ32,PQ32, "
-                   "SQ8; fp16 = exact). "
+              help="Vector codec (a FAISS factory string; \"A,Refine(B)\" is two tiers: A codes scanned by search, "
+                   "B codes read by senses, clusters, k-NN and re-ranking. Default PQ16,Refine(SQ4): 16 + 384 bytes a "
+                   "vector for 768 dimensions, mean cosine 0.99 to the exact vector where it matters; PQ64 alone, "
+                   "64 bytes, 0.75; fp16 = exact). "
                    "Trained once the index holds 50,000 vectors; exact float16 until then.")
 @click.option("--keep-vectors", type=click.Choice(["fp16", "fp32"]), default=None,
               help="Also keep exact vectors (for re-ranking and re-training; 1.5 or 3 KB a vector).")

@@ -259,9 +259,10 @@ def context_lemmas(store, sentence_ids: list[int], lemma: str) -> dict[int, set[
 
 
 def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
-                  examples: int = 5, n_words: int = 8, glove=None) -> SenseReport:
-    """Cluster every occurrence of WORD's lemma and describe each cluster for a reader."""
-    lemma = lemmatize(word)
+                  examples: int = 5, n_words: int = 8, glove=None, lemma: str | None = None) -> SenseReport:
+    """Cluster every occurrence of WORD's lemma (or of `lemma`, as stored) and describe each
+    cluster for a reader."""
+    lemma = lemma or lemmatize(word)
     rows = occurrence_rows(store, lemma)
     if not rows:
         from senseindex.encoding.glove import load_glove, not_indexed

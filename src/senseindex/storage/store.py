@@ -304,6 +304,24 @@ class Store:
             return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
         return self.vectors.lemma_vectors(lid, self.removed(lid))
 
+    def search(self, q: np.ndarray, k: int, lemma_id: int | None = None, exclude: set[int] | None = None,
+               rerank: int = 4) -> list[tuple[int, float]]:
+        """VectorStore.search; an any-word search also re-scores its best `rerank` x k candidates
+        (at least 100) on the faithful tier, as a same-lemma search does within its lemma."""
+        vs = self.vectors
+        if lemma_id is not None or vs.tier is None:
+            return vs.search(q, k, lemma_id, exclude=exclude)
+        found = vs.search(q, max(k * rerank, 100), None, exclude=exclude)
+        if not found:
+            return []
+        ids = np.array([i for i, _ in found], np.int64)
+        lemma_of = dict(select_in(self.db, "select id, lemma_id from occ where id in ({ids})", ids.tolist()))
+        ids = np.array([i for i in ids if int(i) in lemma_of], np.int64)
+        rows = vs.faithful_rows(ids, np.array([lemma_of[int(i)] for i in ids], np.int64))
+        scores = rows @ np.asarray(q, np.float32).ravel()
+        order = np.lexsort((ids, -scores))[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
     def take(self, ids) -> np.ndarray:
         """Vectors of occurrence ids, in the order given."""
         ids = np.asarray(ids, dtype=np.int64)

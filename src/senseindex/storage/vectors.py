@@ -908,6 +908,23 @@ class VectorStore:
             return ids, self.tier.decode(b.exact[keep])
         return ids, self.codec.decode(np.asarray(b.codes)[keep])
 
+    def faithful_rows(self, ids: np.ndarray, lemma_ids: np.ndarray) -> np.ndarray | None:
+        """Faithful-tier vectors of a few occurrence ids (their lemma ids alongside), in the order
+        given, found by id in each lemma block without decoding the rest; None without a tier."""
+        if self.tier is None:
+            return None
+        ids, lemma_ids = np.asarray(ids, np.int64), np.asarray(lemma_ids, np.int64)
+        out = np.zeros((len(ids), self.dim), np.float32)
+        for lemma in np.unique(lemma_ids):
+            where = np.flatnonzero(lemma_ids == lemma)
+            for part in self.lemma_parts(int(lemma)):
+                have = np.asarray(part.ids, np.int64)
+                pos = np.minimum(np.searchsorted(have, ids[where]), len(have) - 1)
+                hit = have[pos] == ids[where]
+                if hit.any():
+                    out[where[hit]] = self.tier.decode(np.asarray(part.exact)[pos[hit]])
+        return out
+
     def take(self, ids: np.ndarray, lemma_ids: np.ndarray) -> np.ndarray:
         """Vectors of occurrence ids (their lemma ids alongside), in the order given."""
         ids = np.asarray(ids, dtype=np.int64)
