@@ -1,5 +1,6 @@
 """`senses` speed on an index: warm time of sense induction for lemmas of about 100 and 10,000
-occurrences (the median of --runs after one untimed run), and the tagger calls it makes.
+occurrences (the median of --runs after one untimed run; wall and CPU seconds, as a shared
+machine stretches wall time), and the tagger calls it makes.
 
     .venv/bin/python bench/senses_speed.py /tmp/senseindex-scale/idx-1000000   # writes bench/out/senses_speed.json
 
@@ -41,13 +42,15 @@ def main() -> None:
         lemma, count = min(counts, key=lambda x: (abs(x[1] - size), x[0]))
         induce_senses(store, lemma, lemma=lemma)  # warm: pages, imports, SQLite cache
         calls.clear()
-        times = []
+        times, cpu = [], []
         for _ in range(args.runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             report = induce_senses(store, lemma, lemma=lemma)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         rows.append({"target": size, "lemma": lemma, "occurrences": count, "k": report.k,
                      "warm_median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times],
+                     "cpu_median_s": round(statistics.median(cpu), 3),
                      "tag_word_calls": len(calls), "names": [s.name for s in report.senses]})
         print(json.dumps(rows[-1]), flush=True)
     summary = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, 2 cores shared by 5 engineers",

@@ -95,7 +95,7 @@ def cluster_vectors(X: np.ndarray, k: int | str = "auto", min_size: int | None =
         rows = np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
         sampled = sample
     S = X[rows].astype(np.float64)
-    Z = linkage(S, "ward")
+    Z = linkage(_distances(S), "ward")
     m = len(S)
     sample_min = max(1, round(min_size * m / n))
     if k == "auto":
@@ -123,6 +123,21 @@ def cluster_vectors(X: np.ndarray, k: int | str = "auto", min_size: int | None =
     cents = l2_normalise(np.stack([X[labels == c].mean(0) for c in range(k_final)])).astype(np.float32)
     sim = np.einsum("ij,ij->i", X, cents[labels]).astype(np.float32)
     return Clustering(labels, cents, sim, k_final, how, [round(float(h), 4) for h in Z[::-1, 2][:k_max]], sampled)
+
+
+def _distances(S: np.ndarray) -> np.ndarray:
+    """Condensed Euclidean distances through one matrix product (BLAS, all cores): scipy's pdist
+    loops pair by pair and took 90% of `senses` on a lemma of 10,000 occurrences."""
+    from scipy.spatial.distance import squareform
+
+    sq = np.einsum("ij,ij->i", S, S)
+    D = S @ S.T
+    D *= -2
+    D += sq[:, None]
+    D += sq[None, :]
+    np.maximum(D, 0, out=D)
+    np.fill_diagonal(D, 0)
+    return np.sqrt(squareform(D, checks=False))
 
 
 def _assign(X: np.ndarray, cents: np.ndarray, chunk: int = 65536) -> np.ndarray:
