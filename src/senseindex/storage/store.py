@@ -317,7 +317,7 @@ class Store:
         ids = np.array([i for i, _ in found], np.int64)
         lemma_of = dict(select_in(self.db, "select id, lemma_id from occ where id in ({ids})", ids.tolist()))
         ids = np.array([i for i in ids if int(i) in lemma_of], np.int64)
-        rows = vs.faithful_rows(ids, np.array([lemma_of[int(i)] for i in ids], np.int64))
+        rows = vs.take(ids, np.array([lemma_of[int(i)] for i in ids], np.int64))
         scores = rows @ np.asarray(q, np.float32).ravel()
         order = np.lexsort((ids, -scores))[:k]
         return [(int(ids[i]), float(scores[i])) for i in order]

@@ -908,36 +908,39 @@ class VectorStore:
             return ids, self.tier.decode(b.exact[keep])
         return ids, self.codec.decode(np.asarray(b.codes)[keep])
 
-    def faithful_rows(self, ids: np.ndarray, lemma_ids: np.ndarray) -> np.ndarray | None:
-        """Faithful-tier vectors of a few occurrence ids (their lemma ids alongside), in the order
-        given, found by id in each lemma block without decoding the rest; None without a tier."""
-        if self.tier is None:
-            return None
-        ids, lemma_ids = np.asarray(ids, np.int64), np.asarray(lemma_ids, np.int64)
-        out = np.zeros((len(ids), self.dim), np.float32)
-        for lemma in np.unique(lemma_ids):
-            where = np.flatnonzero(lemma_ids == lemma)
-            for part in self.lemma_parts(int(lemma)):
-                have = np.asarray(part.ids, np.int64)
-                pos = np.minimum(np.searchsorted(have, ids[where]), len(have) - 1)
-                hit = have[pos] == ids[where]
-                if hit.any():
-                    out[where[hit]] = self.tier.decode(np.asarray(part.exact)[pos[hit]])
-        return out
-
     def take(self, ids: np.ndarray, lemma_ids: np.ndarray) -> np.ndarray:
-        """Vectors of occurrence ids (their lemma ids alongside), in the order given."""
+        """Vectors of occurrence ids (their lemma ids alongside), in the order given: the faithful
+        tier when there is one, else the decoded codes. Only the rows asked for are decoded: tail
+        rows by position, segment rows by id within their lemma's block (a k-NN vote or a re-rank
+        touching a lemma of a million occurrences decodes its few rows, not the lemma)."""
         ids = np.asarray(ids, dtype=np.int64)
         lemma_ids = np.asarray(lemma_ids, dtype=np.int64)
         out = np.zeros((len(ids), self.dim), np.float32)
-        for lemma in np.unique(lemma_ids):
-            where = np.flatnonzero(lemma_ids == lemma)
-            have, vecs = self.lemma_vectors(int(lemma))
-            pos = np.searchsorted(have, ids[where])
-            ok = (pos < len(have)) & (have[np.minimum(pos, len(have) - 1)] == ids[where]) if len(have) else pos < 0
-            if not ok.all():
-                raise SenseIndexError(f"occurrence {int(ids[where][~ok][0])} has no stored vector")
-            out[where] = vecs[pos]
+        found = np.zeros(len(ids), bool)
+        tier = self.tier
+
+        def put(where: np.ndarray, rows: np.ndarray) -> None:
+            out[where] = tier.decode(rows) if tier is not None else self.codec.decode(rows)
+            found[where] = True
+
+        first = self.state.tail_first_id
+        in_tail = (ids >= first) & (ids < self.state.next_id)
+        if in_tail.any():
+            src = self.tail_exact() if tier is not None else self.tail_codes()
+            put(np.flatnonzero(in_tail), np.asarray(src[ids[in_tail] - first]))
+        for lemma in np.unique(lemma_ids[~in_tail]):
+            where = np.flatnonzero(~in_tail & (lemma_ids == lemma))
+            for g in self.state.segments:
+                b = self.segment(g)[0].block(int(lemma))
+                if not len(b.ids):
+                    continue
+                have = np.asarray(b.ids, np.int64)
+                pos = np.minimum(np.searchsorted(have, ids[where]), len(have) - 1)
+                hit = have[pos] == ids[where]
+                if hit.any():
+                    put(where[hit], np.asarray((b.exact if tier is not None else b.codes)[pos[hit]]))
+        if not found.all():
+            raise SenseIndexError(f"occurrence {int(ids[~found][0])} has no stored vector")
         return out
 
     # --- writing (the caller holds the write lock) -------------------------------------------

@@ -13,8 +13,8 @@ measured on the test splits, which it never saw:
   vectors; the exact top 10 against the top 10 by code, and after re-scoring the top 100 by code
   with the faithful tier (what VectorStore.search does).
 
-    .venv/bin/python bench/codecs.py                      # writes bench/out/codecs.json
-    .venv/bin/python bench/codecs.py --codecs PQ16,Refine(SQ4) SQ4 --train 5000
+    .venv/bin/python bench/codec_fidelity.py                      # writes bench/out/codec_fidelity.json
+    .venv/bin/python bench/codec_fidelity.py --codecs PQ16,Refine(SQ4) SQ4 --train 5000
 """
 
 from __future__ import annotations
@@ -113,10 +113,10 @@ def main() -> None:
     summary = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, shared by 5 engineers",
                "model": "sentence-transformers/all-mpnet-base-v2 (last layer)", "words": sorted(data),
                "train_vectors": len(train), "test_vectors": len(test), "queries_per_word": args.queries,
-               "command": "bench/codecs.py --train " + str(args.train) + " --codecs " + " ".join(f"'{c}'" for c in args.codecs),
+               "command": "bench/codec_fidelity.py --train " + str(args.train) + " --codecs " + " ".join(f"'{c}'" for c in args.codecs),
                "codecs": rows}
     OUT.mkdir(exist_ok=True)
-    (OUT / "codecs.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (OUT / "codec_fidelity.json").write_text(json.dumps(summary, indent=2) + "\n")
     print("| codec | search B | faithful B | search cos (mean / p5) | faithful cos (mean / p5) | "
           "recall@10 code | reranked | train s |")
     print("|---|---:|---:|---|---|---:|---:|---:|")
