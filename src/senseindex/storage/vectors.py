@@ -389,6 +389,24 @@ class Codec:
 
 
 # --- sorted runs ----------------------------------------------------------------------------
+class Rows:
+    """Some rows of a mapped array, gathered only when read: a search re-scores a hundred of a
+    lemma's tail rows on the faithful tier and must not copy the other 100,000 (384 bytes each)."""
+
+    def __init__(self, arr: np.ndarray, rows: np.ndarray) -> None:
+        self.arr, self.rows = arr, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i) -> np.ndarray:
+        return np.asarray(self.arr[self.rows[i]])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = np.asarray(self.arr[self.rows])
+        return out.astype(dtype) if dtype is not None else out
+
+
 @dataclass
 class Block:
     key: int
@@ -830,7 +848,7 @@ class VectorStore:
         if len(rows):
             exact = self.tail_exact()
             parts.append(Block(lemma_id, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE),
-                               exact[rows] if exact is not None else None))
+                               Rows(exact, rows) if exact is not None else None))
         return [p for p in parts if len(p.ids)]
 
     def lemma_block(self, lemma_id: int) -> Block:
