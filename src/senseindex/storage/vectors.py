@@ -887,21 +887,29 @@ class VectorStore:
         """(occurrence id, score) of the k best matches, best first (equal scores: lower id first):
         within one lemma (a scan over all its codes, block by block where they lie: nothing is
         concatenated or copied), or over every occurrence (`lemma_id` None: the coarse lists
-        nearest the query). With an exact tier, the best `rerank` x k by code are re-scored exactly."""
+        nearest the query). With a faithful tier, the best `rerank` x k by code (at least 100;
+        removed rows left out first) are re-scored on it."""
         exclude = exclude or set()
         parts = self.lemma_parts(lemma_id) if lemma_id is not None else self._list_parts(q, nprobe)
-        want = k + len(exclude)
         exact = self.tier is not None and bool(parts) and all(p.exact is not None for p in parts)
-        scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], max(want * rerank, 100) if exact else want)
-        if exact:
+        shortlist = max(k * rerank, 100) if exact else k
+        scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], shortlist + len(exclude))
+        ids = np.zeros(len(pos), np.int64)
+        for j in np.unique(part):
+            at = np.flatnonzero(part == j)
+            ids[at] = np.asarray(parts[j].ids)[pos[at]]
+        if exclude:  # removed rows (tombstones) are dropped before re-scoring, not re-scored
+            keep = ~np.isin(ids, np.fromiter(exclude, np.int64, len(exclude)))
+            ids, scores, part, pos = ids[keep], scores[keep], part[keep], pos[keep]
+        if exact:  # the best `shortlist` by code (best first), re-scored on the faithful tier
+            ids, part, pos = ids[:shortlist], part[:shortlist], pos[:shortlist]
             qf = np.asarray(q, np.float32).ravel()
             scores = np.zeros(len(pos), np.float32)
             for j in np.unique(part):
                 at = np.flatnonzero(part == j)
                 scores[at] = self.tier.decode(parts[j].exact[pos[at]]) @ qf
-        ids = np.array([int(parts[j].ids[p]) for j, p in zip(part, pos, strict=True)], np.int64)
-        order = np.lexsort((ids, -scores))
-        out = [(int(ids[i]), float(scores[i])) for i in order if int(ids[i]) not in exclude]
+        order = np.lexsort((ids, -scores))[:k]
+        out = [(int(ids[i]), float(scores[i])) for i in order]
         self._scanned += sum(p.codes.nbytes + p.ids.nbytes for p in parts)
         if self._scanned > MAPPED_BUDGET:
             self.release_pages()
