@@ -88,6 +88,7 @@ def main() -> None:
     ap.add_argument("--words", nargs="*", default=list(COARSEWSD_WORDS))
     ap.add_argument("--train", type=int, default=10_000, help="Training sample (vectors).")
     ap.add_argument("--queries", type=int, default=200, help="Test vectors per word used as search queries.")
+    ap.add_argument("--add", action="store_true", help="Replace or add these codecs' rows in the saved JSON.")
     args = ap.parse_args()
     data = load_vectors(args.words)
     if not data:
@@ -116,6 +117,12 @@ def main() -> None:
                "command": "bench/codec_fidelity.py --train " + str(args.train) + " --codecs " + " ".join(f"'{c}'" for c in args.codecs),
                "codecs": rows}
     OUT.mkdir(exist_ok=True)
+    if args.add and (OUT / "codec_fidelity.json").is_file():
+        old = json.loads((OUT / "codec_fidelity.json").read_text())
+        mine = {r["codec"]: r for r in rows}
+        rows = [mine.pop(r["codec"], r) for r in old["codecs"]] + list(mine.values())
+        summary = {**old, "codecs": rows, "added": old.get("added", []) + [{"date": summary["date"],
+                                                                           "command": summary["command"]}]}
     (OUT / "codec_fidelity.json").write_text(json.dumps(summary, indent=2) + "\n")
     print("| codec | search B | faithful B | search cos (mean / p5) | faithful cos (mean / p5) | "
           "recall@10 code | reranked | train s |")

@@ -796,5 +796,5 @@ def upgrade(index_path, codec, reencode, precision, device, quiet, fmt):
                        f"codec {r['codec']} ({r['occurrences']:,} occurrences"
                        + (f", from {r['from']}" if r.get("from") else "")
                        + f"{'' if r['codec_trained'] else ', exact float16 until trained'})"
-                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}, codec {r['codec']}"),
+                       if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"),
          [r], r)

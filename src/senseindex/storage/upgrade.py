@@ -47,7 +47,7 @@ def upgrade(path: Path, codec: str | None, progress: Callable[[int, int], None] 
         if codec is None and current in PREVIOUS_DEFAULTS and not manifest.get("keep_vectors"):
             codec = default_codec
         if codec is None or codec == current:
-            return {"path": str(path), "upgraded": False, "format_version": FORMAT_VERSION, "codec": current}
+            return {"path": str(path), "upgraded": False, "format_version": FORMAT_VERSION}
         return recode(path, codec, reencode, encoder)
     lock = FileLock(path / ".lock", timeout=0, thread_local=False)
     try:

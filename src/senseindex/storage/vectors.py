@@ -182,9 +182,11 @@ class Codec:
         refine = None
         if refine_spec:
             refine = faiss.index_factory(dim, refine_spec, faiss.METRIC_INNER_PRODUCT)
-            if isinstance(refine, faiss.IndexScalarQuantizer):  # per-dimension ranges that minimise the
-                refine.sq.rangestat = faiss.ScalarQuantizer.RS_optim  # error, not min-max: SQ4 keeps a mean
-            if not refine.is_trained:  # cosine of 0.995, not 0.992 (bench/codec_fidelity.py)
+            if isinstance(refine, faiss.IndexScalarQuantizer) and refine.sq.qtype == faiss.ScalarQuantizer.QT_4bit:
+                # per-dimension ranges that minimise the error, not min-max: SQ4 keeps a mean cosine
+                # of 0.995, not 0.992 (bench/codec_fidelity.py; for SQ8 it gave NaNs)
+                refine.sq.rangestat = faiss.ScalarQuantizer.RS_optim
+            if not refine.is_trained:
                 refine.train(sample)
         if spec.lower() == EXACT:
             index = None
