@@ -740,8 +740,8 @@ class VectorStore:
         tier = self.tier
         if tier is not None:
             faithful = {"tier": "faithful", "codec": tier.name, "bytes_per_vector": tier.row_bytes, "copies": 1,
-                        "read_by": "senses, review clusters, centroids, explain, k-NN labels, plots; re-ranking of "
-                                   "a same-lemma search's top candidates"}
+                        "read_by": "senses, review clusters, centroids, explain, k-NN labels, plots; re-scoring "
+                                   "every search's best candidates (4 x k, at least 100)"}
         elif not c.trained:
             faithful = {"tier": "faithful", "codec": "the search codes (exact float16 until trained)",
                         "bytes_per_vector": 0, "copies": 0, "read_by": "everything that reads vectors"}
