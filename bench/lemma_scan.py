@@ -9,7 +9,7 @@ The codec is trained on real all-mpnet-base-v2 vectors (CoarseWSD-20, from the c
 stored codes are random bytes (scanning cost does not depend on their values; ranking quality
 is measured by bench/codec_fidelity.py instead).
 
-    .venv/bin/python bench/lemma_scan.py        # writes bench/out/lemma_scan.json
+    .venv/bin/python bench/lemma_scan.py --codecs 'PQ16,Refine(SQ4)' PQ64   # writes bench/out/lemma_scan.json
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--codec", default=None, help="Codec (default: DEFAULT_CODEC).")
+    ap.add_argument("--codecs", nargs="*", default=None, help="Codecs, measured interleaved (default: DEFAULT_CODEC).")
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=60)
     args = ap.parse_args()
@@ -40,45 +40,56 @@ def main() -> None:
     from senseindex.sense_index import DEFAULT_CODEC
     from senseindex.storage.vectors import Block, Codec, VectorState, VectorStore
 
-    spec = args.codec or DEFAULT_CODEC
+    specs = args.codecs or [DEFAULT_CODEC]
     data = load_vectors(["arm", "bank", "bow", "chair", "club", "mole", "spring", "seal"])
     sample = np.concatenate([d["train"] for d in data.values()])
     queries = np.concatenate([d["test"] for d in data.values()])[: args.queries]
-    codec = Codec.train(sample, spec, nlist=1)
     tmp = Path(tempfile.mkdtemp(prefix="lemma-scan-"))
     rng = np.random.default_rng(0)
+    stores = {}
     try:
-        vs = VectorStore(tmp, codec.dim, spec, None, VectorState())
-        vs.codec = codec
-        blocks, first = [], 1
-        for key, n in enumerate(args.sizes):
-            exact = rng.integers(0, 256, (n, vs.tier.width), dtype=np.uint8) if vs.tier is not None else None
-            blocks.append(Block(key, rng.integers(0, 256, (n, codec.code_size), dtype=np.uint8),
-                                np.arange(first, first + n, dtype=np.uint32), exact))
-            first += n
-        gen, _ = vs.write_segment(iter(blocks), iter(()))
-        del blocks
-        vs.state.segments = (gen,)
-        vs._runs = {}
+        for spec in specs:
+            codec = Codec.train(sample, spec, nlist=1)
+            (tmp / str(len(stores))).mkdir()
+            vs = VectorStore(tmp / str(len(stores)), codec.dim, spec, None, VectorState())
+            vs.codec = codec
+            blocks, first = [], 1
+            for key, n in enumerate(args.sizes):
+                exact = rng.integers(0, 256, (n, vs.tier.width), dtype=np.uint8) if vs.tier is not None else None
+                blocks.append(Block(key, rng.integers(0, 256, (n, codec.code_size), dtype=np.uint8),
+                                    np.arange(first, first + n, dtype=np.uint32), exact))
+                first += n
+            gen, _ = vs.write_segment(iter(blocks), iter(()))
+            del blocks
+            vs.state.segments = (gen,)
+            vs._runs = {}
+            stores[spec] = vs
+        lat = {(spec, key): [] for spec in specs for key in range(len(args.sizes))}
+        for vs in stores.values():
+            for key in range(len(args.sizes)):
+                for q in queries[:5]:
+                    vs.search(q, 10, key)  # warm: page cache and the block's checksum
+        for lo in range(0, len(queries), 10):  # codecs interleaved, 10 queries at a time: the same load
+            for spec, vs in stores.items():
+                for key in range(len(args.sizes)):
+                    for q in queries[lo : lo + 10]:
+                        t0 = time.perf_counter()
+                        vs.search(q, 10, key)
+                        lat[spec, key].append(1000 * (time.perf_counter() - t0))
         rows = []
-        for key, n in enumerate(args.sizes):
-            for q in queries[:5]:
-                vs.search(q, 10, key)  # warm: page cache and the block's checksum
-            lat = []
-            for q in queries:
-                t0 = time.perf_counter()
-                vs.search(q, 10, key)
-                lat.append(1000 * (time.perf_counter() - t0))
-            lat.sort()
-            rows.append({"occurrences": n, "p50_ms": round(statistics.median(lat), 2),
-                         "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 2)})
+        for (spec, key), ms in lat.items():
+            ms.sort()
+            vs = stores[spec]
+            rows.append({"codec": spec, "search_bytes": vs.codec.code_size,
+                         "faithful_bytes": vs.tier.row_bytes if vs.tier is not None else 0,
+                         "occurrences": args.sizes[key], "p50_ms": round(statistics.median(ms), 2),
+                         "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 2)})
             print(json.dumps(rows[-1]), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     summary = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, 2 cores shared by 5 engineers",
-               "codec": spec, "search_bytes": codec.code_size,
-               "faithful_bytes": codec.refine.row_bytes if codec.refine is not None else 0,
-               "queries": len(queries), "command": "bench/lemma_scan.py", "lemmas": rows}
+               "queries": len(queries), "command": "bench/lemma_scan.py --codecs " + " ".join(f"'{c}'" for c in specs),
+               "lemmas": rows}
     OUT.mkdir(exist_ok=True)
     (OUT / "lemma_scan.json").write_text(json.dumps(summary, indent=2) + "\n")
 
