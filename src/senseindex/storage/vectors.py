@@ -813,6 +813,9 @@ class VectorStore:
         if at != raw.size:
             raise SenseIndexError(f"{path}: no checksum for bytes {at:,} to {raw.size:,} (run senseindex check)")
         self.tail_ok[path.name] = at
+        mm = getattr(arr, "_mmap", None)  # verifying read every page: hand them back (the faithful tier's
+        if mm is not None and hasattr(mm, "madvise"):  # tail is 384 MB a million rows, read a few rows at a time)
+            mm.madvise(mmap.MADV_DONTNEED)
 
     # --- reading ----------------------------------------------------------------------
     def segment(self, gen: int) -> tuple[SortedRun, SortedRun]:
