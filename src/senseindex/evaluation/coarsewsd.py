@@ -83,8 +83,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     to the senseindex cache. `subset` picks the rows of each split to use (the layer study's
     seeded sample). With `codec` (a vector codec such as OPQ32,PQ32), the training vectors are
     stored as an index stores them: the codec is trained on the pooled training vectors of all
-    words, and every training vector is replaced by its decoded code (queries stay exact, as in
-    a search). With `codec_from` (an index), that index's trained codec is used instead, as if
+    words, and every training vector is replaced by what the index gives back to k-NN votes (the
+    faithful tier of a two-tier codec, else the decoded code; queries stay exact, as in a search). With `codec_from` (an index), that index's trained codec is used instead, as if
     the words' sentences were added to it."""
     root = Path(root) if root else default_coarsewsd_root(data)
     if not root.is_dir():
