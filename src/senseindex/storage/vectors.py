@@ -483,6 +483,9 @@ class SortedRun:
         if self._crcs is not None and i not in self._ok:
             self._verify(i, [block.codes, block.ids] + ([exact] if exact is not None else []))
             self._ok.add(i)
+            mm = getattr(self._exact, "_mmap", None)  # the check read the block's faithful tier whole
+            if exact is not None and mm is not None and hasattr(mm, "madvise"):  # (384 B a row); a search
+                mm.madvise(mmap.MADV_DONTNEED)  # reads ~100 rows of it: hand the pages back
         return block
 
     def _verify(self, i: int, parts: list, values: list[int] | None = None) -> None:
@@ -916,14 +919,22 @@ class VectorStore:
         parts = self.lemma_parts(lemma_id) if lemma_id is not None else self._list_parts(q, nprobe)
         exact = self.tier is not None and bool(parts) and all(p.exact is not None for p in parts)
         shortlist = max(k * rerank, 100) if exact else k
-        scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], shortlist + len(exclude))
-        ids = np.zeros(len(pos), np.int64)
-        for j in np.unique(part):
-            at = np.flatnonzero(part == j)
-            ids[at] = np.asarray(parts[j].ids)[pos[at]]
-        if exclude:  # removed rows (tombstones) are dropped before re-scoring, not re-scored
-            keep = ~np.isin(ids, np.fromiter(exclude, np.int64, len(exclude)))
-            ids, scores, part, pos = ids[keep], scores[keep], part[keep], pos[keep]
+        total = sum(len(p.ids) for p in parts)
+        dropped = np.fromiter(exclude, np.int64, len(exclude)) if exclude else None
+        n = shortlist + min(len(exclude), shortlist)  # a heap of every tombstone made scans slow
+        while True:
+            scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], n)
+            ids = np.zeros(len(pos), np.int64)
+            for j in np.unique(part):
+                at = np.flatnonzero(part == j)
+                ids[at] = np.asarray(parts[j].ids)[pos[at]]
+            if dropped is None:
+                break
+            keep = ~np.isin(ids, dropped)  # removed rows (tombstones) are dropped before re-scoring
+            if keep.sum() >= shortlist or n >= total or n >= shortlist + len(exclude):
+                ids, scores, part, pos = ids[keep], scores[keep], part[keep], pos[keep]
+                break
+            n *= 4
         if exact:  # the best `shortlist` by code (best first), re-scored on the faithful tier
             ids, part, pos = ids[:shortlist], part[:shortlist], pos[:shortlist]
             qf = np.asarray(q, np.float32).ravel()
