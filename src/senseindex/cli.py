@@ -194,8 +194,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 @click.option("--model", default=None, help="mpnet (default, packaged), minilm (small, packaged), a Hugging Face id or a local folder.")
 @click.option("--layer", default=None, help="Hidden layer: last (default), lastN (mean of the last N), middle or a number.")
 @click.option("--codec", default=None,
-              help="Vector codec (a FAISS factory string: PQ64, the default, is 64 bytes a vector; PQ32, OPQ32,PQ32, "
-                   "SQ8; fp16 = exact). "
+              help="Vector codec (a FAISS factory string; \"A,Refine(B)\" is two tiers: A codes scanned by search, "
+                   "B codes read by senses, clusters, k-NN and re-ranking. Default PQ16,Refine(SQ4): 16 + 384 bytes a "
+                   "vector for 768 dimensions, mean cosine 0.99 to the exact vector where it matters; PQ64 alone, "
+                   "64 bytes, 0.75; fp16 = exact). "
                    "Trained once the index holds 50,000 vectors; exact float16 until then.")
 @click.option("--keep-vectors", type=click.Choice(["fp16", "fp32"]), default=None,
               help="Also keep exact vectors (for re-ranking and re-training; 1.5 or 3 KB a vector).")
@@ -966,16 +968,26 @@ def repair(index_path, device, precision, runtime, fmt):
 
 @cli.command()
 @click.argument("index_path", metavar="INDEX")
-@click.option("--codec", default=None, help="Codec for the converted vectors (default PQ64, or exact fp16 when the "
-              "vectors' dimensions do not split into 64 parts).")
+@click.option("--codec", default=None, help="Codec for the vectors (default PQ16,Refine(SQ4), or exact fp16 when "
+              "the vectors' dimensions do not split into 16 parts).")
+@click.option("--reencode", is_flag=True, help="Re-encode the vectors from the text with the index's model where "
+              "the stored codes cannot give them back (an index of PQ64 codes alone).")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True,
+              help="Encoder precision (with --reencode).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where the encoder runs (with --reencode).")
 @quiet_option
 @output_options
 @user_errors
-def upgrade(index_path, codec, quiet, fmt):
-    """Convert INDEX, made by an earlier senseindex (format 1), to the current format in place.
+def upgrade(index_path, codec, reencode, precision, device, quiet, fmt):
+    """Convert INDEX, made by an earlier senseindex (format 1), to the current format in place;
+    move a current INDEX to another codec (--codec), or from the previous default (PQ64 alone)
+    to the current one.
 
-    Nothing is re-encoded: the old float32 vector log holds the vectors. The old files are
-    deleted only once the new ones are complete.
+    Format 1: nothing is re-encoded, the old float32 vector log holds the vectors. Another codec:
+    trained on the vectors the index gives back faithfully (kept exact vectors, a refine tier,
+    untrained exact codes); PQ64 codes alone cannot, so the index is refused unless --reencode.
+    Old files are deleted only once the new ones are complete.
     """
     from senseindex.sense_index import SenseIndex
 
@@ -985,9 +997,11 @@ def upgrade(index_path, codec, quiet, fmt):
             bar.n = done
             bar.refresh()
 
-        r = SenseIndex.upgrade(index_path, codec, progress)
-    emit(fmt, lambda: (f"{r['path']}: upgraded to format {r['format_version']} ({r['occurrences']:,} occurrences, "
-                       f"codec {r['codec']}{'' if r['codec_trained'] else ', exact float16 until trained'})"
+        r = SenseIndex.upgrade(index_path, codec, progress, reencode, device, precision)
+    emit(fmt, lambda: (f"{r['path']}: {'moved to' if r.get('previous_codec') else 'upgraded to format ' + r['format_version'] + ','} "
+                       f"codec {r['codec']} ({r['occurrences']:,} occurrences"
+                       + (f", from {r['from']}" if r.get("from") else "")
+                       + f"{'' if r['codec_trained'] else ', exact float16 until trained'})"
                        if r["upgraded"] else f"{r['path']}: already format {r['format_version']}"
                        + (f"; schema migrations applied: {', '.join(r['migrations'])}" if r.get("migrations") else "")),
          [r], r)

@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from senseindex.senses.search import Hit, Target
     from senseindex.storage.check import CheckReport
 
-DEFAULT_CODEC = "PQ64"  # 64 bytes a vector: closest to exact of the codecs measured (BENCHMARKS.md)
+# two tiers: PQ16 codes (16 bytes) scanned by every search, SQ4 codes (384 bytes for 768 dimensions,
+# mean cosine 0.99 to the exact vector) read by clusters, centroids, k-NN votes and re-ranking
+# (docs/benchmarks/28-codec.md; the previous default, PQ64 alone, kept a mean cosine of 0.75)
+DEFAULT_CODEC = "PQ16,Refine(SQ4)"
 QUERY_VECTOR_CACHE = 256  # query vectors kept per SenseIndex (a few KB each)
 Progress = Callable[[int, int], None]  # (sentences, words) committed since the last call
 
@@ -254,12 +257,19 @@ class SenseIndex:
             return self.store.compact()
 
     @classmethod
-    def upgrade(cls, path: str | Path, codec: str | None = None, progress: Progress | None = None) -> dict:
+    def upgrade(cls, path: str | Path, codec: str | None = None, progress: Progress | None = None,
+                reencode: bool = False, device: str = "auto", precision: str = "auto",
+                encoder: WordEncoder | None = None) -> dict:
         """Convert an index made by an earlier senseindex (format 1) to this format, in place,
-        without re-encoding: its float32 vector log has the vectors."""
+        without re-encoding: its float32 vector log has the vectors. A current index moves to
+        `codec` (without one: from a previous default, PQ64 alone, to DEFAULT_CODEC) where its
+        stored vectors are faithful; else, with `reencode`, its vectors are re-encoded from the
+        text with its model, and without, it is refused with the command that would do it."""
         from senseindex.storage.upgrade import upgrade
 
-        return upgrade(resolve_index_path(path), codec, progress, DEFAULT_CODEC)
+        path = resolve_index_path(path)
+        si = cls(None, encoder, device, precision, path=path)
+        return upgrade(path, codec, progress, DEFAULT_CODEC, reencode, lambda: si.encoder)
 
     @staticmethod
     def check(path: str | Path) -> CheckReport:
@@ -551,6 +561,7 @@ class SenseIndex:
             "codec_trained": vs.codec.trained,
             "code_bytes": vs.codec.code_size,
             "keep_vectors": m.get("keep_vectors") or None,
+            "tiers": vs.tiers(),
             "segments": len(vs.state.segments),
             "unsorted_rows": vs.state.tail_rows,
             "removed_awaiting_compaction": len(store.removed()),

@@ -83,8 +83,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     to the senseindex cache. `subset` picks the rows of each split to use (the layer study's
     seeded sample). With `codec` (a vector codec such as OPQ32,PQ32), the training vectors are
     stored as an index stores them: the codec is trained on the pooled training vectors of all
-    words, and every training vector is replaced by its decoded code (queries stay exact, as in
-    a search). With `codec_from` (an index), that index's trained codec is used instead, as if
+    words, and every training vector is replaced by what the index gives back to k-NN votes (the
+    faithful tier of a two-tier codec, else the decoded code; queries stay exact, as in a search). With `codec_from` (an index), that index's trained codec is used instead, as if
     the words' sentences were added to it."""
     root = Path(root) if root else default_coarsewsd_root(data)
     if not root.is_dir():
@@ -114,7 +114,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         if not trained.trained:
             raise SenseIndexError(f"{codec_from}: its codec is not trained yet (exact vectors)")
         codec = f"{trained.spec} trained on {codec_from}"
-        stored = lambda x: trained.decode(trained.encode(x))  # noqa: E731
+        stored = trained.faithful
     elif codec and encoder is not None:
         stored = _codec_round_trip(root, words, encoder, codec, subset)
     per_method: dict[str, dict[str, dict]] = {m: {} for m in methods}
@@ -176,8 +176,7 @@ def _codec_round_trip(root: Path, words: Sequence[str], encoder, spec: str, subs
     sample = np.concatenate(pooled)
     if len(sample) > TRAIN_SAMPLE:
         sample = sample[np.sort(np.random.default_rng(0).choice(len(sample), TRAIN_SAMPLE, replace=False))]
-    trained = Codec.train(sample, spec, nlist=1)
-    return lambda x: trained.decode(trained.encode(x))
+    return Codec.train(sample, spec, nlist=1).faithful
 
 
 def subset_indices(split: WsdSplit, max_n: int | None, seed: int = 0) -> np.ndarray | None:

@@ -129,6 +129,9 @@ def info_text(info: dict) -> str:
                     + (f"; exact {info['keep_vectors']} kept" if info.get("keep_vectors") else "")
                     + (f"; {info['removed_awaiting_compaction']:,} removed, awaiting compaction"
                        if info.get("removed_awaiting_compaction") else "")),
+        *[(f"  {t['tier']} tier", f"{t['codec'] or 'none'}, {t['bytes_per_vector']:,} bytes a vector"
+           + (f" x {t['copies']} copies" if t["copies"] > 1 else "") + f"; read by {t['read_by']}")
+          for t in info.get("tiers", [])],
         ("static", info["static_model"]),
         ("lemmatiser", info["lemmatiser"]),
         ("size on disk", mb(info["size_bytes"]) + (f" ({info['bytes_per_occurrence']:,.0f} bytes per occurrence)" if info["bytes_per_occurrence"] else "")),

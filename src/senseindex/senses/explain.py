@@ -26,7 +26,7 @@ def targets_of(sentences: list[str]) -> list[Target]:
 
 def contextual_neighbours(store, vec: np.ndarray, lemma: str, n: int = 8, pool: int = 400) -> list[tuple[str, float]]:
     """Other lemmas whose occurrences sit nearest this occurrence vector (best score per lemma)."""
-    keep = store.vectors.search(vec, pool, None, exclude=store.removed())
+    keep = store.search(vec, pool, None, exclude=store.removed())
     if not keep:
         return []
     lemmas = dict(select_in(store.db, "select o.id, l.lemma from occ o join lemmas l on l.id = o.lemma_id "

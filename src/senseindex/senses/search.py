@@ -127,7 +127,7 @@ def contextual_search(store, encoder, target: Target, k: int = 10, any_word: boo
     lemma_id = None if any_word else store.lemma_id(target.lemma)
     if not any_word and lemma_id is None:
         return []
-    found = store.vectors.search(vec, k, lemma_id, exclude=store.removed(lemma_id) | (exclude or set()))
+    found = store.search(vec, k, lemma_id, exclude=store.removed(lemma_id) | (exclude or set()))
     if not found:
         return []
     by_id = occurrences_by_id(store.db, [i for i, _ in found])

@@ -35,7 +35,15 @@ from senseindex.storage.store import (
     connect,
     resolve_index_path,
 )
-from senseindex.storage.vectors import EXACT, KEY_DTYPE, SortedRun, VectorState, VectorStore
+from senseindex.storage.vectors import (
+    EXACT,
+    KEY_DTYPE,
+    SortedRun,
+    VectorState,
+    VectorStore,
+    has_tier,
+    split_spec,
+)
 
 MANIFEST_KEYS = ("model", "layer", "dimensions", "static_dimensions", "codec", "format_version", "index_id")
 VOCAB_FILE = "vocab_static.faiss"
@@ -120,13 +128,15 @@ def _done(report: CheckReport, start: float) -> CheckReport:
     return report
 
 
-def live_names(state: VectorState, keep: bool) -> tuple[list[str], list[str], list[str]]:
+def live_names(state: VectorState, keep: bool, refine: bool = False) -> tuple[list[str], list[str], list[str]]:
     """(immutable files, tail files, optional files) a vector state refers to."""
     tail = [f"tail-{state.tail_gen:06d}{s}" for s in (".codes", ".lemma", ".list") + ((".exact",) if keep else ())]
     fixed, optional = [], []
     if state.codec_gen:
         fixed.append(f"codec-{state.codec_gen:06d}.faiss")
         optional.append(f"codec-{state.codec_gen:06d}.coarse.npy")
+        if refine:
+            fixed.append(f"codec-{state.codec_gen:06d}.refine.faiss")
     for g in state.segments:
         for kind in (".lemma", ".list"):
             suffixes = (".keys.npy", ".codes", ".ids") + ((".exact",) if keep and kind == ".lemma" else ())
@@ -140,7 +150,8 @@ def _check_vectors(path: Path, db, manifest: dict, report: CheckReport) -> None:
     keep = {"fp16": "float16", "fp32": "float32"}.get(manifest.get("keep_vectors", ""))
     dim = int(manifest["dimensions"])
     spec = manifest.get("codec", EXACT)
-    fixed, tail, optional = live_names(state, bool(keep))
+    refine = split_spec(spec)[1] is not None
+    fixed, tail, optional = live_names(state, has_tier(spec, keep, state.codec_gen), refine)
     if state.codec_gen and spec.lower() == EXACT:
         fixed.remove(f"codec-{state.codec_gen:06d}.faiss")
         optional.append(f"codec-{state.codec_gen:06d}.faiss")
@@ -166,7 +177,8 @@ def _check_vectors(path: Path, db, manifest: dict, report: CheckReport) -> None:
         report.add("(vectors)", "not verified further: the codec is damaged")
         return
     code_size = vs.codec.code_size
-    widths = {".codes": code_size, ".lemma": 4, ".list": 4, ".exact": dim * np.dtype(keep).itemsize if keep else 0}
+    tier = vs.tier
+    widths = {".codes": code_size, ".lemma": 4, ".list": 4, ".exact": tier.row_bytes if tier is not None else 0}
     lemma_of, live, removed = _occurrence_lemmas(db)
     stored: list[np.ndarray] = []
 
@@ -198,7 +210,8 @@ def _check_vectors(path: Path, db, manifest: dict, report: CheckReport) -> None:
         if damaged & set(names):
             continue
         try:
-            runs = (SortedRun(path / f"seg-{g:06d}.lemma", code_size, keep), SortedRun(path / f"seg-{g:06d}.list", code_size))
+            runs = (SortedRun(path / f"seg-{g:06d}.lemma", code_size, vs._tier_dtype),
+                    SortedRun(path / f"seg-{g:06d}.list", code_size))
             ids_by = []
             for r, run in enumerate(runs):
                 _key_table(run)

@@ -30,7 +30,16 @@ from senseindex.storage import checksums
 from senseindex.storage.check import VOCAB_FILE, CheckReport, check_index, live_names
 from senseindex.storage.db import select_in
 from senseindex.storage.store import TRAIN_ROWS, TRAIN_SAMPLE, Store, _blocks
-from senseindex.storage.vectors import EXACT, KEY_DTYPE, Codec, VectorState, VectorStore
+from senseindex.storage.vectors import (
+    EXACT,
+    KEY_DTYPE,
+    Codec,
+    Tier,
+    VectorState,
+    VectorStore,
+    has_tier,
+    split_spec,
+)
 
 BATCH = 256  # sentences per encoder call when re-encoding
 
@@ -72,12 +81,21 @@ def repair_index(path: Path, encoder: Callable[[], object], glove: Callable[[], 
             "problems_after": [str(p) for p in after.problems]}
 
 
-def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[str]) -> tuple[int, int, bool]:
+def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[str],
+                    spec: str | None = None) -> tuple[int, int, bool]:
     """Rewrite every live occurrence's vector into one new segment: rows from files that verify
-    as they are, the rest re-encoded from the text. Returns (kept, re-encoded, codec retrained)."""
+    as they are, the rest re-encoded from the text. Returns (kept, re-encoded, codec retrained).
+    With `spec` (another codec), every row is re-encoded and the manifest names the new codec in
+    the transaction that makes the new files live."""
     db, path = store.db, store.path
     state, sums = VectorState.read(db), checksums.load(db)
-    spec, keep, dim = store.manifest.get("codec", EXACT), store.keep, store.dim
+    keep, dim = store.keep, store.dim
+    extra = []
+    if spec is not None and spec != store.manifest.get("codec", EXACT):
+        damaged = damaged | {f"codec-{state.codec_gen:06d}.faiss"}  # the old codes are of no use
+        extra = [("insert or replace into manifest (key, value) values ('codec', ?)", [spec])]
+        store.manifest["codec"] = spec
+    spec = store.manifest.get("codec", EXACT)
     tail_max = int(store.manifest.get("tail_max", 1_000_000))
     try:
         old = VectorStore(path, dim, spec, keep, state, tail_max, sums)
@@ -90,7 +108,8 @@ def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[st
     ids = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, np.int64)
     first = np.unique(ids, return_index=True)[1] if len(ids) else np.zeros(0, np.int64)
     take = first[np.isin(ids[first], live)]  # one row per live id; removed occurrences are dropped
-    parts = [np.concatenate([r[i] for r in rows])[take] if rows and (i < 4 or keep) else None for i in range(5)]
+    parts = [np.concatenate([r[i] for r in rows])[take] if rows and (i < 4 or old.tier is not None) else None
+             for i in range(5)]
     missing = np.setdiff1d(live, ids[take])
 
     new_vectors = _encode(db, encoder(), missing) if len(missing) else np.zeros((0, dim), np.float32)
@@ -105,12 +124,13 @@ def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[st
         else:
             codec = Codec(dim)
         retrained = trained
+    tier = Tier(dim, keep) if keep else codec.refine  # the faithful tier the rebuilt files carry
     lemma_of = dict(select_in(db, "select id, lemma_id from occ where id in ({ids})", missing.tolist()))
     new = (missing, np.array([lemma_of[int(i)] for i in missing], np.int64), codec.encode(new_vectors),
-           codec.lists(new_vectors).astype(np.int64), new_vectors.astype(keep) if keep else None)
+           codec.lists(new_vectors).astype(np.int64), tier.encode(new_vectors) if tier is not None else None)
     if parts[0] is not None and len(parts[0]):
         all_ids, lemmas, codes, lists = (np.concatenate([a, b]) for a, b in zip(parts[:4], new[:4], strict=True))
-        exact = np.concatenate([parts[4], new[4]]) if keep else None
+        exact = np.concatenate([parts[4], new[4]]) if tier is not None else None
     else:
         all_ids, lemmas, codes, lists, exact = new
 
@@ -130,7 +150,7 @@ def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[st
     writer.new_tail()
     files = {f for f in path.iterdir() if f.name.startswith(("tail-", "seg-", "codec-"))}
     store._vectors = writer
-    store._switch(writer, files, [("delete from removed", [])])
+    store._switch(writer, files, [("delete from removed", []), *extra])
     return len(all_ids) - len(missing), len(missing), retrained
 
 
@@ -161,13 +181,13 @@ def _healthy_rows(vs: VectorStore, state: VectorState, damaged: set[str]) -> lis
         out.append((ids, np.concatenate([np.full(len(b.ids), b.key, np.int64) for b in blocks]),
                     np.concatenate([np.asarray(b.codes) for b in blocks]),
                     np.array([list_of.get(int(i), 0) for i in ids], np.int64),
-                    np.concatenate([np.asarray(b.exact) for b in blocks]) if vs.keep else None))
+                    np.concatenate([np.asarray(b.exact) for b in blocks]) if vs.tier is not None else None))
     if state.tail_rows and not any(d.startswith(f"tail-{state.tail_gen:06d}") for d in damaged):
         try:
             ids = np.arange(state.tail_first_id, state.next_id, dtype=np.int64)
             out.append((ids, np.asarray(vs._tail(".lemma", KEY_DTYPE), np.int64), np.asarray(vs.tail_codes()),
                         np.asarray(vs._tail(".list", KEY_DTYPE), np.int64),
-                        np.asarray(vs.tail_exact()) if vs.keep else None))
+                        np.asarray(vs.tail_exact()) if vs.tier is not None else None))
         except (SenseIndexError, OSError, ValueError):
             pass
     return out
@@ -214,9 +234,11 @@ def _static_vectors(store: Store, glove) -> int:
 def _adopt(store: Store, report: CheckReport) -> None:
     """Record checksums of files written before checksums existed (they passed every structural check)."""
     state = VectorState.read(store.db)
-    fixed, tail, optional = live_names(state, bool(store.keep))
+    spec = store.manifest.get("codec", EXACT)
+    fixed, tail, optional = live_names(state, has_tier(spec, store.keep, state.codec_gen), split_spec(spec)[1] is not None)
+    tier = store.vectors.tier
     widths = {".codes": store.vectors.codec.code_size, ".lemma": 4, ".list": 4,
-              ".exact": store.dim * np.dtype(store.keep or "float16").itemsize}
+              ".exact": tier.row_bytes if tier is not None else 0}
     sums: checksums.Sums = {}
     for name in report.unverified:
         f = store.path / name

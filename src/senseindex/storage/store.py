@@ -314,6 +314,24 @@ class Store:
             return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
         return self.vectors.lemma_vectors(lid, self.removed(lid))
 
+    def search(self, q: np.ndarray, k: int, lemma_id: int | None = None, exclude: set[int] | None = None,
+               rerank: int = 4) -> list[tuple[int, float]]:
+        """VectorStore.search; an any-word search also re-scores its best `rerank` x k candidates
+        (at least 100) on the faithful tier, as a same-lemma search does within its lemma."""
+        vs = self.vectors
+        if lemma_id is not None or vs.tier is None:
+            return vs.search(q, k, lemma_id, exclude=exclude)
+        found = vs.search(q, max(k * rerank, 100), None, exclude=exclude)
+        if not found:
+            return []
+        ids = np.array([i for i, _ in found], np.int64)
+        lemma_of = dict(select_in(self.db, "select id, lemma_id from occ where id in ({ids})", ids.tolist()))
+        ids = np.array([i for i in ids if int(i) in lemma_of], np.int64)
+        rows = vs.take(ids, np.array([lemma_of[int(i)] for i in ids], np.int64))
+        scores = rows @ np.asarray(q, np.float32).ravel()
+        order = np.lexsort((ids, -scores))[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
     def take(self, ids) -> np.ndarray:
         """Vectors of occurrence ids, in the order given."""
         ids = np.asarray(ids, dtype=np.int64)
@@ -474,8 +492,9 @@ class Store:
         return {"rows_before": rows, "removed_dropped": len(dead), "rows_after": rows - len(dead),
                 "bytes_before": before, "bytes_after": self.size_on_disk()}
 
-    def train_codec(self, sample_rows: int = TRAIN_SAMPLE) -> None:
-        """Train the codec on a sample of the stored (exact) vectors, then re-encode every row."""
+    def train_codec(self, sample_rows: int = TRAIN_SAMPLE, extra_sql: list[tuple[str, list]] | None = None) -> None:
+        """Train the codec on a sample of the stored (exact) vectors, then re-encode every row
+        (`extra_sql` commits with the switch to the new files)."""
         vs = self.vectors
         spec = self.manifest.get("codec", EXACT)
         ids, lemmas, vecs = self._all_rows(vs)
@@ -490,11 +509,11 @@ class Store:
         vs.codec = codec
         lists = codec.lists(vecs)
         codes = codec.encode(vecs)
-        exact = vecs.astype(vs.keep) if vs.keep else None
+        exact = vs.tier.encode(vecs) if vs.tier is not None else None
         seg_gen, _ = vs.write_segment(_blocks(lemmas, ids, codes, exact), _blocks(lists, ids, codes, None))
         vs.state.segments = (seg_gen,)
         vs.new_tail()
-        self._switch(vs, old)
+        self._switch(vs, old, extra_sql)
 
     def _all_rows(self, vs: VectorStore) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every stored row (ids, lemma ids, exact vectors): used only while the index is small."""
@@ -504,11 +523,11 @@ class Store:
             for b in vs.segment(g)[0].blocks():
                 ids.append(np.asarray(b.ids, np.int64))
                 lemmas.append(np.full(len(b.ids), b.key, np.int64))
-                vecs.append(np.asarray(b.exact, np.float32) if b.exact is not None else vs.codec.decode(b.codes))
+                vecs.append(vs.tier.decode(b.exact) if b.exact is not None else vs.codec.decode(b.codes))
         for b in vs.sorted_tail("lemma"):
             ids.append(np.asarray(b.ids, np.int64))
             lemmas.append(np.full(len(b.ids), b.key, np.int64))
-            vecs.append(np.asarray(b.exact, np.float32) if b.exact is not None else vs.codec.decode(b.codes))
+            vecs.append(vs.tier.decode(b.exact) if b.exact is not None else vs.codec.decode(b.codes))
         if not ids:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, vs.dim), np.float32)
         ids_a, lem_a, vec_a = np.concatenate(ids), np.concatenate(lemmas), np.concatenate(vecs)

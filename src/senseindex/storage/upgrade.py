@@ -1,9 +1,17 @@
-"""`senseindex upgrade`: convert a format-1 index (float32 vector log + FAISS files) in place.
+"""`senseindex upgrade`: convert a format-1 index (float32 vector log + FAISS files) in place,
+or move a format-2 index to another codec (`recode`).
 
-No re-encoding: the float32 log holds every committed vector. The schema is migrated (one
-transaction), the codec trained on a sample of the log, every vector encoded into the new
+Format 1, no re-encoding: the float32 log holds every committed vector. The schema is migrated
+(one transaction), the codec trained on a sample of the log, every vector encoded into the new
 files, and only then is the index marked format 2 and the old files deleted. Interrupted, it
 leaves a format-1 index whose log is intact: running it again starts the vector part afresh.
+
+Another codec (format 2): the new codec is trained on, and every row encoded from, the vectors
+the index can give back faithfully: kept exact vectors, a two-tier codec's refine tier, or
+codes not yet trained (exact float16). An index of codes alone (PQ64, the default before
+issue 28) cannot give them back (decoded, PQ64 keeps a mean cosine of 0.75): its vectors are
+re-encoded from the text with the index's model when asked (--reencode), else it is refused.
+Either way the new files and the manifest's codec go live in one transaction.
 """
 
 from __future__ import annotations
@@ -19,18 +27,27 @@ from senseindex.storage.migrations import migrate
 from senseindex.storage.store import FORMAT_VERSION, TRAIN_ROWS, TRAIN_SAMPLE, Store, connect
 from senseindex.storage.vectors import EXACT, Codec, VectorState, check_codec
 
+PREVIOUS_DEFAULTS = ("PQ64",)  # codecs without a faithful tier that `upgrade` moves to the default
 OLD_FILES = ("occurrences.f32", "occurrences.faiss", "sentences_static.f32", "sentences_static.faiss")
 CHUNK = 65_536
 
 
 def upgrade(path: Path, codec: str | None, progress: Callable[[int, int], None] | None = None,
-            default_codec: str = "PQ64") -> dict:
-    """Convert the index at `path` to this format; a no-op for an index already in it.
+            default_codec: str = "PQ64", reencode: bool = False, encoder: Callable[[], object] | None = None) -> dict:
+    """Convert the index at `path` to this format; for an index already in it, move it to
+    `codec` (or, without one, from a previous default codec to `default_codec`): see `recode`.
 
     `codec` must suit the index's dimensions (checked before anything is written); without one,
     the default codec, or exact float16 vectors when the default cannot split the dimensions."""
     if not Store.is_index(path):
         raise SenseIndexError(f"{path}: not a senseindex index (no index.db)")
+    manifest = Store._manifest(path, connect(path, write=False))
+    if manifest.get("format_version") == FORMAT_VERSION:
+        current = manifest.get("codec", EXACT)
+        if codec is None and current in PREVIOUS_DEFAULTS and not manifest.get("keep_vectors"):
+            codec = default_codec
+        if codec is not None and codec != current:
+            return recode(path, codec, reencode, encoder)
     lock = FileLock(path / ".lock", timeout=0, thread_local=False)
     try:
         lock.acquire()
@@ -124,3 +141,42 @@ def _static_blobs(db, static_log: Path, n_sent: int, sdim: int) -> None:
         with db.conn:
             db.conn.executemany("update sentences set static = ? where id = ?",
                                 [(np.asarray(data[i - 1], np.float16).tobytes(), i) for i in part])
+
+
+def recode(path: Path, codec: str, reencode: bool = False, encoder: Callable[[], object] | None = None) -> dict:
+    """Move a format-2 index to another codec without re-encoding where its stored vectors are
+    faithful (kept exact, a refine tier, or untrained exact codes); else re-encode them from the
+    text (`reencode`, with `encoder` giving the index's model) or refuse, changing nothing."""
+    from senseindex.storage.repair import rebuild_vectors
+
+    store = Store.open(path)
+    check_codec(store.dim, codec)
+    with store.lock():
+        old, vs = store.manifest.get("codec", EXACT), store.vectors
+        source = (f"kept exact {store.keep} vectors" if store.keep else f"its {vs.tier.name} refine tier"
+                  if vs.tier is not None else "its exact float16 codes (codec not trained yet)"
+                  if not vs.codec.trained else None)
+        rows = store.count("occurrences")
+        if source is None and not reencode:
+            raise SenseIndexError(
+                f"{path}: stores {old} codes only, which cannot give the exact vectors back (decoded, PQ64 keeps a "
+                f"mean cosine of 0.75); {codec} needs them re-encoded from the text: senseindex upgrade {path} "
+                f"--codec '{codec}' --reencode (about as long as indexing the sources again); nothing was changed")
+        if source is None:
+            if encoder is None:
+                raise SenseIndexError(f"{path}: re-encoding needs the index's model")
+            rebuild_vectors(store, encoder, set(), spec=codec)
+            source = "vectors re-encoded from the text"
+        else:
+            store.manifest["codec"] = codec
+            store.vectors.spec = codec
+            sql = [("insert or replace into manifest (key, value) values ('codec', ?)", [codec])]
+            if vs.codec.trained or rows >= int(store.manifest.get("train_rows", TRAIN_ROWS)):
+                store.train_codec(extra_sql=sql)
+            else:  # still exact codes: the codec is trained once enough rows exist
+                with store.db.conn:
+                    for q, params in sql:
+                        store.db.conn.execute(q, params)
+        trained = store.vectors.codec.trained
+    return {"path": str(path), "upgraded": True, "format_version": FORMAT_VERSION, "occurrences": rows,
+            "codec": codec, "previous_codec": old, "from": source, "codec_trained": trained}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 import mmap
 import os
+import re
 import threading
 from array import array
 from collections.abc import Iterable, Iterator
@@ -63,13 +64,32 @@ def check_codec(dim: int, codec: str) -> None:
 
     if codec.lower() in (EXACT, "flat"):
         return
-    try:
-        index = faiss.index_factory(dim, codec, faiss.METRIC_INNER_PRODUCT)
-    except RuntimeError:
-        raise SenseIndexError(f"codec {codec!r} not understood for {dim}-dimension vectors "
-                              "(try PQ32, PQ64, OPQ32,PQ32, SQ8 or fp16)") from None
-    if not isinstance(_flat_codes(index), faiss.IndexFlatCodes):
-        raise SenseIndexError(f"codec {codec!r} is not a standalone vector codec (try OPQ32,PQ32, PQ32 or SQ8)")
+    for part in (p for p in split_spec(codec) if p):
+        try:
+            index = faiss.index_factory(dim, part, faiss.METRIC_INNER_PRODUCT)
+        except RuntimeError:
+            raise SenseIndexError(f"codec {codec!r} not understood for {dim}-dimension vectors "
+                                  "(try PQ32,Refine(SQ4), PQ64, OPQ32,PQ32, SQ8 or fp16)") from None
+        if not isinstance(_flat_codes(index), faiss.IndexFlatCodes):
+            raise SenseIndexError(f"codec {codec!r} is not a standalone vector codec "
+                                  "(try PQ32,Refine(SQ4), OPQ32,PQ32, PQ32 or SQ8)")
+
+
+REFINE = re.compile(r"^(.+),\s*Refine\((.+)\)$", re.IGNORECASE)
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """(search codec, faithful tier codec or None) of a codec string: "PQ32,Refine(SQ4)" is PQ32
+    codes, scanned by every search, plus SQ4 codes of the same vectors, read only where a
+    feature needs vectors close to exact (clusters, centroids, re-ranking)."""
+    m = REFINE.match(spec.strip())
+    return (m.group(1).strip(), m.group(2).strip()) if m else (spec, None)
+
+
+def has_tier(spec: str, keep: str | None, codec_gen: int) -> bool:
+    """Whether the live files include a faithful tier (.exact): kept exact vectors, or the refine
+    codes of a trained two-tier codec (until it is trained, the codes themselves are exact)."""
+    return bool(keep) or (bool(codec_gen) and split_spec(spec)[1] is not None)
 
 
 def _flat_codes(index: faiss.Index) -> faiss.Index:
@@ -101,16 +121,65 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+# --- the faithful tier ----------------------------------------------------------------------
+class Tier:
+    """Second copy of each vector beside the lemma-sorted codes, close to exact: what clustering,
+    centroids, explain and re-ranking read. Exact float16/float32 (--keep-vectors), or the codes
+    of a trained scalar quantiser (the Refine part of a two-tier codec: SQ4 is 384 bytes for 768
+    dimensions, mean cosine 0.99 to the exact vector; docs/benchmarks/28-codec.md)."""
+
+    def __init__(self, dim: int, name: str, index: faiss.Index | None = None) -> None:
+        self.dim, self.name, self._index = dim, name, index
+        self.dtype = np.dtype(np.uint8) if index is not None else np.dtype(name)
+        self.width = index.sa_code_size() if index is not None else dim  # items per row
+
+    @property
+    def row_bytes(self) -> int:
+        return self.width * self.dtype.itemsize
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, self.dim)
+        return self._index.sa_encode(x) if self._index is not None else x.astype(self.dtype)
+
+    def decode(self, rows: np.ndarray) -> np.ndarray:
+        """float32 vectors (a quantised tier re-normalised to unit length, like Codec.decode)."""
+        if self._index is None:
+            return np.asarray(rows, dtype=np.float32)
+        rows = np.ascontiguousarray(rows, dtype=np.uint8).reshape(-1, self.width)
+        return l2_normalise(self._index.sa_decode(rows)) if len(rows) else np.zeros((0, self.dim), np.float32)
+
+
+def _optimise_ranges(sq: faiss.IndexScalarQuantizer, sample: np.ndarray) -> None:
+    """Per-dimension ranges of a trained 4-bit quantiser that minimise the error (FAISS RS_optim)
+    instead of min-max: SQ4 keeps a mean cosine of 0.995, not 0.992, and CoarseWSD-20 clusters
+    on it match exact ones (bench/codec_fidelity.py, docs/benchmarks/28-codec.md). RS_optim
+    gives NaN for some dimensions of some samples: those keep their min-max range."""
+    import faiss
+
+    optim = faiss.IndexScalarQuantizer(sq.d, sq.sq.qtype, sq.metric_type)
+    optim.sq.rangestat = faiss.ScalarQuantizer.RS_optim
+    optim.train(sample)
+    have = faiss.vector_to_array(sq.sq.trained)
+    better = faiss.vector_to_array(optim.sq.trained)
+    if have.shape != better.shape:
+        return
+    d = sq.d
+    ok = np.isfinite(better[:d]) & np.isfinite(better[d:]) & (better[d:] > 0)
+    have[:d][ok], have[d:][ok] = better[:d][ok], better[d:][ok]
+    faiss.copy_array_to_vector(have, sq.sq.trained)
+
+
 # --- the codec ----------------------------------------------------------------------------
 class Codec:
     """Vectors to fixed-size codes and back, inner-product scores of a query against codes,
     and the coarse lists used to narrow an any-word search."""
 
     def __init__(self, dim: int, spec: str = EXACT, index: faiss.Index | None = None,
-                 coarse: np.ndarray | None = None) -> None:
+                 coarse: np.ndarray | None = None, refine: faiss.Index | None = None) -> None:
         self.dim = dim
         self.spec = spec
         self._index = index
+        self.refine = Tier(dim, split_spec(spec)[1] or "", refine) if refine is not None else None
         self.coarse = coarse  # (nlist, dim) centroids, None: one list
         self.nlist = 1 if coarse is None else len(coarse)
         self.code_size = 2 * dim if index is None else index.sa_code_size()
@@ -129,10 +198,19 @@ class Codec:
 
         sample = np.ascontiguousarray(sample, dtype=np.float32)
         dim = sample.shape[1]
+        search_spec, refine_spec = split_spec(spec)
+        refine = None
+        if refine_spec:
+            refine = faiss.index_factory(dim, refine_spec, faiss.METRIC_INNER_PRODUCT)
+            if not refine.is_trained:
+                refine.train(sample)
+            if isinstance(refine, faiss.IndexScalarQuantizer) and refine.sq.qtype == faiss.ScalarQuantizer.QT_4bit:
+                _optimise_ranges(refine, sample)
         if spec.lower() == EXACT:
             index = None
         else:
-            index = faiss.index_factory(dim, "Flat" if spec.lower() == "flat" else spec, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.index_factory(dim, "Flat" if search_spec.lower() == "flat" else search_spec,
+                                        faiss.METRIC_INNER_PRODUCT)
             inner = _flat_codes(index)
             if hasattr(inner, "do_polysemous_training"):  # only for Hamming search, which is never used:
                 inner.do_polysemous_training = False  # it costs ~2.5 s per sub-quantizer whatever the sample
@@ -148,7 +226,7 @@ class Codec:
             km = faiss.Kmeans(dim, nlist, niter=10, seed=seed, spherical=True, verbose=False)
             km.train(sample)
             coarse = km.centroids.astype(np.float32)
-        return cls(dim, spec, index, coarse)
+        return cls(dim, spec, index, coarse, refine)
 
     def save(self, base: Path) -> list[Path]:
 
@@ -159,6 +237,9 @@ class Codec:
             inner.ntotal = self._index.ntotal = 0
             write_faiss(self._index, Path(str(base) + ".faiss"))
             written.append(Path(str(base) + ".faiss"))
+        if self.refine is not None:
+            write_faiss(self.refine._index, Path(str(base) + ".refine.faiss"))
+            written.append(Path(str(base) + ".refine.faiss"))
         if self.coarse is not None:
             np.save(str(base) + ".coarse.npy", self.coarse, allow_pickle=False)
             written.append(Path(str(base) + ".coarse.npy"))
@@ -178,6 +259,14 @@ class Codec:
             except RuntimeError as exc:
                 raise SenseIndexError(f"{path}: unreadable codec ({str(exc).splitlines()[0][:120]}; damaged: run "
                                       "senseindex check)") from None
+        refine = None
+        if index is not None and split_spec(spec)[1]:
+            refine_path = Path(str(base) + ".refine.faiss")
+            try:
+                refine = faiss.read_index(str(refine_path))
+            except RuntimeError as exc:
+                raise SenseIndexError(f"{refine_path}: missing or unreadable refine codec ({str(exc).splitlines()[0][:120]}"
+                                      "; damaged: run senseindex check)") from None
         coarse_path = Path(str(base) + ".coarse.npy")
         try:  # never a pickle: an object array is refused, not loaded
             coarse = np.load(coarse_path, allow_pickle=False) if coarse_path.is_file() else None
@@ -185,7 +274,7 @@ class Codec:
             raise SenseIndexError(f"{coarse_path}: unreadable ({exc}; damaged: run senseindex check)") from None
         if coarse is not None and (coarse.dtype != np.float32 or coarse.ndim != 2 or coarse.shape[1] != dim):
             raise SenseIndexError(f"{coarse_path}: not {dim}-dimension float32 centroids (damaged: run senseindex check)")
-        return cls(dim, spec, index, coarse)
+        return cls(dim, spec, index, coarse, refine)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, self.dim)
@@ -202,6 +291,13 @@ class Codec:
         # back to unit length: a reconstruction's norm is quantisation noise, and cosines with
         # re-normalised reconstructions label senses measurably better (BENCHMARKS.md)
         return l2_normalise(self._index.sa_decode(codes))
+
+    def faithful(self, x: np.ndarray) -> np.ndarray:
+        """What a reader of stored vectors (clusters, centroids, k-NN votes) gets back for x: the
+        refine tier's reconstruction when the codec has one, else the decoded search code."""
+        if self.refine is not None:
+            return self.refine.decode(self.refine.encode(x))
+        return self.decode(self.encode(x))
 
     def lists(self, x: np.ndarray) -> np.ndarray:
         """The coarse list of each vector (all 0 without a coarse quantizer)."""
@@ -313,6 +409,24 @@ class Codec:
 
 
 # --- sorted runs ----------------------------------------------------------------------------
+class Rows:
+    """Some rows of a mapped array, gathered only when read: a search re-scores a hundred of a
+    lemma's tail rows on the faithful tier and must not copy the other 100,000 (384 bytes each)."""
+
+    def __init__(self, arr: np.ndarray, rows: np.ndarray) -> None:
+        self.arr, self.rows = arr, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i) -> np.ndarray:
+        return np.asarray(self.arr[self.rows[i]])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = np.asarray(self.arr[self.rows])
+        return out.astype(dtype) if dtype is not None else out
+
+
 @dataclass
 class Block:
     key: int
@@ -369,6 +483,9 @@ class SortedRun:
         if self._crcs is not None and i not in self._ok:
             self._verify(i, [block.codes, block.ids] + ([exact] if exact is not None else []))
             self._ok.add(i)
+            mm = getattr(self._exact, "_mmap", None)  # the check read the block's faithful tier whole
+            if exact is not None and mm is not None and hasattr(mm, "madvise"):  # (384 B a row); a search
+                mm.madvise(mmap.MADV_DONTNEED)  # reads ~100 rows of it: hand the pages back
         return block
 
     def _verify(self, i: int, parts: list, values: list[int] | None = None) -> None:
@@ -591,7 +708,7 @@ class VectorStore:
         self.path = Path(path)
         self.dim = dim
         self.spec = spec  # the codec asked for (trained once enough rows exist)
-        self.keep = keep or None  # exact tier: None, "float16" or "float32"
+        self.keep = keep or None  # kept exact vectors: None, "float16" or "float32"
         self.state = state
         self.tail_max = tail_max
         self.checksums: Sums = checksums if checksums is not None else {}  # as committed (+ this writer's)
@@ -599,12 +716,47 @@ class VectorStore:
         self.tail_ok: dict[str, int] = {}  # tail file name -> leading bytes verified
         if state.codec_gen:
             base = self._base("codec", state.codec_gen)
-            for suffix in (".faiss", ".coarse.npy"):
+            for suffix in (".faiss", ".coarse.npy", ".refine.faiss"):
                 self.verify_file(Path(str(base) + suffix))
         self.codec = Codec.load(self._base("codec", state.codec_gen), dim, spec) if state.codec_gen else Codec(dim)
         self._runs: dict[int, tuple[SortedRun, SortedRun]] = {}
         self._scanned = 0  # bytes of blocks scanned since the mapped pages were last released
         self._tail_maps: dict[str, tuple[tuple[int, int], np.ndarray]] = {}  # suffix -> ((gen, rows), map)
+
+    @property
+    def tier(self) -> Tier | None:
+        """The faithful tier (.exact files): kept exact vectors, else the refine codes of a trained
+        two-tier codec, else None (codes only; before training the codes themselves are exact)."""
+        if self.keep:
+            if getattr(self, "_kept", None) is None:
+                self._kept = Tier(self.dim, self.keep)
+            return self._kept
+        return self.codec.refine
+
+    def tiers(self) -> list[dict]:
+        """What each stored copy of a vector costs and what reads it (for `info`)."""
+        c = self.codec
+        search = {"tier": "search", "codec": split_spec(self.spec)[0] if c.trained else "fp16 (exact until trained)",
+                  "bytes_per_vector": c.code_size, "copies": 2 if c.nlist > 1 else 1,
+                  "read_by": "every search: a lemma's block is scanned whole; any-word search scans the nearest "
+                             "coarse lists (a second, list-sorted copy)"}
+        tier = self.tier
+        if tier is not None:
+            faithful = {"tier": "faithful", "codec": tier.name, "bytes_per_vector": tier.row_bytes, "copies": 1,
+                        "read_by": "senses, review clusters, centroids, explain, k-NN labels, plots; re-scoring "
+                                   "every search's best candidates (4 x k, at least 100)"}
+        elif not c.trained:
+            faithful = {"tier": "faithful", "codec": "the search codes (exact float16 until trained)",
+                        "bytes_per_vector": 0, "copies": 0, "read_by": "everything that reads vectors"}
+        else:
+            faithful = {"tier": "faithful", "codec": None, "bytes_per_vector": 0, "copies": 0,
+                        "read_by": "none: clusters and k-NN read decoded search codes (PQ64: mean cosine 0.75 to the "
+                                   "exact vector); see senseindex upgrade --codec"}
+        return [search, faithful]
+
+    @property
+    def _tier_dtype(self) -> str | None:
+        return self.tier.dtype.name if self.tier is not None else None
 
     # --- names ------------------------------------------------------------------------
     def _base(self, kind: str, gen: int) -> Path:
@@ -615,9 +767,10 @@ class VectorStore:
 
     def live_files(self) -> set[Path]:
         s = self.state
-        out = {self._tail_file(x) for x in (".codes", ".lemma", ".list") + ((".exact",) if self.keep else ())}
+        out = {self._tail_file(x) for x in (".codes", ".lemma", ".list") + ((".exact",) if self.tier else ())}
         if s.codec_gen:
-            out |= {Path(str(self._base("codec", s.codec_gen)) + x) for x in (".faiss", ".coarse.npy")}
+            out |= {Path(str(self._base("codec", s.codec_gen)) + x) for x in (".faiss", ".coarse.npy")
+                    + ((".refine.faiss",) if self.codec.refine is not None else ())}
         for g in s.segments:
             for run in self.segment(g):
                 out |= set(run.files())
@@ -663,6 +816,9 @@ class VectorStore:
         if at != raw.size:
             raise SenseIndexError(f"{path}: no checksum for bytes {at:,} to {raw.size:,} (run senseindex check)")
         self.tail_ok[path.name] = at
+        mm = getattr(arr, "_mmap", None)  # verifying read every page: hand them back (the faithful tier's
+        if mm is not None and hasattr(mm, "madvise"):  # tail is 384 MB a million rows, read a few rows at a time)
+            mm.madvise(mmap.MADV_DONTNEED)
 
     # --- reading ----------------------------------------------------------------------
     def segment(self, gen: int) -> tuple[SortedRun, SortedRun]:
@@ -670,7 +826,7 @@ class VectorStore:
             base = self._base("seg", gen)
             for kind in (".lemma", ".list"):
                 self.verify_file(Path(str(base) + kind + ".keys.npy"))
-            self._runs[gen] = (SortedRun(Path(str(base) + ".lemma"), self.codec.code_size, self.keep),
+            self._runs[gen] = (SortedRun(Path(str(base) + ".lemma"), self.codec.code_size, self._tier_dtype),
                                SortedRun(Path(str(base) + ".list"), self.codec.code_size))
         return self._runs[gen]
 
@@ -706,7 +862,8 @@ class VectorStore:
         return self._tail(".codes", np.uint8, self.codec.code_size)
 
     def tail_exact(self) -> np.ndarray | None:
-        return self._tail(".exact", np.dtype(self.keep), self.dim) if self.keep else None
+        tier = self.tier
+        return self._tail(".exact", tier.dtype, tier.width) if tier is not None else None
 
     def lemma_parts(self, lemma_id: int) -> list[Block]:
         """The stored vectors of one lemma where they lie: one block per segment (mapped, not
@@ -717,7 +874,7 @@ class VectorStore:
         if len(rows):
             exact = self.tail_exact()
             parts.append(Block(lemma_id, self.tail_codes()[rows], (rows + self.state.tail_first_id).astype(ID_DTYPE),
-                               exact[rows] if exact is not None else None))
+                               Rows(exact, rows) if exact is not None else None))
         return [p for p in parts if len(p.ids)]
 
     def lemma_block(self, lemma_id: int) -> Block:
@@ -756,21 +913,37 @@ class VectorStore:
         """(occurrence id, score) of the k best matches, best first (equal scores: lower id first):
         within one lemma (a scan over all its codes, block by block where they lie: nothing is
         concatenated or copied), or over every occurrence (`lemma_id` None: the coarse lists
-        nearest the query). With an exact tier, the best `rerank` x k by code are re-scored exactly."""
+        nearest the query). With a faithful tier, the best `rerank` x k by code (at least 100;
+        removed rows left out first) are re-scored on it."""
         exclude = exclude or set()
         parts = self.lemma_parts(lemma_id) if lemma_id is not None else self._list_parts(q, nprobe)
-        want = k + len(exclude)
-        exact = bool(self.keep) and bool(parts) and all(p.exact is not None for p in parts)
-        scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], max(want * rerank, 100) if exact else want)
-        if exact:
+        exact = self.tier is not None and bool(parts) and all(p.exact is not None for p in parts)
+        shortlist = max(k * rerank, 100) if exact else k
+        total = sum(len(p.ids) for p in parts)
+        dropped = np.fromiter(exclude, np.int64, len(exclude)) if exclude else None
+        n = shortlist + min(len(exclude), shortlist)  # a heap of every tombstone made scans slow
+        while True:
+            scores, part, pos = self.codec.top_parts(q, [p.codes for p in parts], n)
+            ids = np.zeros(len(pos), np.int64)
+            for j in np.unique(part):
+                at = np.flatnonzero(part == j)
+                ids[at] = np.asarray(parts[j].ids)[pos[at]]
+            if dropped is None:
+                break
+            keep = ~np.isin(ids, dropped)  # removed rows (tombstones) are dropped before re-scoring
+            if keep.sum() >= shortlist or n >= total or n >= shortlist + len(exclude):
+                ids, scores, part, pos = ids[keep], scores[keep], part[keep], pos[keep]
+                break
+            n *= 4
+        if exact:  # the best `shortlist` by code (best first), re-scored on the faithful tier
+            ids, part, pos = ids[:shortlist], part[:shortlist], pos[:shortlist]
             qf = np.asarray(q, np.float32).ravel()
             scores = np.zeros(len(pos), np.float32)
             for j in np.unique(part):
                 at = np.flatnonzero(part == j)
-                scores[at] = np.asarray(parts[j].exact[pos[at]], dtype=np.float32) @ qf
-        ids = np.array([int(parts[j].ids[p]) for j, p in zip(part, pos, strict=True)], np.int64)
-        order = np.lexsort((ids, -scores))
-        out = [(int(ids[i]), float(scores[i])) for i in order if int(ids[i]) not in exclude]
+                scores[at] = self.tier.decode(parts[j].exact[pos[at]]) @ qf
+        order = np.lexsort((ids, -scores))[:k]
+        out = [(int(ids[i]), float(scores[i])) for i in order]
         self._scanned += sum(p.codes.nbytes + p.ids.nbytes for p in parts)
         if self._scanned > MAPPED_BUDGET:
             self.release_pages()
@@ -794,22 +967,42 @@ class VectorStore:
             keep = ~np.isin(b.ids, np.fromiter(exclude, np.int64, len(exclude)))
         ids = np.asarray(b.ids)[keep].astype(np.int64)
         if b.exact is not None:
-            return ids, np.asarray(b.exact[keep], dtype=np.float32)
+            return ids, self.tier.decode(b.exact[keep])
         return ids, self.codec.decode(np.asarray(b.codes)[keep])
 
     def take(self, ids: np.ndarray, lemma_ids: np.ndarray) -> np.ndarray:
-        """Vectors of occurrence ids (their lemma ids alongside), in the order given."""
+        """Vectors of occurrence ids (their lemma ids alongside), in the order given: the faithful
+        tier when there is one, else the decoded codes. Only the rows asked for are decoded: tail
+        rows by position, segment rows by id within their lemma's block (a k-NN vote or a re-rank
+        touching a lemma of a million occurrences decodes its few rows, not the lemma)."""
         ids = np.asarray(ids, dtype=np.int64)
         lemma_ids = np.asarray(lemma_ids, dtype=np.int64)
         out = np.zeros((len(ids), self.dim), np.float32)
-        for lemma in np.unique(lemma_ids):
-            where = np.flatnonzero(lemma_ids == lemma)
-            have, vecs = self.lemma_vectors(int(lemma))
-            pos = np.searchsorted(have, ids[where])
-            ok = (pos < len(have)) & (have[np.minimum(pos, len(have) - 1)] == ids[where]) if len(have) else pos < 0
-            if not ok.all():
-                raise SenseIndexError(f"occurrence {int(ids[where][~ok][0])} has no stored vector")
-            out[where] = vecs[pos]
+        found = np.zeros(len(ids), bool)
+        tier = self.tier
+
+        def put(where: np.ndarray, rows: np.ndarray) -> None:
+            out[where] = tier.decode(rows) if tier is not None else self.codec.decode(rows)
+            found[where] = True
+
+        first = self.state.tail_first_id
+        in_tail = (ids >= first) & (ids < self.state.next_id)
+        if in_tail.any():
+            src = self.tail_exact() if tier is not None else self.tail_codes()
+            put(np.flatnonzero(in_tail), np.asarray(src[ids[in_tail] - first]))
+        for lemma in np.unique(lemma_ids[~in_tail]):
+            where = np.flatnonzero(~in_tail & (lemma_ids == lemma))
+            for g in self.state.segments:
+                b = self.segment(g)[0].block(int(lemma))
+                if not len(b.ids):
+                    continue
+                have = np.asarray(b.ids, np.int64)
+                pos = np.minimum(np.searchsorted(have, ids[where]), len(have) - 1)
+                hit = have[pos] == ids[where]
+                if hit.any():
+                    put(where[hit], np.asarray((b.exact if tier is not None else b.codes)[pos[hit]]))
+        if not found.all():
+            raise SenseIndexError(f"occurrence {int(ids[~found][0])} has no stored vector")
         return out
 
     # --- writing (the caller holds the write lock) -------------------------------------------
@@ -818,8 +1011,8 @@ class VectorStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         parts = {".codes": self.codec.encode(vectors), ".lemma": np.asarray(lemma_ids, KEY_DTYPE),
                  ".list": self.codec.lists(vectors)}
-        if self.keep:
-            parts[".exact"] = vectors.astype(self.keep)
+        if self.tier is not None:
+            parts[".exact"] = self.tier.encode(vectors)
         for suffix, arr in parts.items():
             path = self._tail_file(suffix)
             raw = np.ascontiguousarray(arr).tobytes()
@@ -839,8 +1032,8 @@ class VectorStore:
         """Cut tail rows an interrupted writer appended but never committed; make missing tail files."""
         n = self.state.tail_rows
         widths = {".codes": self.codec.code_size, ".lemma": 4, ".list": 4}
-        if self.keep:
-            widths[".exact"] = self.dim * np.dtype(self.keep).itemsize
+        if self.tier is not None:
+            widths[".exact"] = self.tier.row_bytes
         for suffix, width in widths.items():
             path = self._tail_file(suffix)
             if not path.exists():
@@ -880,7 +1073,8 @@ class VectorStore:
         """A new segment from block streams; returns (generation, rows). Not live until recorded."""
         gen = self.new_gen()
         base = self._base("seg", gen)
-        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self.keep, self.written)
+        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self._tier_dtype,
+                          self.written)
         # without a coarse quantizer (exact codes, small index) an any-word search reads everything
         # anyway: the list-sorted copy would only double the size, so it stays empty
         m = SortedRun.write(Path(str(base) + ".list"), list_blocks if self.codec.nlist > 1 else iter(()),
@@ -894,5 +1088,5 @@ class VectorStore:
         """Start an empty tail after the committed rows (not live until the state is recorded)."""
         self.state.tail_gen = self.new_gen()
         self.state.tail_first_id = self.state.next_id
-        for suffix in (".codes", ".lemma", ".list") + ((".exact",) if self.keep else ()):
+        for suffix in (".codes", ".lemma", ".list") + ((".exact",) if self.tier else ()):
             self._tail_file(suffix).touch()
