@@ -262,7 +262,7 @@ class StubEncoder:
     precision = "bf16"
     max_length = 384
 
-    def word_vectors(self, texts, spans):
+    def word_vectors(self, texts, spans):  # noqa: ARG002 (the WordEncoder protocol)
         raise RuntimeError("the scale benchmark never encodes")
 
 
@@ -463,7 +463,7 @@ class FixedVector:
     def __init__(self) -> None:
         self.vec = None
 
-    def word_vectors(self, texts, spans):
+    def word_vectors(self, texts, spans):  # noqa: ARG002 (the WordEncoder protocol)
         return [self.vec[None, :]]
 
 
@@ -560,7 +560,7 @@ def exhaustive(index: Path, queries: np.ndarray, k: int = 10, rows: int = 1 << 2
     return best, time.perf_counter() - t0
 
 
-def recall(approx: list, exact: list, k: int = 10) -> tuple[float, float]:
+def recall(approx: list, exact: list) -> tuple[float, float]:
     """(strict, tie-aware) recall@k: the share of the exact top k found; tie-aware also counts
     a found hit scoring as high as the exact k-th (equal codes score equally)."""
     strict, ties = [], []

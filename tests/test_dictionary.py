@@ -250,7 +250,8 @@ def test_senses_carry_the_dictionary_and_soft_distributions(unlabelled_index, tm
     report = unlabelled_index.senses("mole", k=2, min_size=1, export=tmp_path / "mole.csv")
     assert report.dictionary["pos"] == "n" and len(report.dictionary["clusters"]) == report.k
     assert all(abs(sum(o.soft) - 1) < 1e-3 and len(o.soft) == report.k for o in report.rows)
-    rows = list(csv.DictReader(open(tmp_path / "mole.csv", encoding="utf-8")))
+    with open(tmp_path / "mole.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     assert all(r["wordnet_sense"].startswith("mole%1:") and r["gloss"] for r in rows)
     assert all(abs(sum(map(float, r["cluster_probabilities"].split())) - 1) < 1e-3 for r in rows)
     assert unlabelled_index.senses("mole", k=2, min_size=1, dictionary=False).dictionary is None

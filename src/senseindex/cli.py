@@ -104,7 +104,7 @@ def quiet_option(fn):
     return click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(fn)
 
 
-def _k_value(ctx, param, value):
+def _k_value(_ctx, _param, value):
     if value == "auto":
         return value
     try:
@@ -176,7 +176,7 @@ def cli():
     warnings.showwarning = _show_warning
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001 (warnings.showwarning's signature)
     """senseindex's own warnings as one line on stderr ("warning: ..."); others as Python shows them."""
     from senseindex.errors import SenseIndexWarning
 
@@ -256,10 +256,10 @@ def index(sources, index_path, model, layer, codec, keep_vectors, text_field, te
             click.echo(f"skipping {len(skipped)} already indexed file(s)", err=True)
         bar.reset(total=sum(p.sentences - p.done_before for p in todo))
 
-    def progress(sentences, words):
+    def progress(sentences, _words):
         bar.update(sentences)
 
-    def stop(signum, frame):
+    def stop(_signum, _frame):
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, stop)
@@ -356,9 +356,8 @@ def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter,
     si = _open(index_path, preload=not static and bool(query), device=device, precision=precision, runtime=runtime)
     if not query and not cql:
         raise click.UsageError("give QUERY (an example sentence with the [word]) or --cql")
-    if compare or static or any_word:
-        if cql or label_filter or doc_filter or where or not query:
-            raise click.UsageError("--cql, --label, --doc and --where work with the contextual concordance only")
+    if (compare or static or any_word) and (cql or label_filter or doc_filter or where or not query):
+        raise click.UsageError("--cql, --label, --doc and --where work with the contextual concordance only")
     if compare:
         target, ctx, st = si.compare(query, k, word, any_word, lemma, any_pos)
         rows = [{"method": m, **h.to_dict()} for m, hs in (("contextual", ctx), ("static", st)) for h in hs]

@@ -193,7 +193,7 @@ def join_chunks(chunks: list[Chunk]) -> Chunk:
 
 
 # --- the Ray stages (run on workers) ----------------------------------------------------------
-def _read_shards(batch: dict, opts: dict, shard_sentences: int) -> Iterator[dict]:
+def _read_shards(batch: dict, opts: dict) -> Iterator[dict]:
     """Ray Data read stage: one file in, its missing shards out (sentences as JSON), streamed so
     a large file never sits whole in memory."""
     for path, sha, n, done_before, todo in zip(batch["path"], batch["sha256"], batch["sentences"],
@@ -343,7 +343,7 @@ class RayEngine:
             # hundreds of times faster than encoding, and each task is a worker process to start
             readers = ray.data.TaskPoolStrategy(size=max(1, (self.workers + 1) // 2))
             ds = ds.map_batches(_read_shards, batch_size=1, num_cpus=0, compute=readers,
-                                fn_kwargs={"opts": asdict(opts), "shard_sentences": self.shard_sentences})
+                                fn_kwargs={"opts": asdict(opts)})
             worker = _encoder_actor(m["model"], m["layer"], device, m["precision"], all_words, dtype)
             pool = ray.data.ActorPoolStrategy(size=min(self.workers, sum(len(r) for _, r in todo)))
             ds = ds.map_batches(worker, batch_size=1, compute=pool,

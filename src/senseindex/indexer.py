@@ -130,7 +130,7 @@ def _tagged_spans(texts: list[str], all_words: bool) -> list[list[Span]]:
         found = []
         for s, e, w in find_words(text, all_words=True):
             found.append((s, e, w))
-            found.extend(p for p in hyphen_parts(s, e, w) if len(p[2]) > 1 and not is_stopword(p[2]))
+            found.extend(p for p in hyphen_parts(s, w) if len(p[2]) > 1 and not is_stopword(p[2]))
         words.append(found)
     tags = tag_spans(texts, [[(s, e) for s, e, _ in ws] for ws in words])
     return [[(s, e, w, t.lemma, None, t.pos) for (s, e, w), t in zip(ws, ts, strict=True)

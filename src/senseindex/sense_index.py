@@ -7,6 +7,7 @@ all or nothing.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -160,10 +161,8 @@ class SenseIndex:
         A failure there is left for `encoder` to raise where the model is needed."""
         if self._encoder is None:
             def load() -> None:
-                try:
+                with contextlib.suppress(Exception):  # raised again, in the caller's thread, by `encoder`
                     self.encoder  # noqa: B018 (loading is the point)
-                except Exception:  # noqa: S110 (raised again, in the caller's thread, by `encoder`)
-                    pass
 
             threading.Thread(target=load, name="senseindex-preload", daemon=True).start()
 

@@ -83,7 +83,7 @@ class CacheOnly:
         self.encoder = encoder
         self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
 
-    def word_vectors(self, texts, spans):
+    def word_vectors(self, texts, spans):  # noqa: ARG002 (the WordEncoder protocol)
         raise CacheMiss("not cached")
 
 

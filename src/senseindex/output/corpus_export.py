@@ -167,7 +167,7 @@ class _Writer:
         self.fh.write("\n".join(out) + "\n\n")
 
     # --- VRT -------------------------------------------------------------------------------
-    def _vrt(self, sid, doc, section, meta, text, layout, toks, labels, new_text) -> None:
+    def _vrt(self, sid, doc, section, meta, text, layout, toks, labels, new_text) -> None:  # noqa: ARG002 (one signature per format)
         out = []
         if new_text:
             if self.open_text:
@@ -196,7 +196,7 @@ class _Writer:
         self.fh.write("\n".join(out) + "\n")
 
     # --- JSONL -----------------------------------------------------------------------------
-    def _jsonl(self, sid, doc, section, meta, text, layout, toks, labels, new_text) -> None:
+    def _jsonl(self, sid, doc, section, meta, text, layout, toks, labels, new_text) -> None:  # noqa: ARG002 (one signature per format)
         words = [t for t in toks if t.word]
         found = [labels.get((t.start, t.end)) for t in words]
         record = {"doc": section or doc, "text": text, "tokens": [t.form for t in words],

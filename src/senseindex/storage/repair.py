@@ -150,7 +150,7 @@ def rebuild_vectors(store: Store, encoder: Callable[[], object], damaged: set[st
     writer.new_tail()
     files = {f for f in path.iterdir() if f.name.startswith(("tail-", "seg-", "codec-"))}
     store._vectors = writer
-    store._switch(writer, files, [("delete from removed", []), *extra])
+    store.switch(files, [("delete from removed", []), *extra])
     return len(all_ids) - len(missing), len(missing), retrained
 
 

@@ -57,7 +57,7 @@ class Chunk:
     gold: list[tuple[int, str]] = field(default_factory=list)  # (occurrence index in the chunk, sense)
     vocab: Counter = field(default_factory=Counter)  # lower-cased word form -> occurrences
     documents: dict[int, tuple[int, bool]] = field(default_factory=dict)  # doc id -> (last ordinal, finished)
-    in_glove: Callable[[str], bool] = lambda w: False
+    in_glove: Callable[[str], bool] = lambda _word: False
     deps: list[tuple[int, str, str]] = field(default_factory=list)  # (occurrence index, relation, collocate lemma)
 
 
@@ -437,7 +437,7 @@ class Store:
         if dead and dead > COMPACT_DEAD * max(1, self.vectors.state.next_id - 1):
             self.compact()
 
-    def _switch(self, vs: VectorStore, old: set, extra_sql: list[tuple[str, list]] | None = None) -> None:
+    def switch(self, old: set, extra_sql: list[tuple[str, list]] | None = None) -> None:
         """Make new files live in one SQLite transaction, then delete the files no longer live."""
         self.commit_state(extra_sql)
         self._vectors = None
@@ -456,7 +456,7 @@ class Store:
         gen, _ = vs.write_segment(vs.sorted_tail("lemma"), vs.sorted_tail("list"))
         vs.state.segments = (*vs.state.segments, gen)
         vs.new_tail()
-        self._switch(vs, old)
+        self.switch(old)
         while True:
             vs = self.vectors
             segs = vs.state.segments
@@ -478,7 +478,7 @@ class Store:
         vs.state.segments = (*keep, gen)
         if with_tail:
             vs.new_tail()
-        self._switch(vs, old, extra_sql)
+        self.switch(old, extra_sql)
 
     def compact(self) -> dict:
         """Rewrite every vector file into one segment without removed rows (crash-safe: new
@@ -513,7 +513,7 @@ class Store:
         seg_gen, _ = vs.write_segment(_blocks(lemmas, ids, codes, exact), _blocks(lists, ids, codes, None))
         vs.state.segments = (seg_gen,)
         vs.new_tail()
-        self._switch(vs, old, extra_sql)
+        self.switch(old, extra_sql)
 
     def _all_rows(self, vs: VectorStore) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every stored row (ids, lemma ids, exact vectors): used only while the index is small."""

@@ -570,7 +570,7 @@ class SortedRun:
         return [Path(str(self.base) + s) for s in sfx]
 
     @staticmethod
-    def write(base: Path, blocks: Iterable[Block], code_size: int, exact_dtype: str | None = None,
+    def write(base: Path, blocks: Iterable[Block], exact_dtype: str | None = None,
               sums: Sums | None = None) -> int:
         """Stream blocks (in key order; one key may come as several blocks, ids ascending) to a
         new run; files are fsynced. The key table also holds a CRC-32 per block and file; each
@@ -578,7 +578,8 @@ class SortedRun:
         base = Path(base)
         keys, starts, counts = array("q"), array("q"), array("q")
         n, last_id = 0, -1
-        handles = {s: open(str(base) + s, "wb") for s in (".codes", ".ids") + ((".exact",) if exact_dtype else ())}
+        suffixes = (".codes", ".ids") + ((".exact",) if exact_dtype else ())
+        handles = {s: open(str(base) + s, "wb") for s in suffixes}  # noqa: SIM115 (closed in the finally below)
         block_crc = {s: array("q") for s in handles}
         file_crc = dict.fromkeys(handles, 0)
         try:
@@ -1073,12 +1074,12 @@ class VectorStore:
         """A new segment from block streams; returns (generation, rows). Not live until recorded."""
         gen = self.new_gen()
         base = self._base("seg", gen)
-        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self.codec.code_size, self._tier_dtype,
+        n = SortedRun.write(Path(str(base) + ".lemma"), lemma_blocks, self._tier_dtype,
                           self.written)
         # without a coarse quantizer (exact codes, small index) an any-word search reads everything
         # anyway: the list-sorted copy would only double the size, so it stays empty
         m = SortedRun.write(Path(str(base) + ".list"), list_blocks if self.codec.nlist > 1 else iter(()),
-                            self.codec.code_size, None, self.written)
+                            None, self.written)
         self.checksums.update(self.written)
         if self.codec.nlist > 1 and n != m:
             raise RuntimeError(f"segment {gen}: {n} rows by lemma but {m} by list")

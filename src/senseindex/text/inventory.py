@@ -97,7 +97,7 @@ class Sense:
 def key_pos(key: str) -> str | None:
     """Part of speech class (n, v, a, r) of a sense key, from its ss_type digit; None if not a key."""
     lemma, _, rest = key.partition("%")
-    return POS_CLASS.get(SS_TYPES.get(rest[:1], ""), None) if lemma else None
+    return POS_CLASS.get(SS_TYPES.get(rest[:1], "")) if lemma else None
 
 
 def key_lexname(key: str) -> str | None:

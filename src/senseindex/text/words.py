@@ -71,7 +71,7 @@ def find_words(text: str, all_words: bool = False) -> list[tuple[int, int, str]]
     return out
 
 
-def hyphen_parts(start: int, end: int, word: str) -> list[tuple[int, int, str]]:
+def hyphen_parts(start: int, word: str) -> list[tuple[int, int, str]]:
     """(start, end, part) of each part of a hyphenated word, which are searchable on their own."""
     out, pos = [], start
     for part in word.split("-"):
@@ -85,7 +85,7 @@ def content_words(text: str) -> list[str]:
     word counts as its parts, which GloVe knows)."""
     out = []
     for s, e, w in find_words(text):
-        parts = hyphen_parts(s, e, w) or [(s, e, w)]
+        parts = hyphen_parts(s, w) or [(s, e, w)]
         out.extend(p.lower() for _, _, p in parts if not is_stopword(p))
     return out
 

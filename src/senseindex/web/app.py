@@ -554,6 +554,17 @@ async def api_labels_write(request: Request):
     return JSONResponse(await _wait(handle.data.submit(run)))
 
 
+def _id_map(value, what: str, values: str, parse) -> dict:
+    """A JSON object of occurrence ids to values, checked: 1 to 1,000 entries, ids numbers, each
+    value through `parse` (which raises BadRequest for a bad one)."""
+    if not isinstance(value, dict) or not value or len(value) > 1000:
+        raise BadRequest(f"{what} must map 1 to 1,000 occurrence ids to {values}")
+    try:
+        return {int(k): parse(v) for k, v in value.items()}
+    except ValueError:
+        raise BadRequest(f"{what} must map occurrence ids (numbers) to {values}") from None
+
+
 @_api
 async def api_review_answer(request: Request):
     """Answers to review questions: {"word", "answers": {occurrence id: sense name or "skip"}}."""
@@ -564,13 +575,7 @@ async def api_review_answer(request: Request):
     if not isinstance(word, str) or not word.strip():
         raise BadRequest("give the word")
     if "undo" in body:  # {"word", "undo": {occurrence id: review label before, or null}}: the `before` of an answer
-        undo = body["undo"]
-        if not isinstance(undo, dict) or not undo or len(undo) > 1000:
-            raise BadRequest("undo must map 1 to 1,000 occurrence ids to a label or null")
-        try:
-            before = {int(k): None if v is None else views.label_text(v) for k, v in undo.items()}
-        except ValueError:
-            raise BadRequest("undo must map occurrence ids (numbers) to labels") from None
+        before = _id_map(body["undo"], "undo", "a label or null", lambda v: None if v is None else views.label_text(v))
 
         def revert(si):
             result = si.undo_review(word, before)
@@ -578,12 +583,7 @@ async def api_review_answer(request: Request):
             return result
 
         return JSONResponse(await _wait(handle.data.submit(revert)))
-    if not isinstance(answers, dict) or not answers or len(answers) > 1000:
-        raise BadRequest("answers must map 1 to 1,000 occurrence ids to a sense name or \"skip\"")
-    try:
-        parsed = {int(k): views.label_text(v) for k, v in answers.items()}
-    except ValueError:
-        raise BadRequest("answers must map occurrence ids (numbers) to sense names") from None
+    parsed = _id_map(answers, "answers", 'a sense name or "skip"', views.label_text)
 
     def run(si):
         result = si.answer_review(word, parsed)
@@ -662,7 +662,7 @@ async def api_over_lines(request: Request):
                          "lines": data["lines"]})
 
 
-async def api_openapi(request: Request):
+async def api_openapi(_request: Request):
     return JSONResponse(openapi_spec())
 
 
@@ -734,7 +734,7 @@ def create_app(indexes: Sequence[str | Path] | Mapping[str, str | Path], *, read
     handles: dict[str, IndexHandle] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(_app):
         for name, path in names.items():
             handles[name] = IndexHandle(name, path, encoder=encoder, device=device, precision=precision,
                                         cache=cache, runtime=runtime)
