@@ -41,11 +41,46 @@ def row(what: str, name: str):
     return add
 
 
-@row("CoarseWSD-20, k-NN labelling: micro / per-word mean accuracy, against GloVe (mean context vector)",
-     "eval_coarsewsd20")
+@row("CoarseWSD-20, k-NN labelling (default model and runtime): micro / per-word mean accuracy, "
+     "against GloVe's mean context vector", "coarsewsd20-openvino-bf16")
 def _coarse(d: dict) -> str:
     c, s = d["methods"]["contextual-knn"], d["methods"]["static-context"]
-    return f"**{n(c['micro'])} / {n(c['per_word'])}** against {n(s['micro'])} / {n(s['per_word'])}"
+    return (f"**{n(c['micro_accuracy'], 2)} / {n(c['per_word_accuracy_mean'], 2)}** against "
+            f"{n(s['micro_accuracy'], 2)} / {n(s['per_word_accuracy_mean'], 2)}")
+
+
+@row("SemCor, every answer from context (sense vectors + k-NN): all / nouns / verbs, against k-NN alone",
+     "dictionary-semcor")
+def _semcor(d: dict) -> str:
+    r = d["test"]["results"]
+    f, k = r["fused_with_knn"], r["knn_only"]
+    return (f"**{n(f['all']['accuracy'], 2)} / {n(f['nouns']['accuracy'], 2)} / {n(f['verbs']['accuracy'], 2)}** "
+            f"against {n(k['all']['accuracy'], 2)} (a sample of test lemmas)")
+
+
+@row("Vectors that clusters and re-ranking read: mean cosine to the exact vector, default codec against PQ64",
+     "codec_fidelity")
+def _fidelity(d: dict) -> str:
+    by = {c["codec"]: c for c in d["codecs"]}
+    return (f"**{by['PQ16,Refine(SQ4)']['faithful_cosine']['mean']:.4f}** against "
+            f"{by['PQ64']['search_cosine']['mean']:.4f}")
+
+
+@row("10 M occurrences: disk per occurrence; same-lemma search p50 for lemmas of 100 / 10 k / 1 M", "scale")
+def _scale(d: dict) -> str:
+    g = {x["measure"]: x["result"] for x in d["goals"]}
+    size = g["disk per occurrence (whole folder, default codec)"]
+    p50 = [g[m].split("p50 ")[1].split(",")[0] for m in (
+        "same-lemma search at 10 M, lemma of ~100", "same-lemma search at 10 M, lemma of ~10,000",
+        "same-lemma search at 10 M, lemma of ~1 M")]
+    return f"{size}; {' / '.join(p50)}"
+
+
+@row("Indexing throughput on a CPU, OpenVINO bf16 against PyTorch bf16 (same run): demo, SemCor sample",
+     "encoder_runtimes-quiet")
+def _runtimes(d: dict) -> str:
+    t = d["throughput"]
+    return " / ".join(f"{t[c]['runtimes']['openvino bf16']['ratio_to_torch_bf16']:.2f}x" for c in t)
 
 
 @row("Active review on CoarseWSD-20: answers until the rest is 95 % / 98 % right, tool order against random",
@@ -55,22 +90,22 @@ def _review(d: dict) -> str:
     return f"{n(t['answers_95'])} / {n(t['answers_98'])} against {n(r['answers_95'])} / {n(r['answers_98'])}"
 
 
+@row("Web workbench, 8 clients: p50 paging one concordance / new searches", "web_load_paging")
+def _web(d: dict) -> str:
+    return f"{n(d['paging']['p50_ms'], 0)} ms / {n(d['concurrent']['p50_ms'], 0)} ms"
+
+
 @row("Crash safety: SIGKILLs during index, labels import, remove and compact", "faults")
 def _faults(d: dict) -> str:
     c = d["crash"]
     return f"{c['kills']:,} kills: {c['lost']} lost, {c['duplicated']} duplicated, {c['failed_opens']} failed opens"
 
 
-@row("Web workbench, 8 concurrent clients: search p50", "web_load")
-def _web(d: dict) -> str:
-    return f"{n(d['concurrent_p50_ms'], 0)} ms (one client at a time: {n(d['serial_p50_ms'], 0)} ms)"
-
-
 def table() -> str:
     lines = ["| measure | result | measured |", "|---|---|---|"]
     for what, name, fn in ROWS:
         d = load(name)
-        lines.append(f"| {what} | {fn(d)} | {d['date']}, `{Path('bench/out') / (name + '.json')}` |")
+        lines.append(f"| {what} | {fn(d)} | {d['date'][:10]}, `{Path('bench/out') / (name + '.json')}` |")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -93,6 +94,19 @@ def test_killed_ray_job_resumes_from_its_finished_shards(tmp_path, minilm_encode
     encoded = engine.stats["shards"] - engine.stats["shards_reused"]
     assert 1 <= encoded < 10  # of 10 shards (two a file): the finished ones, merged or staged, are kept
     same_index(local_demo, index, minilm_encoder)
+
+
+def test_staged_shards_survive_reading_options_with_tuples(tmp_path):
+    """A job's settings are compared as they read back from job.json: a tuple option (the
+    metadata fields, the VRT attributes) must not make every resumed job start afresh."""
+    from senseindex.distributed import Staging
+    from senseindex.text.corpus import ReadOptions
+
+    job = {"read": asdict(ReadOptions(meta_fields=("year",), vrt_attrs=("word", "lemma"))), "shard_sentences": 50}
+    staging = Staging(tmp_path, job)
+    staging.write("shard-0-50", {"vectors": b"", "static": b"", "meta": "{}"})
+    assert Staging(tmp_path, job).done("shard-0-50")
+    assert not Staging(tmp_path, {**job, "shard_sentences": 60}).done("shard-0-50")  # other settings: afresh
 
 
 def test_cli_engine_ray_builds_the_same_index_as_local(tmp_path, minilm_encoder, ray_address, local_demo):

@@ -130,6 +130,7 @@ class Staging:
     def __init__(self, index: Path, job: dict) -> None:
         self.path = index / STAGING
         job_file = self.path / "job.json"
+        job = json.loads(json.dumps(job))  # as it reads back (a tuple option is a list in JSON)
         if self.path.exists() and (not job_file.is_file() or json.loads(job_file.read_text()) != job):
             shutil.rmtree(self.path)
         self.path.mkdir(exist_ok=True)
