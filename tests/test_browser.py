@@ -527,3 +527,22 @@ def test_phone_layout_senses_collocates_review_numbers_and_axe(browser, served, 
     assert axe_violations(pg) == []
     context.close()
     assert problems == []
+
+
+def test_a_saved_subcorpus_limits_the_concordance(page, served, mpnet_encoder, tmp_path):
+    """Document metadata from a sidecar file, a subcorpus saved from it, and the search page
+    limited to it: every line comes from its documents, the counts are the subcorpus's, and the
+    selection stays in the form."""
+    base, path = served
+    side = tmp_path / "years.tsv"
+    side.write_text("file\tyear\na.txt\t1990\nb.txt\t2005\nc.txt\t1995\nd.txt\t2010\ne.txt\t1985\n", encoding="utf-8")
+    si = SenseIndex.open(path, encoder=mpnet_encoder)
+    si.import_metadata(side)
+    si.save_subcorpus("recent", "year >= 2000")
+    expected = si.concordance(MOLE, where="@recent")
+    assert 0 < expected.matching < si.concordance(MOLE).matching
+    page.goto(f"{base}/search?q={MOLE}&where=%40recent&per=200")
+    assert count(page, "matching") == expected.matching
+    places = page.locator("#results tbody td.where").all_inner_texts()
+    assert len(places) == expected.matching and all(p.split(":")[0] in ("b.txt", "d.txt") for p in places), places
+    assert page.locator("#where").input_value() == "@recent"
