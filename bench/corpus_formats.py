@@ -192,18 +192,13 @@ def main() -> None:
             print(json.dumps(result["throughput"], indent=2), flush=True)
         if "rss" not in skip:
             rows = []
-            for mb in [float(x) for x in args.index_rss_mb.split(",") if x]:
-                big = grow(paths, mb, tmp / "big")
-                rows.extend(peak_rss("index", big[f], tmp) for f in ("conllu", "vrt"))
-                print(rows[-2:], flush=True)
-                for p in big.values():
-                    p.unlink()
-            for mb in [float(x) for x in args.rss_mb.split(",") if x]:
-                big = grow(paths, mb, tmp / "big")
-                rows.extend(peak_rss("read", big[f], tmp) for f in ("conllu", "vrt"))
-                print(rows[-2:], flush=True)
-                for p in big.values():
-                    p.unlink()
+            for mode, sizes in (("index", args.index_rss_mb), ("read", args.rss_mb)):
+                for mb in [float(x) for x in sizes.split(",") if x]:
+                    big = grow(paths, mb, tmp / "big")
+                    rows.extend(peak_rss(mode, big[f], tmp) for f in ("conllu", "vrt"))
+                    print(rows[-2:], flush=True)
+                    for p in big.values():
+                        p.unlink()
             result["peak_rss"] = rows
         if "parse" not in skip:
             sample = tmp / "semcor-sample.jsonl"
