@@ -3,7 +3,6 @@ that decides which label is in effect when an occurrence has several."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ import sqlite_utils
 
 from senseindex.errors import SenseIndexError
 from senseindex.storage.db import OCCURRENCE_JOIN, placeholders, select_in, utc_now
+from senseindex.text.cells import open_tsv
 from senseindex.text.wordnet import split_sense_keys
 
 # Precedence, highest first: a reviewer's word beats the data's, which beats a prediction.
@@ -106,24 +106,17 @@ class GoldRow:
 
 def read_gold_tsv(path: str | Path) -> list[GoldRow]:
     """Read and check a gold TSV of `file, line, word, sense` (the demo's format); writes nothing."""
-    path = Path(path)
-    if not path.is_file():
-        raise SenseIndexError(f"{path}: no such labels file")
     out = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
+    with open_tsv(path, "labels file", dict_rows=True) as reader:
         need = {"file", "line", "word", "sense"}
         if not reader.fieldnames or not need <= set(reader.fieldnames):
             raise SenseIndexError(f"{path}:1: header must hold file, line, word, sense")
-        try:
-            for row in reader:
-                try:
-                    line = int(row["line"])
-                except (TypeError, ValueError):
-                    raise SenseIndexError(f"{path}:{reader.line_num}: line must be a number") from None
-                out.append(GoldRow(reader.line_num, row["file"] or "", line, row["word"] or "", row["sense"] or ""))
-        except UnicodeDecodeError as exc:
-            raise SenseIndexError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        for row in reader:
+            try:
+                line = int(row["line"])
+            except (TypeError, ValueError):
+                raise SenseIndexError(f"{path}:{reader.line_num}: line must be a number") from None
+            out.append(GoldRow(reader.line_num, row["file"] or "", line, row["word"] or "", row["sense"] or ""))
     return out
 
 

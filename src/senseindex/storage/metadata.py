@@ -11,7 +11,6 @@ its values.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ import sqlite_utils
 from senseindex.errors import SenseIndexError
 from senseindex.storage.db import utc_now
 from senseindex.storage.where import BUILTIN, Selection, parse_where
+from senseindex.text.cells import open_tsv
 
 _INT = re.compile(r"^-?\d{1,15}$")
 _FLOAT = re.compile(r"^-?\d+\.\d+$")
@@ -119,31 +119,22 @@ def text_ids(db: sqlite_utils.Database, rows: Sequence[tuple]) -> list[int | Non
 def read_sidecar(path: str | Path) -> tuple[str, list[str], list[tuple[int, str, dict]]]:
     """(key column, fields, rows of (line, key, values)) of a metadata TSV whose first column (or
     a column named doc/document/id/path/file/text) names a document; checked, nothing written."""
-    path = Path(path)
-    if not path.is_file():
-        raise SenseIndexError(f"{path}: no such metadata file")
     rows = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        try:
-            header = next(reader, None)
-            if not header or len(header) < 2:
-                raise SenseIndexError(f"{path}:1: a header of a document column and one or more fields, tab-separated")
-            key_col = next((i for i, h in enumerate(header) if h.strip().lower() in TEXT_KEYS), 0)
-            fields = [check_field(h.strip(), f"{path}:1") for i, h in enumerate(header) if i != key_col]
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    raise SenseIndexError(f"{path}:{reader.line_num}: {len(cells)} cells where the header has "
-                                          f"{len(header)}")
-                values = {h.strip(): c for i, (h, c) in enumerate(zip(header, cells, strict=True))
-                          if i != key_col and c.strip()}
-                rows.append((reader.line_num, cells[key_col].strip(), values))
-        except UnicodeDecodeError as exc:
-            raise SenseIndexError(f"{path}: not UTF-8 text ({exc.reason})") from None
-        except csv.Error as exc:
-            raise SenseIndexError(f"{path}:{reader.line_num}: {exc}") from None
+    with open_tsv(path, "metadata file") as reader:
+        header = next(reader, None)
+        if not header or len(header) < 2:
+            raise SenseIndexError(f"{path}:1: a header of a document column and one or more fields, tab-separated")
+        key_col = next((i for i, h in enumerate(header) if h.strip().lower() in TEXT_KEYS), 0)
+        fields = [check_field(h.strip(), f"{path}:1") for i, h in enumerate(header) if i != key_col]
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise SenseIndexError(f"{path}:{reader.line_num}: {len(cells)} cells where the header has "
+                                      f"{len(header)}")
+            values = {h.strip(): c for i, (h, c) in enumerate(zip(header, cells, strict=True))
+                      if i != key_col and c.strip()}
+            rows.append((reader.line_num, cells[key_col].strip(), values))
     return header[key_col], fields, rows
 
 
