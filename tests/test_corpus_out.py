@@ -274,3 +274,13 @@ def test_attribute_names_become_field_names(tmp_path, hash_encoder):
     si.add([f])
     assert {x["field"] for x in si.metadata_fields()} == {"xml_lang", "meta_and", "meta_path", "_1st"}
     assert len(si.labels(where="xml_lang = en and meta_path = p")) == 0
+
+
+def test_text_and_document_token_counts_agree(corpus_index):
+    """One counting rule: the texts' counts (senses over metadata) add up to their document's
+    (frequency per million), for every format of the corpus."""
+    db = SenseIndex.open(corpus_index).store.db
+    rows = db.execute("select d.path, d.tokens, (select sum(t.tokens) from texts t where t.document_id = d.id) "
+                      "from documents d").fetchall()
+    assert len(rows) == 5 and all(n > 0 for _, n, _ in rows)
+    assert all(doc == texts for _, doc, texts in rows), rows

@@ -27,7 +27,7 @@ from senseindex.text.corpus import (
     resolve_sources,
 )
 from senseindex.text.tagging import tag_spans
-from senseindex.text.words import find_words, hyphen_parts, is_stopword, lemmatize
+from senseindex.text.words import count_tokens, find_words, hyphen_parts, is_stopword, lemmatize
 
 Progress = Callable[[int, int], None]  # (sentences, words) done since the last call
 
@@ -243,14 +243,12 @@ def stream_sentences(item: PlannedFile, opts: ReadOptions) -> Iterator[tuple[int
 
 
 def sentence_extra(sentence: Sentence) -> dict | None:
-    """What a sentence row carries beside its text: its text's metadata, its word count (words as
-    the tool finds them: letters, numbers and punctuation left out; for pre-tokenised input, tokens
-    with a letter) and the corpus's own token layout."""
-    if sentence.tokens is not None:
-        words = sum(1 for t in sentence.tokens if any(c.isalpha() for c in t.word))
-    else:
-        words = len(find_words(sentence.text, all_words=True))
-    extra = {"tokens": words}
+    """What a sentence row carries beside its text: its text's metadata, its token count and the
+    corpus's own token layout. Tokens are counted by the one rule frequencies use
+    (text.words.count_tokens: words and numbers, punctuation excluded), so a text's count
+    (`texts.tokens`, senses over metadata) and its document's (`documents.tokens`, frequency per
+    million) always agree."""
+    extra = {"tokens": count_tokens(sentence.text)}
     if sentence.meta:
         extra["meta"] = {safe_field(k): v for k, v in sentence.meta.items()}
     if sentence.layout:

@@ -5,7 +5,7 @@ For one lemma, each occurrence gets a sense (the label in effect, or its sense c
 decades). Per bin and sense: the count, the share of the bin's occurrences with a sense and its
 Wilson score interval (95% by default: honest with small counts and shares near 0 or 1, where the
 normal interval leaves [0, 1]), and the frequency per million words of the bin (words as the
-indexer counts them, `texts.tokens`: punctuation and numbers left out).
+indexer counts them, `texts.tokens`: words and numbers, punctuation left out, as frequencies count).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A *text* is the unit metadata describes: a file, or a document inside one (a `<text>` of a
 vertical file, a `# newdoc` of CoNLL-U, a JSONL record's `doc`). Every sentence points to its
-text (`sentences.text_id`); a text has its word count (`texts.tokens`, the denominator of
+text (`sentences.text_id`); a text has its token count (`texts.tokens`, the denominator of
 frequencies per million) and its fields in `meta` (one row per field). Values are stored typed:
 a number as a number (so `year >= 1990` compares numbers), an ISO date (1994-07, 1994-07-21) as
 text that sorts as a date, anything else as text. `meta_types` reads the type of each field off
