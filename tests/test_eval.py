@@ -162,6 +162,21 @@ def test_semcor_eval(semcor_index):
     assert csv.exit_code == 0 and "backoff_wordnet_right" in csv.output.splitlines()[0]
 
 
+def test_semcor_eval_through_a_codec(semcor_index):
+    """--codec scores the same instances through a codec's faithful tier: the two-tier default
+    stays within a point of the stored vectors; a bad codec string is one line."""
+    si = SenseIndex.open(semcor_index)
+    stored = si.evaluate_semcor(holdout=0.2, k=5)
+    faithful = si.evaluate_semcor(holdout=0.2, k=5, codec="PQ16,Refine(SQ4)")
+    coarse = si.evaluate_semcor(holdout=0.2, k=5, codec="PQ8")
+    assert faithful["vectors"] == "codec round trip" and stored["vectors"].startswith("as stored")
+    assert faithful["all"]["instances"] == stored["all"]["instances"] == coarse["all"]["instances"]
+    assert abs(faithful["all"]["knn_accuracy"] - stored["all"]["knn_accuracy"]) <= 1.0
+    assert coarse["codec"] == "PQ8" and coarse["all"]["covered"] == stored["all"]["covered"]
+    bad = run("eval", "semcor", semcor_index, "--holdout", "0.2", "--codec", "PQ7x")
+    assert bad.exit_code == 1 and "PQ7x" in bad.output and "Traceback" not in bad.output
+
+
 def test_semcor_eval_needs_gold_documents(demo_index):
     result = run("eval", "semcor", demo_index)
     assert result.exit_code == 1 and "no gold labels with a document id" in result.output

@@ -638,9 +638,13 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
 @click.option("--any-pos", is_flag=True, help="Vote among all labelled occurrences of the lemma, any part of speech.")
 @click.option("--no-wordnet", is_flag=True,
               help="Lemmas unseen in training get the lemma's most frequent sense, not WordNet's first sense.")
+@click.option("--codec", default=None,
+              help="Score the vectors as this codec would store them (e.g. 'PQ16,Refine(SQ4)'): trained on a "
+                   "sample of the index's vectors, k-NN reads its faithful tier. Compare with the index as "
+                   "stored (exact where it keeps exact vectors).")
 @output_options
 @user_errors
-def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, fmt):
+def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, codec, fmt):
     """SemCor: label the gold occurrences of held-out documents from the rest of an index.
 
     A held-out occurrence whose lemma and part of speech have no labelled occurrence in the
@@ -653,7 +657,7 @@ def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, fmt):
     """
     from senseindex.evaluation.reports import semcor_rows, semcor_text
 
-    result = _open(index_path).evaluate_semcor(holdout, k, any_pos, wordnet=not no_wordnet)
+    result = _open(index_path).evaluate_semcor(holdout, k, any_pos, wordnet=not no_wordnet, codec=codec)
     emit(fmt, lambda: semcor_text(result), semcor_rows(result), result)
 
 

@@ -879,13 +879,15 @@ class SenseIndex:
 
     # --- evaluation -------------------------------------------------------------------
     def evaluate_semcor(self, holdout: float = 0.1, k: int = 10, any_pos: bool = False,
-                        test_tags: dict[int, str] | None = None, wordnet: bool = True) -> dict:
+                        test_tags: dict[int, str] | None = None, wordnet: bool = True,
+                        codec: str | None = None) -> dict:
         """Label the gold occurrences of held-out documents from the rest of this index (k-NN, 1-NN, MFS):
         within the part of speech (`any_pos`: across), with the gold tags or `test_tags` (id -> Penn tag);
-        lemmas unseen in training back off to WordNet's first sense (not with `wordnet=False`)."""
+        lemmas unseen in training back off to WordNet's first sense (not with `wordnet=False`);
+        `codec`: the vectors as that codec would store them (trained on a sample of this index)."""
         from senseindex.evaluation.semcor import evaluate_semcor
 
-        return evaluate_semcor(self, holdout, k, any_pos, test_tags, wordnet)
+        return evaluate_semcor(self, holdout, k, any_pos, test_tags, wordnet, codec)
 
 
 def warn_precision(manifest: Mapping[str, str], encoder: WordEncoder) -> None:

@@ -41,8 +41,29 @@ def gold_rows(store) -> list[tuple[int, str, str, str, str]]:
     return rows
 
 
+def codec_reader(store, spec: str, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+    """Vectors of occurrence ids as an index storing them through codec `spec` would give them
+    back to k-NN: the codec is trained on a seeded sample of this index's vectors (at most
+    TRAIN_SAMPLE, as an index trains it) and what is read is its faithful tier (the refine codes
+    of a two-tier codec, else the decoded search codes). Compares codecs on one index without
+    building another (issue 28); exact only when the index keeps exact vectors."""
+    from senseindex.storage.store import TRAIN_SAMPLE
+    from senseindex.storage.vectors import EXACT, Codec, check_codec
+
+    check_codec(store.dim, spec)
+    if spec.lower() in (EXACT, "flat"):
+        return store.take
+    ids = np.array([r[0] for r in store.db.execute("select id from occ order by id")], np.int64)
+    if len(ids) > TRAIN_SAMPLE:
+        ids = np.sort(np.random.default_rng(seed).choice(ids, TRAIN_SAMPLE, replace=False))
+    codec = Codec.train(np.concatenate([store.take(ids[i:i + 50_000]) for i in range(0, len(ids), 50_000)]),
+                        spec, nlist=1, seed=seed)
+    return lambda oids: codec.faithful(store.take(oids))
+
+
 def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool = False,
-                    test_tags: dict[int, str] | None = None, wordnet: bool = True) -> dict:
+                    test_tags: dict[int, str] | None = None, wordnet: bool = True,
+                    codec: str | None = None) -> dict:
     """Label the gold occurrences of held-out documents from the rest: k-NN and 1-NN against the
     labelled occurrences of the same lemma and part of speech (any part of speech with
     `any_pos`), beside the most frequent sense of that lemma in the training documents. Where
@@ -56,8 +77,10 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
 
     `test_tags` (occurrence id -> Penn tag) replaces the gold tags of held-out occurrences in the
     vote, as a tagger would tag a query (bench/eval_semcor_pos.py); nouns and verbs are still
-    split by the gold tag."""
+    split by the gold tag. `codec` scores the vectors as that codec would store them
+    (`codec_reader`)."""
     started = time.perf_counter()
+    take = codec_reader(si.store, codec) if codec else si.store.take
     rows = gold_rows(si.store)
     test_docs = set(heldout_documents([r[4] for r in rows], holdout))
     train: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
@@ -73,7 +96,6 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
             by_lemma[lemma].append(label)
     gold_keys = label_keys(si.store.db, [oid for items in test.values() for oid, _, _ in items], "gold")
     results = []  # (pos tag, gold keys, knn, 1nn, mfs, covered, back-off kind or None)
-    log = si.store
     wordnet = wordnet and uses_sense_keys(si.store.db)
     for key, items in test.items():
         known = train.get(key)
@@ -90,7 +112,7 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
             continue
         labels = [lab for _, lab in known]
         mfs = most_frequent(labels)[0]
-        sims = log.take(np.array([oid for oid, _, _ in items])) @ log.take(np.array([oid for oid, _ in known])).T
+        sims = take(np.array([oid for oid, _, _ in items])) @ take(np.array([oid for oid, _ in known])).T
         for (oid, _, pos), row in zip(items, sims, strict=True):
             results.append((pos, gold_keys[oid], knn_vote(row, labels, k)[0], labels[int(row.argmax())], mfs,
                             True, None))
@@ -113,7 +135,8 @@ def evaluate_semcor(si, holdout: float = 0.1, k: int = DEFAULT_K, any_pos: bool 
 
     return {
         "dataset": "semcor", "index": str(si.store.path), "model": si.store.manifest["model"],
-        "layer": si.store.manifest["layer"], "k": k, "holdout": holdout, "any_pos": any_pos, "wordnet": wordnet,
+        "layer": si.store.manifest["layer"], "codec": codec or si.store.manifest.get("codec"),
+        "vectors": "codec round trip" if codec else "as stored" + (" (kept exact)" if si.store.keep else ""), "k": k, "holdout": holdout, "any_pos": any_pos, "wordnet": wordnet,
         "test_documents": sorted(test_docs), "train_documents": len({r[4] for r in rows} - test_docs),
         "train_instances": sum(len(v) for v in train.values()),
         "all": score(lambda _pos: True),
