@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -233,13 +234,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cached-only", action="store_true", help="Skip words whose vectors are not cached yet.")
     ap.add_argument("--variant", default="raw", metavar="NAME",
                     help=f"Vectors to cluster: {', '.join(VARIANTS)} (default raw, what `senseindex senses` uses).")
+    ap.add_argument("--runtime", choices=["torch", "openvino"], default="torch",
+                    help="Whose cached vectors to read (openvino: the default runtime's, bf16; the layer, sentence "
+                         "and context variants need torch).")
+    ap.add_argument("--k", default="auto", metavar="auto|gold|FILE",
+                    help="The number of clusters: auto (what `senses` does), gold (each word's gold sense count), "
+                         "or the k each word got in an earlier --json FILE (to compare vectors at the same k: the "
+                         "automatic k flips where two cuts' jumps nearly tie).")
     ap.add_argument("--json", dest="json_out", help="Also write the results as JSON to this file.")
     args = ap.parse_args(argv)
+    fixed_k = {}
+    if args.k not in ("auto", "gold"):
+        with open(args.k) as fh:
+            fixed_k = {r["word"]: int(r["k"]) for r in json.load(fh)["words"]}
     try:
         samples = {w: int(n) for w, n in (x.split("=", 1) for x in args.sample)}
     except ValueError:
         ap.error("--sample takes WORD=N, e.g. --sample java=2000")
-    encoder = Encoder("mpnet", backend="transformers")  # needs the transformers model and tokenizer objects
+    if args.runtime == "torch":
+        encoder = Encoder("mpnet", backend="transformers")  # needs the transformers model and tokenizer objects
+    else:
+        from senseindex.encoding.encoder import load_encoder
+
+        encoder = load_encoder("mpnet", runtime=args.runtime, precision="bf16")
     if args.cached_only:
         encoder = CacheOnly(encoder)
     rows, single = [], []
@@ -258,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e:
             ap.error(str(e))
         t0 = time.perf_counter()
-        cl = cluster_vectors(X, "auto", seed=args.seed)
+        k_for = ("auto" if args.k == "auto" else len(set(y)) if args.k == "gold"
+                 else fixed_k.get(word, "auto"))
+        cl = cluster_vectors(X, k_for, seed=args.seed)
         secs = time.perf_counter() - t0
         gold_k = len(set(y))
         cuts = {k: adjusted_rand_score(y, cluster_vectors(X, k, seed=args.seed).labels) for k in range(2, 9)}
@@ -296,7 +315,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(rows)} words in {total:.0f}s (vectors from the cache; clustering time only in the table)")
     if args.json_out:
         with open(args.json_out, "w") as fh:
-            json.dump({"words": rows, "single_sense": single, "seconds": total}, fh, indent=1, default=float)
+            json.dump({"date": f"{datetime.now(timezone.utc):%Y-%m-%d}",
+                       "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                       "command": "python bench/wsi_coarsewsd20.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                       "variant": args.variant, "runtime": args.runtime, "k": args.k,
+                       "mean_ari": float(np.mean([r["ari"] for r in rows])) if rows else None,
+                       "mean_v": float(np.mean([r["v"] for r in rows])) if rows else None,
+                       "words": rows, "single_sense": single, "seconds": total}, fh, indent=1, default=float)
     return 0
 
 

@@ -82,6 +82,7 @@ class CacheOnly:
     def __init__(self, encoder) -> None:
         self.encoder = encoder
         self.name, self.layer, self.precision, self.dim = encoder.name, encoder.layer, encoder.precision, encoder.dim
+        self.runtime = getattr(encoder, "runtime", "torch")  # part of the cache key (vector_identity)
 
     def word_vectors(self, texts, spans):  # noqa: ARG002 (the WordEncoder protocol)
         raise CacheMiss("not cached")
