@@ -169,9 +169,16 @@ def mini_semcor(tmp_path, hash_encoder, mini, monkeypatch):
 
 def test_semcor_evaluation_with_the_dictionary(mini_semcor, mini, tmp_path):
     from senseindex.evaluation.dictionary import (
+        Config,
+        Matrix,
         by_part,
+        chooser,
         collect,
+        corpus_means,
+        flag_statistics,
         fused,
+        fused_configs,
+        gloss_configs,
         grid,
         knn_only,
         new_sense_flag,
@@ -180,24 +187,32 @@ def test_semcor_evaluation_with_the_dictionary(mini_semcor, mini, tmp_path):
     )
 
     cache = GlossCache(mini_semcor.encoder, mini, tmp_path / "glosses")
-    instances, info = collect(mini_semcor, mini, cache, 0.1, progress=False)
+    means = corpus_means(mini_semcor.store, progress=False)
+    instances, info = collect(mini_semcor, mini, cache, 0.1, progress=False, variants=("token", "mean"), means=means)
     assert len(instances) == 6 and info["train_documents"] == 18 and info["labelled_synsets"] == 3
     assert all(len(i.keys) == 3 and not np.isnan(i.supervised).any() for i in instances)
+    assert {"sent/mean", "centred/token", "sent_centred/mean", "sup_key", "knn@5"} <= set(instances[0].signals)
     # the hash encoder's vectors carry the neighbouring words, so labelled occurrences separate the senses
     assert score(instances, knn_only)["all"]["accuracy"] == 100.0
     assert score(instances, fused("token", 0.0, 0.0))["nouns"]["accuracy"] == 100.0
     never = lambda inst: None  # noqa: E731
     assert score(instances, by_part({"nouns": never}, knn_only))["all"]["coverage"] == 0.0
     assert score(instances, by_part({"verbs": never}, knn_only))["all"]["accuracy"] == 100.0
-    results = grid(instances)
-    assert {"knn_only", "gloss_only/token", "mean/w=0.5/knn=1.0"} <= set(results)
-    clusters = sense_clusters(instances, "token", 0.5, min_size=2)
-    assert sorted(c[0] for c in clusters) == ["mole%1:05:00::", "mole%1:18:00::", "mole%1:23:00::"]
-    flag = new_sense_flag(clusters, [-2.0, 2.0])
+    configs = fused_configs(gloss_configs(("token", "mean"))[:3], ks=(5, 10))
+    results = grid(Matrix(instances), configs)
+    assert len(results) == len(configs)
+    for config in configs[::7]:  # the stacked arrays score as the instances one by one do
+        assert results[config.name]["all"] == score(instances, chooser(config))["all"]["accuracy"]
+    clusters = sense_clusters(instances, min_size=2)
+    assert sorted(c.gold for c in clusters) == ["mole%1:05:00::", "mole%1:18:00::", "mole%1:23:00::"]
+    stats = flag_statistics(clusters, Config(token="token", gloss_weight=0.5, knn_weight=0.0))
+    flag = new_sense_flag(stats, [-2.0, 2.0])
     assert flag["clusters"] == 3 and flag["named_right"] == 100.0  # supervised centroids name them
     assert flag["thresholds"]["-2.000"]["recall"] == 0 and flag["thresholds"]["2.000"]["recall"] == 1
     assert flag["thresholds"]["2.000"]["precision"] == 0.5  # everything flagged: half are known senses
-    assert new_sense_flag(clusters, [2.0], "margin")["thresholds"]["2.000"]["recall"] == 1
+    assert new_sense_flag(stats, [2.0], "margin")["thresholds"]["2.000"]["recall"] == 1
+    # withholding a sense drops its labelled neighbours: the rest are further away
+    assert all(r["withheld"]["knn"] <= r["present"]["knn"] for r in stats)
     dev, dev_info = collect(mini_semcor, mini, cache, 0.1, dev=True, sample_senses=2, progress=False)
     assert dev_info["train_documents"] == 16 and len(dev) == 6
 
