@@ -29,6 +29,8 @@ from senseindex.senses.sense_vectors import (
     GlossCache,
     build_centroids,
     sense_matrix,
+    usage_sample,
+    usage_scores,
     vote_shares,
 )
 from senseindex.storage.labels import label_keys
@@ -204,7 +206,9 @@ def collect(si, inventory: Inventory, gloss: GlossCache, holdout: float = 0.1, d
         if means is not None:
             sent = means.sentence_vectors(ids)
             mu_token, mu_sent = means.lemma_means(key)
+            usage = si.store.take(usage_sample(means.groups.get(key, [])))
             for v in variants:
+                signals[f"usage/{v}"] = usage_scores(vecs, G[v], usage)
                 signals[f"sent/{v}"] = sent @ G[v].T
                 signals[f"centred/{v}"] = by_variant[v] - (G[v] @ mu_token)[None, :]
                 signals[f"sent_centred/{v}"] = signals[f"sent/{v}"] - (G[v] @ mu_sent)[None, :]
@@ -255,7 +259,8 @@ class Config:
     """One way to score a candidate sense:
 
         gloss  = (1 − β)·cos(token, gloss[token]) + β·cos(sentence, gloss[sentence])
-                 (each centred on the lemma's mean use with `centred`)
+                 (each centred on the lemma's mean use with `centred`; with `usage` the token's part is
+        `usage_scores`: helped by the index's unlabelled occurrences of the lemma)
         score  = w·gloss + (1 − w)·cos(token, supervised) + a·(k-NN vote share)
 
     A sense with no supervised vector takes its gloss score there; `supervised` "" leaves the
@@ -266,6 +271,7 @@ class Config:
     sentence: str = ""
     sentence_share: float = 0.0
     centred: bool = False
+    usage: bool = False
     gloss_weight: float = 0.75
     supervised: str = "synset"
     knn_weight: float = 0.25
@@ -275,6 +281,7 @@ class Config:
     def name(self) -> str:
         gloss = f"token={self.token}" + (f"+sent={self.sentence}x{self.sentence_share:g}" if self.sentence_share else "")
         gloss += "/centred" if self.centred else ""
+        gloss += "/usage" if self.usage else ""
         if not self.supervised:
             return f"gloss_only/{gloss}"
         return f"{gloss}/w={self.gloss_weight:g}/sup={self.supervised}/knn={self.knn_weight:g}@{self.k}"
@@ -284,7 +291,8 @@ class Config:
         beta = self.sentence_share if self.sentence else 0.0
         g = 0.0
         if beta < 1:
-            g = (1 - beta) * get(f"centred/{self.token}" if self.centred else f"gloss/{self.token}")
+            kind = "usage" if self.usage else "centred" if self.centred else "gloss"
+            g = (1 - beta) * get(f"{kind}/{self.token}")
         if beta > 0:
             g = g + beta * get(f"sent_centred/{self.sentence}" if self.centred else f"sent/{self.sentence}")
         if not self.supervised:
@@ -416,13 +424,13 @@ def gloss_configs(variants: Iterable[str], shares: Iterable[float] = (0.0, 0.25,
                   ) -> list[Config]:
     """Gloss-only configurations: token variant x sentence variant x sentence share x centring."""
     variants, out = list(variants), []
-    for centred in (False, True):
+    for centred, usage in ((False, False), (True, False), (False, True)):
         for beta in shares:
             for t in variants if beta < 1 else [variants[0]]:
                 for sv in variants if beta > 0 else [""]:
                     out.append(Config(token=t, sentence=sv, sentence_share=beta if sv else 0.0, centred=centred,
-                                      supervised="", knn_weight=0.0))
-    return out
+                                      usage=usage, supervised="", knn_weight=0.0))
+    return list(dict.fromkeys(out))
 
 
 def fused_configs(glosses: Iterable[Config], weights: Iterable[float] = GLOSS_WEIGHTS,
@@ -489,6 +497,7 @@ def sense_clusters(instances: list[Instance], min_size: int = 3) -> list[Cluster
 
 
 FLAG_STATISTICS = ("best", "margin", "relative", "knn", "knn_relative")
+FLAG_K = 3  # nearest labelled occurrences behind the "knn" statistic (chosen on development documents)
 
 
 def _nearest_mean(insts: list[Instance], withheld: int | None, k: int) -> float:
@@ -506,7 +515,7 @@ def _nearest_mean(insts: list[Instance], withheld: int | None, k: int) -> float:
     return float(np.mean(vals)) if vals else 0.0
 
 
-def cluster_statistics(cluster: Cluster, config: Config, withhold: bool, k: int = DEFAULT_K) -> dict[str, float]:
+def cluster_statistics(cluster: Cluster, config: Config, withhold: bool, k: int = FLAG_K) -> dict[str, float]:
     """How well the cluster fits its lemma's senses (the gold one withheld or not), every way:
     "best" the best sense's mean score (`config` without its k-NN vote); "margin" its lead over the
     runner-up; "relative" best minus the mean best score of the lemma's occurrences; "knn" the
