@@ -288,3 +288,19 @@ def test_explain_says_whether_two_occurrences_share_a_wordnet_sense(mini, hash_e
     assert senses[3] is None  # tunnel: not in the mini WordNet
     same = r["same_wordnet_sense"]
     assert same[0][1] is True and same[0][2] is False and same[0][3] is None
+
+
+def test_usage_scores_lean_to_the_sense_the_index_uses():
+    from senseindex.senses.sense_vectors import usage_sample, usage_scores
+
+    gloss = np.stack([unit(1, 0, 0), unit(0, 1, 0)])
+    x = unit(1, 1, 0.2)  # equally close to both glosses
+    assert usage_scores(x[None, :], gloss, np.zeros((0, 3), np.float32)).tolist() == (x[None, :] @ gloss.T).tolist()
+    usage = np.stack([unit(1, 0.1 * i, 0.3) for i in range(8)] + [unit(0.1, 1, 0.3)])  # mostly the first sense
+    scores = usage_scores(x[None, :], gloss, usage)[0]
+    assert scores[0] > scores[1]
+    again = usage_scores(x[None, :], gloss, usage[::-1].copy())[0]
+    np.testing.assert_allclose(scores, again, atol=1e-5)  # the order of the usage does not matter
+    assert usage_sample([5, 3, 9, 1], 10).tolist() == [1, 3, 5, 9]
+    picked = usage_sample(list(range(1000, 0, -1)), 5)
+    assert picked.tolist() == [1, 250, 500, 750, 1000]

@@ -496,7 +496,7 @@ def sense_clusters(instances: list[Instance], min_size: int = 3) -> list[Cluster
             for (lemma, gold), members in groups.items() if len(members) >= min_size]
 
 
-FLAG_STATISTICS = ("best", "margin", "relative", "knn", "knn_relative")
+FLAG_STATISTICS = ("best", "gloss_best", "margin", "relative", "knn", "knn_relative")
 FLAG_K = 3  # nearest labelled occurrences behind the "knn" statistic (chosen on development documents)
 
 
@@ -518,7 +518,8 @@ def _nearest_mean(insts: list[Instance], withheld: int | None, k: int) -> float:
 def cluster_statistics(cluster: Cluster, config: Config, withhold: bool, k: int = FLAG_K) -> dict[str, float]:
     """How well the cluster fits its lemma's senses (the gold one withheld or not), every way:
     "best" the best sense's mean score (`config` without its k-NN vote); "margin" its lead over the
-    runner-up; "relative" best minus the mean best score of the lemma's occurrences; "knn" the
+    runner-up; "gloss_best" the best sense's mean gloss score (what an index with no labels has);
+    "relative" best minus the mean best score of the lemma's occurrences; "knn" the
     members' mean cosine with their nearest labelled occurrences; "knn_relative" that minus the
     same for all the lemma's occurrences. Low values suggest a sense the dictionary lacks."""
     from dataclasses import replace
@@ -526,15 +527,16 @@ def cluster_statistics(cluster: Cluster, config: Config, withhold: bool, k: int 
     plain = replace(config, knn_weight=0.0)
     keep = [i for i in range(len(cluster.members[0].keys)) if not (withhold and i == cluster.index)]
 
-    def scores(insts):
-        return np.stack([plain.scores(lambda name, inst=inst: _instance_signal(inst, name))[keep] for inst in insts])
+    def scores(insts, config=plain):
+        return np.stack([config.scores(lambda name, inst=inst: _instance_signal(inst, name))[keep] for inst in insts])
 
     sims = scores(cluster.members).mean(0)
+    gloss_best = float(scores(cluster.members, replace(plain, supervised="", usage=False)).mean(0).max())
     top = np.sort(sims)[::-1]
     lemma_best = float(scores(cluster.lemma_instances).max(axis=1).mean())
     withheld = cluster.index if withhold else None
     knn = _nearest_mean(cluster.members, withheld, k)
-    return {"best": float(top[0]), "margin": float(top[0] - top[1]) if len(top) > 1 else float(top[0]),
+    return {"best": float(top[0]), "gloss_best": gloss_best, "margin": float(top[0] - top[1]) if len(top) > 1 else float(top[0]),
             "relative": float(top[0]) - lemma_best, "knn": knn,
             "knn_relative": knn - _nearest_mean(cluster.lemma_instances, withheld, k),
             "named_right": float(not withhold and int(np.argmax(sims)) == cluster.index)}
