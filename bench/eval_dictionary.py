@@ -52,7 +52,7 @@ from senseindex.evaluation.dictionary import (
     score,
     sense_clusters,
 )
-from senseindex.senses.sense_vectors import GLOSS_PASSES, GlossCache
+from senseindex.senses.sense_vectors import GLOSS_ONLY_VARIANT, GLOSS_PASSES, GlossCache
 from senseindex.text.inventory import load_inventory
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -126,31 +126,34 @@ def stage_report(si, args) -> None:
 
     glosses = gloss_configs(variants)
     dev_grid = grid(dev_m, glosses)
-    plain = [c for c in glosses if not c.centred and not c.sentence_share]
+    plain = [c for c in glosses if not (c.centred or c.usage or c.sentence_share)]
     chosen: dict[str, Config] = {"gloss_only": best(dev_grid, glosses),
-                                 "gloss_only_token": best(dev_grid, plain)}
+                                 "gloss_only_token": best(dev_grid, plain),
+                                 "gloss_only_label_default": Config(token=GLOSS_ONLY_VARIANT, usage=True,
+                                                                    supervised="", knn_weight=0.0)}
     for part in POS:
         chosen[f"gloss_only/{part}"] = best(dev_grid, glosses, part)
     ranked = sorted(glosses, key=lambda c: -dev_grid[c.name]["all"])
-    candidates = list(dict.fromkeys(ranked[:4] + [chosen["gloss_only_token"],
-                                                  Config(token="examples", supervised="", knn_weight=0.0)]))
+    candidates = list(dict.fromkeys(ranked[:4] + plain[:len(variants)]))  # the best four, and each text plain
     fused = fused_configs(candidates)
-    dev_grid.update(grid(dev_m, fused))
+    label_default = Config()  # what `label` does: DEFAULT_VARIANT, DEFAULT_GLOSS_WEIGHT, DEFAULT_KNN_WEIGHT, k 10
+    dev_grid.update(grid(dev_m, fused + [chosen["gloss_only_label_default"], label_default]))
     chosen["supervised_only"] = best(dev_grid, [c for c in fused if c.gloss_weight == 0 and not c.knn_weight])
     chosen["supervised_and_gloss"] = best(dev_grid, [c for c in fused if not c.knn_weight])
+    chosen["lmms_like"] = Config(token=chosen["gloss_only_token"].token, gloss_weight=0.5, supervised="key",
+                                 knn_weight=0.0)  # LMMS: per-key centroids and gloss, equal weights
     chosen["fused_with_knn"] = best(dev_grid, fused)
     chosen["fused_synset_centroids"] = best(dev_grid, [c for c in fused if c.supervised == "synset"])
     chosen["fused_key_centroids"] = best(dev_grid, [c for c in fused if c.supervised == "key"])
-    chosen["fused_previous_default"] = Config()  # examples, w 0.75, synset centroids, k-NN 0.25 @ 10
-    dev_grid.update(grid(dev_m, [chosen["fused_previous_default"]]))
+    chosen["fused_k10"] = best(dev_grid, [c for c in fused if c.k == 10])
+    chosen["label_default"] = label_default
     for part in POS:
         chosen[f"fused/{part}"] = best(dev_grid, fused, part)
     fused_best = chosen["fused_with_knn"]
-    chosen["lmms_like"] = replace(chosen["supervised_and_gloss"], gloss_weight=0.5)
     print("development choices:", json.dumps({k: c.name for k, c in chosen.items()}, indent=1))
 
     t0 = time.perf_counter()
-    flag_config = replace(fused_best, knn_weight=0.0)
+    flag_config = replace(label_default, knn_weight=0.0)  # as `senses` scores clusters
     dev_stats = flag_statistics(sense_clusters(dev), flag_config)
     test_stats = flag_statistics(sense_clusters(test), flag_config)
     flag_choice = choose_flag(dev_stats)

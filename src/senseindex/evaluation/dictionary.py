@@ -23,6 +23,7 @@ from tqdm import tqdm
 from senseindex.evaluation.semcor import gold_rows, heldout_documents
 from senseindex.senses.knn import DEFAULT_K, knn_vote
 from senseindex.senses.sense_vectors import (
+    GLOSS_ONLY_VARIANT,
     GLOSS_PASSES,
     GLOSS_VARIANTS,
     PASS_OF,
@@ -531,7 +532,8 @@ def cluster_statistics(cluster: Cluster, config: Config, withhold: bool, k: int 
         return np.stack([config.scores(lambda name, inst=inst: _instance_signal(inst, name))[keep] for inst in insts])
 
     sims = scores(cluster.members).mean(0)
-    gloss_best = float(scores(cluster.members, replace(plain, supervised="", usage=False)).mean(0).max())
+    gloss_only = Config(token=GLOSS_ONLY_VARIANT, supervised="", knn_weight=0.0)  # an unlabelled index's
+    gloss_best = float(scores(cluster.members, gloss_only).mean(0).max())
     top = np.sort(sims)[::-1]
     lemma_best = float(scores(cluster.lemma_instances).max(axis=1).mean())
     withheld = cluster.index if withhold else None
