@@ -304,3 +304,31 @@ def test_usage_scores_lean_to_the_sense_the_index_uses():
     assert usage_sample([5, 3, 9, 1], 10).tolist() == [1, 3, 5, 9]
     picked = usage_sample(list(range(1000, 0, -1)), 5)
     assert picked.tolist() == [1, 250, 500, 750, 1000]
+
+
+def test_nearest_labelled_skips_the_occurrence_itself():
+    from senseindex.senses.cluster_senses import nearest_labelled
+
+    L = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(1, 1, 0)])
+    X = np.stack([unit(1, 0, 0), unit(0, 0, 1)])
+    near = nearest_labelled(X, np.array([10, 99]), np.array([10, 11, 12]), L, k=2)
+    # row 0 is labelled occurrence 10 itself: its neighbours are 12 (cos 0.707) and 11 (cos 0)
+    np.testing.assert_allclose(near, [(0.70710677 + 0.0) / 2, 0.0], atol=1e-6)
+    assert np.isnan(nearest_labelled(X, np.array([1, 2]), np.zeros(0, np.int64), np.zeros((0, 3), np.float32))).all()
+
+
+def test_new_sense_flag_from_labelled_neighbours(mini_semcor, mini):
+    from senseindex.senses.cluster_senses import NEW_SENSE_THRESHOLDS, match_clusters
+
+    store = mini_semcor.store
+    ids = np.array([r[0] for r in store.db.execute("select id from occurrences where lemma = 'mole' order by id")])
+    X = store.take(ids[:6])
+    other = np.random.default_rng(2).standard_normal(X.shape[1]).astype(np.float32)
+    other -= X.T @ np.linalg.lstsq(X.T, other, rcond=None)[0]  # unlike every labelled occurrence
+    other /= np.linalg.norm(other)
+    out = match_clusters(store, mini_semcor.encoder, "mole", np.r_[ids[:6], -1], np.vstack([X, other]),
+                         np.array([0] * 6 + [1]), 2, mini)
+    assert out["statistic"] == "knn" and out["threshold"] == NEW_SENSE_THRESHOLDS["knn"]["n"]
+    known, new = out["clusters"]
+    assert known["fit"] > 0.99 and not known["new_sense"]  # same-text occurrences of other documents
+    assert new["new_sense"] and abs(new["fit"]) < 0.2
