@@ -332,3 +332,16 @@ def test_new_sense_flag_from_labelled_neighbours(mini_semcor, mini):
     known, new = out["clusters"]
     assert known["fit"] > 0.99 and not known["new_sense"]  # same-text occurrences of other documents
     assert new["new_sense"] and abs(new["fit"]) < 0.2
+
+
+def test_centroids_per_sense_key_come_first_then_the_synset(mini):
+    store = FakeStore({1: unit(1, 0, 0), 2: unit(0, 1, 0)})
+    c = build_centroids(store, mini, [1, 2], ["spy%1:18:00::", "mole%1:18:00::"], by_key=True)
+    np.testing.assert_allclose(c.keys["spy%1:18:00::"], unit(1, 0, 0), atol=1e-6)
+    assert not build_centroids(store, mini, [1, 2], ["spy%1:18:00::", "mole%1:18:00::"]).keys
+    spy, mole = mini.sense("spy%1:18:00::"), mini.sense("mole%1:18:00::")
+    vec, level = propagate(spy, c, mini, by_key=True)
+    assert level == "key" and np.allclose(vec, unit(1, 0, 0), atol=1e-6)
+    vec, level = propagate(spy, c, mini)  # pooled by synset: both keys' occurrences
+    assert level == "synset" and np.allclose(vec, unit(1, 1, 0), atol=1e-6)
+    assert propagate(mole, c, mini, by_key=True)[1] == "key"

@@ -179,7 +179,7 @@ def collect(si, inventory: Inventory, gloss: GlossCache, holdout: float = 0.1, d
     t0 = time.perf_counter()
     train_ids = [oid for items in train.values() for oid, _ in items]
     centroids = build_centroids(si.store, inventory, train_ids,
-                                [lab for items in train.values() for _, lab in items])
+                                [lab for items in train.values() for _, lab in items], by_key=True)
     centroid_seconds = time.perf_counter() - t0
     gold = label_keys(si.store.db, [oid for items in test.values() for oid, _ in items], "gold")
     senses_of = {key: inventory.senses(key[0], key[1]) if key[1] in "nvar" else [] for key in test}

@@ -200,10 +200,11 @@ def synset_id(pos: str, offset: int) -> str:
 
 
 def build_centroids(store, inventory: Inventory, ids: Sequence[int], labels: Sequence[str],
-                    batch: int = 20_000) -> Centroids:
+                    batch: int = 20_000, by_key: bool = False) -> Centroids:
     """Synset and lexicographer-file centroids from labelled occurrences (ids with their labels;
     a label holding several sense keys counts for each; labels that are no WordNet 3.0 key are
-    skipped). Vectors are read from the store in batches, never all at once."""
+    skipped), and with BY_KEY one per sense key too. Vectors are read from the store in batches,
+    never all at once."""
     where: dict[str, str | None] = {}
     owners: list[tuple[int, str, str]] = []  # (position in ids, synset id, sense key)
     lex_of: dict[str, str] = {}
@@ -225,7 +226,7 @@ def build_centroids(store, inventory: Inventory, ids: Sequence[int], labels: Seq
         part = owners[start:start + batch]
         vecs = store.take(ids[[i for i, _, _ in part]])
         for (_, sid, key), vec in zip(part, vecs, strict=True):
-            for table, name in ((sums, sid), (key_sums, key)):
+            for table, name in ((sums, sid), (key_sums, key)) if by_key else ((sums, sid),):
                 if name in table:
                     table[name] += vec
                 else:
