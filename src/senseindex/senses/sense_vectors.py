@@ -306,7 +306,8 @@ def combine(gloss: np.ndarray, supervised: np.ndarray, gloss_weight: float = DEF
 # USAGE_PRIOR_WEIGHT, is added, like McCarthy et al.'s predominant senses, but from our own vectors)
 # and the soft means give a centroid per sense (its cosine, weighted USAGE_CENTROID_WEIGHT). No
 # label and no WordNet count is used. Chosen on SemCor development documents
-# (docs/benchmarks/22-dictionary.md): +3 points on polysemous lemmas over the gloss cosine alone.
+# (bench/dictionary_usage_grid.py, docs/benchmarks/22-dictionary.md): +3 points on polysemous
+# lemmas over the gloss cosine alone.
 USAGE_SAMPLE = 100
 USAGE_TEMPERATURE = 0.01
 USAGE_CENTROID_WEIGHT = 0.5
