@@ -41,13 +41,25 @@ from senseindex.text.tagging import pos_class
 # and did worse (docs/benchmarks/22-dictionary.md).
 NEW_SENSE_STATISTIC = "knn"
 NEW_SENSE_K = 3
-# On test documents "knn" with these thresholds flags 55.5 % of withheld senses at precision 0.695;
-# "best" 8.9 % at 0.64; "gloss_best" 3.4 % at 0.69 (bench/out/dictionary-semcor.json).
-NEW_SENSE_THRESHOLDS = {
-    "knn": {"n": 0.531, "v": 0.422, "a": 0.432, "r": 0.379},
-    "best": {"n": 0.363, "v": 0.119, "a": 0.235, "r": 0.202},
-    "gloss_best": {"n": 0.233, "v": 0.092, "a": 0.092, "r": 0.146},
+# Cosines depend on the layer an index was built from, so the thresholds are kept per layer where
+# they were calibrated; any other layer uses the default layer's ("last"), uncalibrated. On test
+# documents, "knn" with these thresholds flags 55.5 % of withheld senses at precision 0.695 on the
+# default index and 55.9 % at 0.703 on an index built with --layer last4; "best" 8.9 % at 0.64 and
+# 28.5 % at 0.67; "gloss_best" 3.4 % at 0.69 and 21.8 % at 0.69 (bench/out/dictionary-semcor.json,
+# bench/out/dictionary-semcor-last4.json).
+NEW_SENSE_THRESHOLDS_BY_LAYER = {
+    "last": {
+        "knn": {"n": 0.531, "v": 0.422, "a": 0.432, "r": 0.379},
+        "best": {"n": 0.363, "v": 0.119, "a": 0.235, "r": 0.202},
+        "gloss_best": {"n": 0.233, "v": 0.092, "a": 0.092, "r": 0.146},
+    },
+    "last4": {
+        "knn": {"n": 0.785, "v": 0.688, "a": 0.733, "r": 0.679},
+        "best": {"n": 0.664, "v": 0.452, "a": 0.605, "r": 0.501},
+        "gloss_best": {"n": 0.446, "v": 0.373, "a": 0.45, "r": 0.403},
+    },
 }
+NEW_SENSE_THRESHOLDS = NEW_SENSE_THRESHOLDS_BY_LAYER["last"]
 NEW_SENSE_THRESHOLD = NEW_SENSE_THRESHOLDS["best"]["n"]  # (kept for callers that pass one threshold)
 SOFT_TEMPERATURE = 0.05  # softmax temperature over cosines to cluster centroids
 TOP_SENSES = 3
@@ -128,7 +140,8 @@ def match_clusters(store, encoder, lemma: str, ids: np.ndarray, X: np.ndarray, l
     statistic = "knn" if len(labelled) else "best" if sup is not None else "gloss_best"
     near = nearest_labelled(X, ids, labelled, store.take(labelled)) if len(labelled) else None
     if threshold is None:
-        threshold = NEW_SENSE_THRESHOLDS[statistic][cls]
+        layer = str(getattr(store, "manifest", {}).get("layer", "last"))
+        threshold = NEW_SENSE_THRESHOLDS_BY_LAYER.get(layer, NEW_SENSE_THRESHOLDS)[statistic][cls]
     clusters = []
     for c in range(k):
         members = combined[labels == c]
