@@ -318,7 +318,11 @@ def test_nearest_labelled_skips_the_occurrence_itself():
 
 
 def test_new_sense_flag_from_labelled_neighbours(mini_semcor, mini):
-    from senseindex.senses.cluster_senses import NEW_SENSE_THRESHOLDS, match_clusters
+    from senseindex.senses.cluster_senses import (
+        NEW_SENSE_THRESHOLDS,
+        NEW_SENSE_THRESHOLDS_BY_LAYER,
+        match_clusters,
+    )
 
     store = mini_semcor.store
     ids = np.array([r[0] for r in store.db.execute("select id from occurrences where lemma = 'mole' order by id")])
@@ -332,6 +336,10 @@ def test_new_sense_flag_from_labelled_neighbours(mini_semcor, mini):
     known, new = out["clusters"]
     assert known["fit"] > 0.99 and not known["new_sense"]  # same-text occurrences of other documents
     assert new["new_sense"] and abs(new["fit"]) < 0.2
+    store.manifest["layer"] = "last4"  # an index of another layer uses that layer's calibration
+    again = match_clusters(store, mini_semcor.encoder, "mole", np.r_[ids[:6], -1], np.vstack([X, other]),
+                           np.array([0] * 6 + [1]), 2, mini)
+    assert again["threshold"] == NEW_SENSE_THRESHOLDS_BY_LAYER["last4"]["knn"]["n"] != out["threshold"]
 
 
 def test_centroids_per_sense_key_come_first_then_the_synset(mini):
