@@ -116,11 +116,31 @@ def flag_at(stats: list[dict], statistic: str, thresholds: dict[str, float] | fl
             "clusters": len(stats)}
 
 
+def take_glosses(instances: list, glossed: list) -> None:
+    """Give INSTANCES the gloss scores (and every gloss-derived signal) of GLOSSED, the same
+    documents scored by another index of the same corpus (in place)."""
+    if len(instances) != len(glossed) or any(a.lemma != b.lemma or a.tag != b.tag
+                                             for a, b in zip(instances, glossed, strict=True)):
+        raise SystemExit("--gloss-work: the two runs did not score the same instances")
+    for a, b in zip(instances, glossed, strict=True):
+        if a.gloss is None:
+            continue
+        a.gloss = b.gloss
+        a.signals = {**{k: v for k, v in b.signals.items() if not k.startswith(("sup_key", "knn@"))},
+                     **{k: v for k, v in a.signals.items() if k.startswith(("sup_key", "knn@"))}}
+
+
 def stage_report(si, args) -> None:
     started = time.perf_counter()
     work = Path(args.work)
     dev, dev_info = pickle.loads((work / "dev.pkl").read_bytes())
     test, test_info = pickle.loads((work / "test.pkl").read_bytes())
+    if args.gloss_work:  # the gloss scores of another run (another layer), the labelled evidence of this one
+        dev_info["gloss_from"] = test_info["gloss_from"] = args.gloss_work
+        for name, instances in (("dev", dev), ("test", test)):
+            glossed, info = pickle.loads((Path(args.gloss_work) / f"{name}.pkl").read_bytes())
+            take_glosses(instances, glossed)
+            dev_info["gloss_variants"] = info["gloss_variants"]
     variants = dev_info["gloss_variants"]
     dev_m, test_m = Matrix(dev), Matrix(test)
 
@@ -197,7 +217,7 @@ def stage_report(si, args) -> None:
         "k": args.k, "holdout": args.holdout, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}; 2 cores shared with 4 other engineers",
         "command": "python bench/eval_dictionary.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "stage")),
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "stage") and v != ""),
         "configs": {name: {**asdict(c), "name": c.name} for name, c in chosen.items()},
         "development": {"info": dev_info, "configurations": len(dev_grid),
                         "chosen_scores": {name: dev_grid[c.name] for name, c in chosen.items()},
@@ -228,6 +248,8 @@ def main() -> None:
                     help="Score a seeded sample of the development lemmas holding about this many senses (0: all)")
     ap.add_argument("--test-senses", type=int, default=0,
                     help="Score a seeded sample of the test lemmas holding about this many senses (0: all)")
+    ap.add_argument("--gloss-work", default="",
+                    help="Report: take the gloss scores from this --work folder (another layer's run)")
     ap.add_argument("--out", default=str(OUT / "dictionary-semcor.json"))
     args = ap.parse_args()
     si = SenseIndex.open(args.index)
