@@ -169,9 +169,16 @@ def mini_semcor(tmp_path, hash_encoder, mini, monkeypatch):
 
 def test_semcor_evaluation_with_the_dictionary(mini_semcor, mini, tmp_path):
     from senseindex.evaluation.dictionary import (
+        Config,
+        Matrix,
         by_part,
+        chooser,
         collect,
+        corpus_means,
+        flag_statistics,
         fused,
+        fused_configs,
+        gloss_configs,
         grid,
         knn_only,
         new_sense_flag,
@@ -180,24 +187,32 @@ def test_semcor_evaluation_with_the_dictionary(mini_semcor, mini, tmp_path):
     )
 
     cache = GlossCache(mini_semcor.encoder, mini, tmp_path / "glosses")
-    instances, info = collect(mini_semcor, mini, cache, 0.1, progress=False)
+    means = corpus_means(mini_semcor.store, progress=False)
+    instances, info = collect(mini_semcor, mini, cache, 0.1, progress=False, variants=("token", "mean"), means=means)
     assert len(instances) == 6 and info["train_documents"] == 18 and info["labelled_synsets"] == 3
     assert all(len(i.keys) == 3 and not np.isnan(i.supervised).any() for i in instances)
+    assert {"sent/mean", "centred/token", "sent_centred/mean", "sup_key", "knn@5"} <= set(instances[0].signals)
     # the hash encoder's vectors carry the neighbouring words, so labelled occurrences separate the senses
     assert score(instances, knn_only)["all"]["accuracy"] == 100.0
     assert score(instances, fused("token", 0.0, 0.0))["nouns"]["accuracy"] == 100.0
     never = lambda inst: None  # noqa: E731
     assert score(instances, by_part({"nouns": never}, knn_only))["all"]["coverage"] == 0.0
     assert score(instances, by_part({"verbs": never}, knn_only))["all"]["accuracy"] == 100.0
-    results = grid(instances)
-    assert {"knn_only", "gloss_only/token", "mean/w=0.5/knn=1.0"} <= set(results)
-    clusters = sense_clusters(instances, "token", 0.5, min_size=2)
-    assert sorted(c[0] for c in clusters) == ["mole%1:05:00::", "mole%1:18:00::", "mole%1:23:00::"]
-    flag = new_sense_flag(clusters, [-2.0, 2.0])
+    configs = fused_configs(gloss_configs(("token", "mean"))[:3], ks=(5, 10))
+    results = grid(Matrix(instances), configs)
+    assert len(results) == len(configs)
+    for config in configs[::7]:  # the stacked arrays score as the instances one by one do
+        assert results[config.name]["all"] == score(instances, chooser(config))["all"]["accuracy"]
+    clusters = sense_clusters(instances, min_size=2)
+    assert sorted(c.gold for c in clusters) == ["mole%1:05:00::", "mole%1:18:00::", "mole%1:23:00::"]
+    stats = flag_statistics(clusters, Config(token="token", gloss_weight=0.5, knn_weight=0.0))
+    flag = new_sense_flag(stats, [-2.0, 2.0])
     assert flag["clusters"] == 3 and flag["named_right"] == 100.0  # supervised centroids name them
     assert flag["thresholds"]["-2.000"]["recall"] == 0 and flag["thresholds"]["2.000"]["recall"] == 1
     assert flag["thresholds"]["2.000"]["precision"] == 0.5  # everything flagged: half are known senses
-    assert new_sense_flag(clusters, [2.0], "margin")["thresholds"]["2.000"]["recall"] == 1
+    assert new_sense_flag(stats, [2.0], "margin")["thresholds"]["2.000"]["recall"] == 1
+    # withholding a sense drops its labelled neighbours: the rest are further away
+    assert all(r["withheld"]["knn"] <= r["present"]["knn"] for r in stats)
     dev, dev_info = collect(mini_semcor, mini, cache, 0.1, dev=True, sample_senses=2, progress=False)
     assert dev_info["train_documents"] == 16 and len(dev) == 6
 
@@ -273,3 +288,68 @@ def test_explain_says_whether_two_occurrences_share_a_wordnet_sense(mini, hash_e
     assert senses[3] is None  # tunnel: not in the mini WordNet
     same = r["same_wordnet_sense"]
     assert same[0][1] is True and same[0][2] is False and same[0][3] is None
+
+
+def test_usage_scores_lean_to_the_sense_the_index_uses():
+    from senseindex.senses.sense_vectors import usage_sample, usage_scores
+
+    gloss = np.stack([unit(1, 0, 0), unit(0, 1, 0)])
+    x = unit(1, 1, 0.2)  # equally close to both glosses
+    assert usage_scores(x[None, :], gloss, np.zeros((0, 3), np.float32)).tolist() == (x[None, :] @ gloss.T).tolist()
+    usage = np.stack([unit(1, 0.1 * i, 0.3) for i in range(8)] + [unit(0.1, 1, 0.3)])  # mostly the first sense
+    scores = usage_scores(x[None, :], gloss, usage)[0]
+    assert scores[0] > scores[1]
+    again = usage_scores(x[None, :], gloss, usage[::-1].copy())[0]
+    np.testing.assert_allclose(scores, again, atol=1e-5)  # the order of the usage does not matter
+    assert usage_sample([5, 3, 9, 1], 10).tolist() == [1, 3, 5, 9]
+    picked = usage_sample(list(range(1000, 0, -1)), 5)
+    assert picked.tolist() == [1, 250, 500, 750, 1000]
+
+
+def test_nearest_labelled_skips_the_occurrence_itself():
+    from senseindex.senses.cluster_senses import nearest_labelled
+
+    L = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(1, 1, 0)])
+    X = np.stack([unit(1, 0, 0), unit(0, 0, 1)])
+    near = nearest_labelled(X, np.array([10, 99]), np.array([10, 11, 12]), L, k=2)
+    # row 0 is labelled occurrence 10 itself: its neighbours are 12 (cos 0.707) and 11 (cos 0)
+    np.testing.assert_allclose(near, [(0.70710677 + 0.0) / 2, 0.0], atol=1e-6)
+    assert np.isnan(nearest_labelled(X, np.array([1, 2]), np.zeros(0, np.int64), np.zeros((0, 3), np.float32))).all()
+
+
+def test_new_sense_flag_from_labelled_neighbours(mini_semcor, mini):
+    from senseindex.senses.cluster_senses import (
+        NEW_SENSE_THRESHOLDS,
+        NEW_SENSE_THRESHOLDS_BY_LAYER,
+        match_clusters,
+    )
+
+    store = mini_semcor.store
+    ids = np.array([r[0] for r in store.db.execute("select id from occurrences where lemma = 'mole' order by id")])
+    X = store.take(ids[:6])
+    other = np.random.default_rng(2).standard_normal(X.shape[1]).astype(np.float32)
+    other -= X.T @ np.linalg.lstsq(X.T, other, rcond=None)[0]  # unlike every labelled occurrence
+    other /= np.linalg.norm(other)
+    out = match_clusters(store, mini_semcor.encoder, "mole", np.r_[ids[:6], -1], np.vstack([X, other]),
+                         np.array([0] * 6 + [1]), 2, mini)
+    assert out["statistic"] == "knn" and out["threshold"] == NEW_SENSE_THRESHOLDS["knn"]["n"]
+    known, new = out["clusters"]
+    assert known["fit"] > 0.99 and not known["new_sense"]  # same-text occurrences of other documents
+    assert new["new_sense"] and abs(new["fit"]) < 0.2
+    store.manifest["layer"] = "last4"  # an index of another layer uses that layer's calibration
+    again = match_clusters(store, mini_semcor.encoder, "mole", np.r_[ids[:6], -1], np.vstack([X, other]),
+                           np.array([0] * 6 + [1]), 2, mini)
+    assert again["threshold"] == NEW_SENSE_THRESHOLDS_BY_LAYER["last4"]["knn"]["n"] != out["threshold"]
+
+
+def test_centroids_per_sense_key_come_first_then_the_synset(mini):
+    store = FakeStore({1: unit(1, 0, 0), 2: unit(0, 1, 0)})
+    c = build_centroids(store, mini, [1, 2], ["spy%1:18:00::", "mole%1:18:00::"], by_key=True)
+    np.testing.assert_allclose(c.keys["spy%1:18:00::"], unit(1, 0, 0), atol=1e-6)
+    assert not build_centroids(store, mini, [1, 2], ["spy%1:18:00::", "mole%1:18:00::"]).keys
+    spy, mole = mini.sense("spy%1:18:00::"), mini.sense("mole%1:18:00::")
+    vec, level = propagate(spy, c, mini, by_key=True)
+    assert level == "key" and np.allclose(vec, unit(1, 0, 0), atol=1e-6)
+    vec, level = propagate(spy, c, mini)  # pooled by synset: both keys' occurrences
+    assert level == "synset" and np.allclose(vec, unit(1, 1, 0), atol=1e-6)
+    assert propagate(mole, c, mini, by_key=True)[1] == "key"

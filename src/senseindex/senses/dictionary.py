@@ -39,6 +39,8 @@ from senseindex.senses.sense_vectors import (
     build_centroids,
     score_senses,
     sense_matrix,
+    usage_sample,
+    usage_scores,
     vote_shares,
 )
 from senseindex.storage.labels import VOTING_SOURCES
@@ -122,6 +124,20 @@ def index_centroids(store, inventory: Inventory) -> Centroids:
     return centroids
 
 
+def lemma_usage(store, lemma: str, cls: str) -> np.ndarray:
+    """Vectors of a sample of the index's occurrences of LEMMA in part of speech CLS (see
+    `sense_vectors.usage_scores`)."""
+    from senseindex.text.tagging import pos_class
+
+    lid = store.lemma_id(lemma)
+    if lid is None:
+        return np.zeros((0, store.dim), np.float32)
+    removed = store.removed(lid)
+    ids = [oid for oid, pos in store.db.execute("select id, pos from occ where lemma_id = ?", [lid])
+           if pos_class(pos) == cls and oid not in removed]
+    return store.take(usage_sample(ids)) if ids else np.zeros((0, store.dim), np.float32)
+
+
 def has_user_labels(db) -> bool:
     """Labels that are not WordNet sense keys (the user's own names): those indexes keep k-NN."""
     rows = db.execute("select label from labels limit 20").fetchall()
@@ -151,10 +167,12 @@ def predict_with_dictionary(store, encoder, target: Target, k: int = 10, min_sco
     if len(ids):
         _, _, votes, hits = vote_neighbours(store, ids, labels, vec, k, min_score)
     centroids = index_centroids(store, inventory)
-    variant = config.variant if len(centroids) or len(ids) else GLOSS_ONLY_VARIANT
-    gloss = GlossCache(encoder, inventory).vectors(senses, variant)
+    labelled = bool(len(centroids) or len(ids))
+    gloss = GlossCache(encoder, inventory).vectors(senses, config.variant if labelled else GLOSS_ONLY_VARIANT)
     sup, levels = sense_matrix(senses, centroids, inventory)
     scores = score_senses(vec[None, :], senses, gloss, sup, levels)[0]
+    if not labelled:  # nothing labelled: the gloss cosines, helped by the lemma's unlabelled usage
+        scores.gloss = usage_scores(vec[None, :], gloss, lemma_usage(store, target.lemma, cls))[0]
     shares = vote_shares(votes, [s.key for s in senses])
     total = scores.combined(config.gloss_weight) + config.knn_weight * shares
     best = int(np.argmax(total))

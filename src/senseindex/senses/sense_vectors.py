@@ -33,16 +33,25 @@ from senseindex.storage.vectors import l2_normalise
 from senseindex.text.inventory import Inventory, Sense, Synset, key_lexname
 from senseindex.text.wordnet import split_sense_keys
 
-# How a gloss becomes a vector (measured in bench/eval_dictionary.py):
-#   token     the lemma's own vector at the head of "lemma: gloss; example; example"
-#   mean      the mean over every subword of that text
-#   examples  the lemma's vectors where it occurs inside the examples (else `token`)
-# All three come from one forward pass. (LMMS's "lemma - synonyms - gloss" string would need a
-# second pass per sense; on this CPU the pass is the whole cost, so it was left out.)
-GLOSS_VARIANTS = ("token", "mean", "examples")
-# chosen on SemCor development documents (docs/benchmarks/22-dictionary.md): with labels, the
-# examples variant at gloss weight 0.75 fused with the k-NN vote at 0.25 scored best; with no
-# labels at all the sentence mean is the better gloss vector (`mean`)
+# How a gloss becomes a vector (measured in bench/eval_dictionary.py). Each text is one forward
+# pass per sense ("pass"), read several ways ("variants"):
+#   pass "gloss": "lemma: gloss; example; example"
+#     token     the lemma's own vector at the head of the text
+#     mean      the mean over every subword of the text (the sentence-transformer's own pooling)
+#     examples  the lemma's vectors where it occurs inside the examples (else `token`)
+#   pass "lmms": LMMS's "lemma - synonyms - gloss", with the hypernyms' names after the synonyms
+#     lmms_token, lmms_mean   read as above
+# A variant's pass is encoded only when that variant is asked for, so the second pass costs nothing
+# to whoever never uses it.
+GLOSS_PASSES = {"gloss": ("token", "mean", "examples"), "lmms": ("lmms_token", "lmms_mean")}
+GLOSS_VARIANTS = tuple(v for variants in GLOSS_PASSES.values() for v in variants)
+PASS_OF = {v: name for name, variants in GLOSS_PASSES.items() for v in variants}
+# chosen on SemCor development documents, all of SemCor (docs/benchmarks/22-dictionary.md): with
+# labels, the examples variant at gloss weight 0.75 fused with the k-NN vote at 0.25 is the best at
+# `label`'s k of 10 (the whole grid's best, at k 20, is 0.3 higher on development documents and 0.2
+# lower on test ones: a plateau); with no labels at all the mean over the text is the better gloss
+# vector (`mean`), helped by the lemma's unlabelled usage (`usage_scores`). LMMS's text, the
+# sentence's vector and centring on the lemma's mean use all did worse.
 DEFAULT_VARIANT = "examples"
 DEFAULT_GLOSS_WEIGHT = 0.75  # share of the gloss cosine beside the supervised one
 GLOSS_ONLY_VARIANT = "mean"  # where nothing is labelled
@@ -67,21 +76,57 @@ def gloss_text(sense: Sense) -> tuple[str, list[tuple[int, int]], list[tuple[int
     return text, [(0, len(lemma))], inside
 
 
-def encode_glosses(encoder: WordEncoder, senses: Sequence[Sense]) -> dict[str, np.ndarray]:
-    """Every variant's vector for each sense from one forward pass over its gloss text:
-    {variant: (len(senses), dim) float32}."""
-    texts, spans, inside_counts = [], [], []
-    for sense in senses:
-        text, head, inside = gloss_text(sense)
-        texts.append(text)
-        spans.append(head + [(0, len(text))] + inside)
-        inside_counts.append(len(inside))
-    vecs = encoder.word_vectors(texts, spans)
-    out = {v: np.zeros((len(senses), encoder.dim), np.float32) for v in GLOSS_VARIANTS}
-    for i, row in enumerate(vecs):
-        out["token"][i] = row[0]
-        out["mean"][i] = row[1]
-        out["examples"][i] = l2_normalise(row[2:].mean(0, keepdims=True))[0] if inside_counts[i] else row[0]
+def lmms_text(sense: Sense, hypernym_names: Sequence[str] = ()) -> str:
+    """LMMS's gloss string, "lemma - synonyms - gloss", with the hypernyms' first names beside the
+    synonyms ("bank - depository financial institution, banking company - financial institution -
+    a financial institution that accepts deposits ...")."""
+    lemma = _display(sense.lemma)
+    synonyms = [_display(n) for n in sense.synset.lemmas if n.lower() != sense.lemma.lower()]
+    parts = [lemma]
+    if synonyms:
+        parts.append(", ".join(synonyms))
+    if hypernym_names:
+        parts.append(", ".join(_display(n) for n in hypernym_names))
+    parts.append(sense.synset.gloss)
+    return " - ".join(parts)
+
+
+def _hypernym_names(sense: Sense, inventory: Inventory | None) -> list[str]:
+    if inventory is None:
+        return []
+    names = []
+    for pos, offset in sense.synset.hypernyms[:2]:
+        up = inventory.synset(pos, offset)
+        if up is not None and up.lemmas:
+            names.append(up.lemmas[0])
+    return names
+
+
+def encode_glosses(encoder: WordEncoder, senses: Sequence[Sense], passes: Sequence[str] = ("gloss",),
+                   inventory: Inventory | None = None) -> dict[str, np.ndarray]:
+    """The vectors of every variant of PASSES for each sense, one forward pass per sense and pass:
+    {variant: (len(senses), dim) float32}. (INVENTORY finds the hypernyms' names of the lmms text.)"""
+    out: dict[str, np.ndarray] = {}
+    if "gloss" in passes:
+        texts, spans, inside_counts = [], [], []
+        for sense in senses:
+            text, head, inside = gloss_text(sense)
+            texts.append(text)
+            spans.append(head + [(0, len(text))] + inside)
+            inside_counts.append(len(inside))
+        vecs = encoder.word_vectors(texts, spans)
+        for v in GLOSS_PASSES["gloss"]:
+            out[v] = np.zeros((len(senses), encoder.dim), np.float32)
+        for i, row in enumerate(vecs):
+            out["token"][i] = row[0]
+            out["mean"][i] = row[1]
+            out["examples"][i] = l2_normalise(row[2:].mean(0, keepdims=True))[0] if inside_counts[i] else row[0]
+    if "lmms" in passes:
+        texts = [lmms_text(s, _hypernym_names(s, inventory)) for s in senses]
+        spans = [[(0, len(_display(s.lemma))), (0, len(t))] for s, t in zip(senses, texts, strict=True)]
+        vecs = encoder.word_vectors(texts, spans)
+        out["lmms_token"] = np.stack([row[0] for row in vecs]).astype(np.float32)
+        out["lmms_mean"] = np.stack([row[1] for row in vecs]).astype(np.float32)
     return out
 
 
@@ -108,7 +153,8 @@ class GlossCache:
         self.db.commit()
 
     def vectors(self, senses: Sequence[Sense], variant: str = DEFAULT_VARIANT) -> np.ndarray:
-        """(len(senses), dim) float32 gloss vectors, encoding (every variant of) the missing ones."""
+        """(len(senses), dim) float32 gloss vectors, encoding the missing ones (every variant of the
+        variant's pass at once)."""
         if variant not in GLOSS_VARIANTS:
             raise ValueError(f"unknown gloss variant {variant!r} (one of {', '.join(GLOSS_VARIANTS)})")
         out = np.zeros((len(senses), self.encoder.dim), np.float32)
@@ -121,9 +167,10 @@ class GlossCache:
                 [variant, *keys]).fetchall())
         missing = [s for s in senses if s.key not in found]
         if missing:
-            fresh = encode_glosses(self.encoder, missing)
+            passed = PASS_OF[variant]
+            fresh = encode_glosses(self.encoder, missing, (passed,), self.inventory)
             rows = [(s.key, v, fresh[v][i].astype(np.float16).tobytes())
-                    for v in GLOSS_VARIANTS for i, s in enumerate(missing)]
+                    for v in GLOSS_PASSES[passed] for i, s in enumerate(missing)]
             with self._lock:
                 self.db.executemany("insert or replace into gloss values (?, ?, ?)", rows)
                 self.db.commit()
@@ -145,6 +192,7 @@ class Centroids:
     synsets: dict[str, np.ndarray] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # labelled occurrences behind each synset
     lexnames: dict[str, np.ndarray] = field(default_factory=dict)
+    keys: dict[str, np.ndarray] = field(default_factory=dict)  # per sense key (LMMS's own unit)
 
     def __len__(self) -> int:
         return len(self.synsets)
@@ -155,12 +203,13 @@ def synset_id(pos: str, offset: int) -> str:
 
 
 def build_centroids(store, inventory: Inventory, ids: Sequence[int], labels: Sequence[str],
-                    batch: int = 20_000) -> Centroids:
+                    batch: int = 20_000, by_key: bool = False) -> Centroids:
     """Synset and lexicographer-file centroids from labelled occurrences (ids with their labels;
     a label holding several sense keys counts for each; labels that are no WordNet 3.0 key are
-    skipped). Vectors are read from the store in batches, never all at once."""
+    skipped), and with BY_KEY one per sense key too. Vectors are read from the store in batches,
+    never all at once."""
     where: dict[str, str | None] = {}
-    owners: list[tuple[int, str]] = []  # (position in ids, synset id)
+    owners: list[tuple[int, str, str]] = []  # (position in ids, synset id, sense key)
     lex_of: dict[str, str] = {}
     for i, label in enumerate(labels):
         for key in split_sense_keys(label):
@@ -170,21 +219,23 @@ def build_centroids(store, inventory: Inventory, ids: Sequence[int], labels: Seq
                 if found:
                     lex_of[where[key]] = key_lexname(key) or ""
             if where[key] is not None:
-                owners.append((i, where[key]))
+                owners.append((i, where[key], key))
     sums: dict[str, np.ndarray] = {}
+    key_sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     ids = np.asarray(ids, dtype=np.int64)
     owners.sort()
     for start in range(0, len(owners), batch):
         part = owners[start:start + batch]
-        vecs = store.take(ids[[i for i, _ in part]])
-        for (_, sid), vec in zip(part, vecs, strict=True):
-            if sid in sums:
-                sums[sid] += vec
-            else:
-                sums[sid] = vec.astype(np.float32)
+        vecs = store.take(ids[[i for i, _, _ in part]])
+        for (_, sid, key), vec in zip(part, vecs, strict=True):
+            for table, name in ((sums, sid), (key_sums, key)) if by_key else ((sums, sid),):
+                if name in table:
+                    table[name] += vec
+                else:
+                    table[name] = vec.astype(np.float32)
             counts[sid] = counts.get(sid, 0) + 1
-    out = Centroids(counts=counts)
+    out = Centroids(counts=counts, keys={k: l2_normalise(v[None, :])[0] for k, v in key_sums.items()})
     lex_sums: dict[str, np.ndarray] = {}
     for sid, total in sums.items():
         unit = l2_normalise(total[None, :])[0]
@@ -204,10 +255,13 @@ def _neighbours_up(synset: Synset) -> list[tuple[str, int]]:
 
 
 def propagate(sense: Sense, centroids: Centroids, inventory: Inventory,
-              depth: int = HYPERNYM_DEPTH) -> tuple[np.ndarray | None, str]:
-    """A supervised vector for SENSE and the level it came from: "synset" (its synset was
-    labelled), "hypernym" (the mean of the nearest labelled ancestors, up to DEPTH levels),
-    "lexname" (the mean of its lexicographer file), or (None, "none")."""
+              depth: int = HYPERNYM_DEPTH, by_key: bool = False) -> tuple[np.ndarray | None, str]:
+    """A supervised vector for SENSE and the level it came from: with BY_KEY "key" (its own sense
+    key was labelled, LMMS's first level), then "synset" (its synset was labelled), "hypernym"
+    (the mean of the nearest labelled ancestors, up to DEPTH levels), "lexname" (the mean of its
+    lexicographer file), or (None, "none")."""
+    if by_key and sense.key in centroids.keys:
+        return centroids.keys[sense.key], "key"
     sid = sense.synset.id
     if sid in centroids.synsets:
         return centroids.synsets[sid], "synset"
@@ -249,6 +303,45 @@ def combine(gloss: np.ndarray, supervised: np.ndarray, gloss_weight: float = DEF
     return gloss_weight * gloss + (1 - gloss_weight) * np.where(np.isnan(supervised), gloss, supervised)
 
 
+# Gloss-only, helped by the index's own unlabelled occurrences of the lemma (a sample of USAGE_SAMPLE):
+# each is assigned softly to the senses by its gloss cosines (softmax at USAGE_TEMPERATURE); the
+# soft counts give an estimate of how often each sense is used here (its log, weighted
+# USAGE_PRIOR_WEIGHT, is added, like McCarthy et al.'s predominant senses, but from our own vectors)
+# and the soft means give a centroid per sense (its cosine, weighted USAGE_CENTROID_WEIGHT). No
+# label and no WordNet count is used. Chosen on SemCor development documents
+# (bench/dictionary_usage_grid.py, docs/benchmarks/22-dictionary.md): +3 points on polysemous
+# lemmas over the gloss cosine alone.
+USAGE_SAMPLE = 100
+USAGE_TEMPERATURE = 0.01
+USAGE_CENTROID_WEIGHT = 0.5
+USAGE_PRIOR_WEIGHT = 0.12
+
+
+def usage_sample(ids: Sequence[int], n: int = USAGE_SAMPLE) -> np.ndarray:
+    """At most N occurrence ids spread evenly over IDS (sorted): the same sample on every run."""
+    ids = np.sort(np.asarray(ids, np.int64))
+    if len(ids) <= n:
+        return ids
+    return ids[np.linspace(0, len(ids) - 1, n).astype(int)]
+
+
+def usage_scores(vectors: np.ndarray, gloss: np.ndarray, usage: np.ndarray,
+                 temperature: float = USAGE_TEMPERATURE, centroid_weight: float = USAGE_CENTROID_WEIGHT,
+                 prior_weight: float = USAGE_PRIOR_WEIGHT) -> np.ndarray:
+    """(len(vectors), senses) gloss scores helped by the lemma's unlabelled USAGE vectors (see
+    USAGE_SAMPLE): cos(gloss) + centroid_weight·cos(soft usage centroid) + prior_weight·log(soft
+    share of usage). With no usage, the gloss cosines alone."""
+    base = vectors @ gloss.T
+    if not len(usage):
+        return base
+    s = usage @ gloss.T
+    p = np.exp((s - s.max(axis=1, keepdims=True)) / temperature)
+    p /= p.sum(axis=1, keepdims=True)
+    centroids = l2_normalise(p.T @ usage)
+    prior = np.log(p.mean(axis=0) + 1e-3)
+    return base + centroid_weight * (vectors @ centroids.T) + prior_weight * prior[None, :]
+
+
 def vote_shares(votes: dict[str, float], keys: Sequence[str]) -> np.ndarray:
     """A k-NN vote's share for each sense key (a label of several keys splits its share)."""
     where = {k: i for i, k in enumerate(keys)}
@@ -260,14 +353,14 @@ def vote_shares(votes: dict[str, float], keys: Sequence[str]) -> np.ndarray:
     return out
 
 
-def sense_matrix(senses: Sequence[Sense], centroids: Centroids | None, inventory: Inventory
-                 ) -> tuple[np.ndarray | None, list[str]]:
+def sense_matrix(senses: Sequence[Sense], centroids: Centroids | None, inventory: Inventory,
+                 by_key: bool = False) -> tuple[np.ndarray | None, list[str]]:
     """Supervised vectors of SENSES ((n, dim), nan rows where none) and their levels."""
     if centroids is None or not len(centroids):
         return None, ["none"] * len(senses)
     rows, levels = [], []
     for sense in senses:
-        vec, level = propagate(sense, centroids, inventory)
+        vec, level = propagate(sense, centroids, inventory, by_key=by_key)
         rows.append(vec)
         levels.append(level)
     dim = next((r.shape[0] for r in rows if r is not None), 0)
@@ -319,7 +412,8 @@ def precompute_glosses(cache: GlossCache, lemmas: Iterable[str] | None = None, l
 def _fill(cache: GlossCache, senses: list[Sense], progress) -> int:
     keys = [s.key for s in senses]
     have = {k for (k,) in cache.db.execute(
-        f"select distinct sense_key from gloss where sense_key in ({','.join('?' * len(keys))})", keys)}
+        f"select sense_key from gloss where variant = ? and sense_key in ({','.join('?' * len(keys))})",
+        [DEFAULT_VARIANT, *keys])}
     missing = [s for s in senses if s.key not in have]
     if missing:
         cache.vectors(missing)
