@@ -674,7 +674,8 @@ def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, codec, fmt):
 @click.option("--no-dictionary", is_flag=True, help="Leave out the WordNet senses matched to each cluster.")
 @click.option("--inventory", type=click.Choice(["wordnet", "none"]), default=None,
               help="wordnet: clusters seeded by the lemma's WordNet senses, far-off occurrences as new clusters; "
-                   "none: induced from the vectors alone (default: chosen on SemCor, see docs/benchmarks/22-dictionary.md).")
+                   "none: induced from the vectors alone. Default: wordnet (chosen on SemCor, docs/benchmarks/22-dictionary.md), "
+                   "none with --k or where WordNet lacks the lemma.")
 @where_option
 @output_options
 @user_errors
