@@ -167,7 +167,7 @@ def test_spreadsheet_saved_csv_imports(tiny, tmp_path):
 def test_cli_import_list_export_and_search(writable_demo, tmp_path, mpnet_encoder):
     runner = CliRunner()
     out = tmp_path / "bank.csv"
-    r = runner.invoke(cli, ["senses", str(writable_demo), "bank", "--export", str(out)])
+    r = runner.invoke(cli, ["senses", str(writable_demo), "bank", "--export", str(out), "--inventory", "none"])
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     for row in rows:

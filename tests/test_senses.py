@@ -104,7 +104,7 @@ def test_unknown_word(demo_index):
 
 def test_cli_table_and_json(demo_index):
     runner = CliRunner()
-    out = runner.invoke(cli, ["senses", str(demo_index), "bank", "-n", "2"])
+    out = runner.invoke(cli, ["senses", str(demo_index), "bank", "-n", "2", "--inventory", "none"])
     assert out.exit_code == 0, out.output
     assert "2 sense cluster(s)" in out.output and "[bank]" in out.output
     out = runner.invoke(cli, ["senses", str(demo_index), "bank", "--k", "2", "--json"])
@@ -112,3 +112,18 @@ def test_cli_table_and_json(demo_index):
     assert data["k"] == 2 and {s["size"] for s in data["senses"]} == {15}
     bad = runner.invoke(cli, ["senses", str(demo_index), "bank", "--k", "zero"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_default_is_seeded_by_wordnet_on_mole(demo_index):
+    """The default (`--inventory wordnet`, chosen on SemCor): mole's four senses come back as four
+    WordNet senses, named by their synsets, with glosses (the demo has no sense-key labels, so the
+    gloss vectors alone seed them)."""
+    from senseindex import SenseIndex
+
+    si = SenseIndex.open(demo_index)
+    report = si.senses("mole")
+    assert report.dictionary["mode"] == "seeded" and report.k == 4
+    gold, found = _gold(si.store, report)
+    assert adjusted_rand_score(gold, found) >= 0.85
+    assert {s.name.split(".")[0] for s in report.senses} >= {"mole", "counterspy", "gram_molecule"}
+    assert all(c["senses"][0]["gloss"] for c in report.dictionary["clusters"])

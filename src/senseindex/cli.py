@@ -672,10 +672,14 @@ def eval_semcor(index_path, holdout, k, any_pos, no_wordnet, codec, fmt):
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Write a review file: .csv or .jsonl (one row per occurrence, fill `label`) or .html (to read).")
 @click.option("--no-dictionary", is_flag=True, help="Leave out the WordNet senses matched to each cluster.")
+@click.option("--inventory", type=click.Choice(["wordnet", "none"]), default=None,
+              help="wordnet: clusters seeded by the lemma's WordNet senses, far-off occurrences as new clusters; "
+                   "none: induced from the vectors alone. Default: wordnet (chosen on SemCor, docs/benchmarks/22-dictionary.md), "
+                   "none with --k or where WordNet lacks the lemma.")
 @where_option
 @output_options
 @user_errors
-def senses(index_path, word, k, min_size, seed, examples, export_path, no_dictionary, where, fmt):
+def senses(index_path, word, k, min_size, seed, examples, export_path, no_dictionary, inventory, where, fmt):
     """Group every occurrence of WORD into senses and describe each group.
 
     \b
@@ -684,7 +688,7 @@ def senses(index_path, word, k, min_size, seed, examples, export_path, no_dictio
     senseindex labels import demo mole.csv
     """
     report = _open(index_path).senses(word, k, min_size, seed, examples, export_path, where,
-                                      dictionary=not no_dictionary)
+                                      dictionary=not no_dictionary, inventory=inventory)
     matched = {c["cluster"]: c for c in (report.dictionary or {}).get("clusters", [])}
     rows = [{"lemma": report.lemma, "cluster": s.cluster, "name": s.name, "size": s.size, "share": s.share,
              "words": s.words, "examples": [o.sentence for o in s.examples],

@@ -698,9 +698,14 @@ class SenseIndex:
     # --- senses and review ---------------------------------------------------------------
     def senses(self, word: str, k: int | str = "auto", min_size: int | None = None, seed: int = 0,
                examples: int = 5, export: str | Path | None = None, where: str | None = None,
-               dictionary: bool = True) -> SenseReport:
+               dictionary: bool = True, inventory: str | None = None) -> SenseReport:
         """Group every occurrence of WORD's lemma into sense clusters and describe each.
 
+        `inventory` "wordnet" seeds the clusters with the lemma's WordNet senses (senses.seeded:
+        each cluster is a dictionary sense, occurrences far from every sense become new clusters);
+        "none" induces them from the vectors alone (Ward, `k`). Default: DEFAULT_INVENTORY, chosen
+        on SemCor, unless `k` is given or `dictionary` is off; a lemma WordNet lacks, or an index
+        whose model cannot be loaded here, is clustered without it (`report.how` says so).
         With `dictionary` (where WordNet lists the lemma), `report.dictionary` gives each cluster's
         best-matching WordNet senses with glosses and flags clusters far from all of them as
         candidate new senses, and every occurrence gets its soft distribution over the clusters.
@@ -709,20 +714,38 @@ class SenseIndex:
         `where` clusters only the occurrences in a metadata selection."""
         from senseindex.output.review_export import export_format, export_review
         from senseindex.senses.induction import induce_senses
+        from senseindex.senses.seeded import DEFAULT_INVENTORY, INVENTORIES, seeded_senses
 
+        if inventory is not None and inventory not in INVENTORIES:
+            raise SenseIndexError(f"--inventory {inventory!r}: use wordnet or none")
+        if inventory == "wordnet" and k != "auto":
+            raise SenseIndexError("--k applies to --inventory none (WordNet's senses set the clusters)")
+        mode = inventory or (DEFAULT_INVENTORY if dictionary and k == "auto" else "none")
         if export:
             export_format(export)
         self.require_indexed(word)
-        report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove,
-                               where=self.selection(where))
-        if dictionary:
-            from senseindex.senses.cluster_senses import add_dictionary
-
+        report, note = None, ""
+        encoder = None
+        if dictionary or mode == "wordnet":
             try:
                 encoder = self.encoder
             except SenseIndexError:  # the index's model cannot be loaded here: clusters without glosses
-                encoder = None
-            add_dictionary(self.store, encoder, report)
+                if inventory == "wordnet":
+                    raise
+                note = "; the index's model is not available here, so no dictionary"
+        if mode == "wordnet" and encoder is not None:
+            report = seeded_senses(self.store, encoder, word, min_size, seed, examples, glove=self.glove,
+                                   where=self.selection(where))
+            if report is None:
+                note = "; WordNet lacks the lemma in its part of speech, so clustered without it"
+        if report is None:
+            report = induce_senses(self.store, word, k, min_size, seed, examples, glove=self.glove,
+                                   where=self.selection(where))
+            report.how += note
+            if dictionary:
+                from senseindex.senses.cluster_senses import add_dictionary
+
+                add_dictionary(self.store, encoder, report)
         if export:
             report.export = export_review(report, export)
         return report

@@ -289,6 +289,21 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
                   lemma: str | None = None) -> SenseReport:
     """Cluster every occurrence of WORD's lemma (or of `lemma`, as stored; in a metadata
     selection `where`, when given) and describe each cluster for a reader."""
+    lemma, rows = lemma_rows(store, word, where, glove, lemma)
+    if k != "auto" and int(k) < 1:
+        raise SenseIndexError("--k must be auto or a number of at least 1")
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    X = store.take(ids)
+    n = len(ids)
+    ms = default_min_size(n) if min_size is None else max(1, int(min_size))
+    cl = cluster_vectors(X, k, ms, seed)
+    senses, occ = describe_clusters(store, rows, ids, cl.labels, cl.similarity, cl.k, lemma, examples, n_words)
+    return SenseReport(str(store.path), store.index_id, lemma, n, cl.k, cl.how, ms, seed, cl.sampled, senses, occ)
+
+
+def lemma_rows(store, word: str, where=None, glove=None, lemma: str | None = None) -> tuple[str, list[tuple]]:
+    """(lemma, its occurrence rows) for `induce_senses` and the dictionary-seeded mode; a named error
+    where the lemma has no occurrence (in the selection)."""
     lemma = lemma or lemmatize(word)
     rows = occurrence_rows(store, lemma, where)
     if not rows and where is not None:
@@ -297,22 +312,23 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
         from senseindex.encoding.glove import load_glove, not_indexed
 
         raise not_indexed(store, glove if glove is not None else load_glove(), word)
-    if k != "auto" and int(k) < 1:
-        raise SenseIndexError("--k must be auto or a number of at least 1")
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    X = store.take(ids)
+    return lemma, rows
+
+
+def describe_clusters(store, rows: list[tuple], ids: np.ndarray, labels: np.ndarray, similarity: np.ndarray, k: int,
+                      lemma: str, examples: int = 5, n_words: int = 8) -> tuple[list[Sense], list[Occurrence]]:
+    """Each cluster's distinctive words, name and most representative sentences, and every
+    occurrence sorted by cluster, most representative first (whatever made the clusters)."""
     n = len(ids)
-    ms = default_min_size(n) if min_size is None else max(1, int(min_size))
-    cl = cluster_vectors(X, k, ms, seed)
     by_sentence = context_lemmas(store, [r[8] for r in rows], lemma)
     contexts = [by_sentence[r[8]] for r in rows]
-    words = distinctive_words(contexts, cl.labels, cl.k, n_words)
-    names = suggest_names(words, lemma, store, {c: ids[cl.labels == c].tolist() for c in range(cl.k)})
+    words = distinctive_words(contexts, labels, k, n_words)
+    names = suggest_names(words, lemma, store, {c: ids[labels == c].tolist() for c in range(k)})
     occ = [Occurrence(int(r[0]), int(c), round(float(s), 4), r[4], int(r[1]), int(r[2]), r[3], r[7], int(r[5]), r[6])
-           for r, c, s in zip(rows, cl.labels, cl.similarity, strict=True)]
+           for r, c, s in zip(rows, labels, similarity, strict=True)]
     occ.sort(key=lambda o: (o.cluster, -o.similarity, o.occurrence_id))
     senses = []
-    for c in range(cl.k):
+    for c in range(k):
         members = [o for o in occ if o.cluster == c]
         shown, seen = [], set()
         for o in members:  # most representative first, one per distinct sentence
@@ -323,4 +339,4 @@ def induce_senses(store, word: str, k: int | str = "auto", min_size: int | None 
             if len(shown) == examples:
                 break
         senses.append(Sense(c, names[c], len(members), round(len(members) / n, 4), words[c], shown))
-    return SenseReport(str(store.path), store.index_id, lemma, n, cl.k, cl.how, ms, seed, cl.sampled, senses, occ)
+    return senses, occ
