@@ -59,6 +59,16 @@ def test_log_dice_by_hand_on_a_small_corpus(bank_index):
     assert name_from(collocates(si.store, {"all": ids})["all"], "x") == "interest/rate"
 
 
+def test_cluster_names_leave_out_stopwords_and_filler():
+    """An index that stores every word (SemCor, --all-words) offers *be* and *have* as collocates:
+    a name never uses them (one SemCor cluster of *person* was named "be/group")."""
+    from senseindex.senses.collocates import Collocate
+
+    cols = [Collocate(item, 10 - i, 20, 9.0 - i) for i, item in enumerate(["be", "have", "year", "group", "law"])]
+    assert name_from(cols, "x") == "group/law"
+    assert name_from(cols[:3], "fallback") == "fallback"
+
+
 def gold(si, pairs) -> None:
     with si.store.lock(), si.store.db.conn:
         set_labels(si.store.db, pairs, "gold")

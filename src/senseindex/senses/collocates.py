@@ -22,7 +22,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from senseindex.storage.db import select_in
-from senseindex.text.words import FILLER, TOKEN_RE
+from senseindex.text.words import FILLER, STOPWORDS, TOKEN_RE
 
 DEFAULT_WINDOW = 5
 
@@ -106,9 +106,10 @@ def collocates(store, groups: Mapping[Hashable, Sequence[int]], window: int = DE
 
 
 def name_from(cols: Sequence[Collocate], fallback: str, n: int = 2) -> str:
-    """A cluster name from its best content-word collocates (filler such as *every*, *year*,
-    *keep* left out; seen twice or more where the cluster allows), e.g. "skin/doctor"."""
-    usable = [c for c in cols if c.item not in FILLER]
+    """A cluster name from its best content-word collocates (stopwords and filler such as *be*,
+    *every*, *year*, *keep* left out: an index of SemCor or --all-words stores them too; seen
+    twice or more where the cluster allows), e.g. "skin/doctor"."""
+    usable = [c for c in cols if c.item not in FILLER and c.item not in STOPWORDS]
     strong = [c for c in usable if c.count >= 2]
     chosen = (strong if len(strong) >= n else usable)[:n]
     return "/".join(c.item for c in chosen) or fallback

@@ -29,7 +29,7 @@ import numpy as np
 from senseindex.errors import SenseIndexError
 from senseindex.storage.db import OCCURRENCE_JOIN, select_in
 from senseindex.storage.vectors import l2_normalise
-from senseindex.text.words import lemmatize
+from senseindex.text.words import FILLER, STOPWORDS, lemmatize
 
 SAMPLE = 4000  # occurrences the Ward tree is built on; the rest join the nearest centroid
 K_MAX = 8
@@ -256,7 +256,8 @@ def suggest_names(words: list[list[str]], lemma: str, store=None, groups: dict[i
     cols = collocates(store, groups) if store is not None and groups else {}
     names, seen = [], set()
     for c, ws in enumerate(words):
-        name = name_from(cols.get(c, []), "/".join(ws[:2]) or f"{lemma}-{c}")
+        content = [w for w in ws if w not in FILLER and w not in STOPWORDS]
+        name = name_from(cols.get(c, []), "/".join(content[:2]) or f"{lemma}-{c}")
         if name in seen:
             name = f"{name}-{c}"
         seen.add(name)
