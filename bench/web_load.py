@@ -178,11 +178,10 @@ def page_one_query(base: str, args, started: float) -> dict:
 
 def direct_searches(args, queries: list[str]) -> dict:
     """The single-client searches again, in this process through the facade (no HTTP, no server)."""
-    import torch
-
     from senseindex import SenseIndex
+    from senseindex.encoding.runtimes import set_threads
 
-    torch.set_num_threads(args.threads or 1)  # as the server had them
+    set_threads(args.threads or 1)  # as the server had them, whichever runtime loads
     si = SenseIndex.open(args.index)
     for q in queries[: args.warmup]:
         si.search(q, 5)

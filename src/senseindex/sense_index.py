@@ -19,7 +19,7 @@ from senseindex.errors import CorpusError, SenseIndexError
 from senseindex.storage.labels import SOURCES
 from senseindex.storage.store import Store, resolve_index_path
 from senseindex.text.corpus import DEFAULT_INCLUDE, ReadOptions
-from senseindex.text.tagging import LEMMA_RULES, tagger_name
+from senseindex.text.tagging import LEMMA_RULES, Tag, form_lemmas, indexed_tag, tagger_name
 from senseindex.text.words import lemmatize
 
 if TYPE_CHECKING:
@@ -313,7 +313,12 @@ class SenseIndex:
         query's rarest indexed word; tagged in the query. `lemma` overrides its lemma."""
         from senseindex.senses.search import parse_target
 
-        return parse_target(query, word, self.store.lemma_count, lemma)
+        return parse_target(query, word, self.store.lemma_count, lemma, self._indexed_tag)
+
+    def _indexed_tag(self, form: str) -> Tag | None:
+        """A marked word's tag from how this index tagged its form elsewhere, where that settles
+        it: a cold search then never loads the tagger (`tagging.indexed_tag`)."""
+        return indexed_tag(form, self.store.form_tags(form, form_lemmas(form)))
 
     def require_indexed(self, word: str, lemma: str | None = None) -> str:
         """The word's lemma, or the one "not in the index; nearest words" error."""

@@ -11,7 +11,7 @@ import numpy as np
 from senseindex.errors import SenseIndexError
 from senseindex.storage.db import OCCURRENCE_SELECT, occurrences_by_id, select_in
 from senseindex.storage.labels import effective_labels
-from senseindex.text.tagging import pos_class, tag_spans
+from senseindex.text.tagging import Tag, pos_class, tag_spans
 from senseindex.text.words import WORD_RE, content_words, find_words, is_stopword, lemmatize
 
 MARK_RE = re.compile(r"\[([^\[\]]+)\]")
@@ -58,10 +58,13 @@ class Hit:
 
 
 def parse_target(query: str, word: str | None = None, counts: Callable[[str], int] | None = None,
-                 lemma: str | None = None) -> Target:
+                 lemma: str | None = None, known: Callable[[str], Tag | None] | None = None) -> Target:
     """The marked word or words, else --word, else the query word with the fewest corpus
-    occurrences; tagged in the query (part of speech, lemma), the lemma replaced by `lemma`."""
-    target = _find_target(query, word, counts)
+    occurrences; tagged in the query (part of speech, lemma), the lemma replaced by `lemma`.
+
+    `known(form)` may give a marked single word's tag without the tagger: how the index tagged
+    the same form elsewhere, where that settles it (`tagging.indexed_tag`)."""
+    target = _find_target(query, word, counts, known)
     if lemma is not None:
         if not lemma.strip():
             raise SenseIndexError("--lemma must not be empty")
@@ -69,7 +72,8 @@ def parse_target(query: str, word: str | None = None, counts: Callable[[str], in
     return target
 
 
-def _find_target(query: str, word: str | None, counts: Callable[[str], int] | None) -> Target:
+def _find_target(query: str, word: str | None, counts: Callable[[str], int] | None,
+                 known: Callable[[str], Tag | None] | None = None) -> Target:
     marks = list(MARK_RE.finditer(query))
     if len(marks) > 1:
         raise SenseIndexError("mark one word only, e.g. 'I have a [mole] on my hip'")
@@ -81,7 +85,8 @@ def _find_target(query: str, word: str | None, counts: Callable[[str], int] | No
         if not PHRASE_RE.fullmatch(inner):
             raise SenseIndexError(f"the marked text [{m.group(1)}] is not a word or words (letters, with "
                                   "apostrophes or hyphens inside a word), e.g. [mole], [took place], [re-election]")
-        tag = tag_spans([text], [[(start, end)]])[0][0]
+        tag = known(inner) if known is not None and _plain_form(inner, start) else None
+        tag = tag or tag_spans([text], [[(start, end)]])[0][0]
         return Target(text, start, end, inner, tag.lemma, "marked", tag.pos or None)
     words = find_words(query, all_words=True)
     tags = tag_spans([query], [[(s, e) for s, e, _ in words]])[0]
@@ -104,6 +109,15 @@ def _find_target(query: str, word: str | None, counts: Callable[[str], int] | No
             f"no word of the query is in the index ({', '.join(x[3] for x in scored)}); mark one like [mole]")
     _, s, e, w, t = min(indexed, key=lambda x: x[0])
     return Target(query, s, e, w, t.lemma, "rarest", t.pos or None)
+
+
+def _plain_form(word: str, start: int) -> bool:
+    """A single word in lower case (or capitalised at the start of the query): its form says as
+    much in the query as in the index. A capital inside a sentence may make a name, and several
+    words are tagged as a phrase, so those are tagged in the query."""
+    if not re.fullmatch(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", word):
+        return False
+    return word.islower() or (start == 0 and word[:1].isupper() and word[1:].islower())
 
 
 def hits_from_rows(store, rows: list[tuple], scores: dict[int, float], by: str) -> list[Hit]:

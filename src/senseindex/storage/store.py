@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,6 +300,23 @@ class Store:
     def lemma_count(self, lemma: str) -> int:
         row = self.db.execute("select count from lemmas where lemma = ?", [lemma]).fetchone()
         return int(row[0]) if row else 0
+
+    def form_tags(self, form: str, lemmas: Iterable[str], per_lemma: int = 2000) -> Counter:
+        """(lemma, Penn tag) -> how many occurrences written `form` (case-folded) the indexer
+        tagged so, among the first `per_lemma` occurrences of each of `lemmas` (a word form's
+        possible lemmas: the occurrence table keeps lemma and offsets, not the form)."""
+        found: Counter = Counter()
+        want = form.casefold()
+        for lemma in dict.fromkeys(lemmas):
+            lid = self.lemma_id(lemma)
+            if lid is None:
+                continue
+            rows = self.db.execute(
+                "select o.pos, substr(s.text, o.start + 1, o.end - o.start) from occ o "
+                "join sentences s on s.id = o.sentence_id where o.lemma_id = ? order by o.id limit ?",
+                [lid, per_lemma])
+            found.update((lemma, pos or "") for pos, word in rows if word.casefold() == want)
+        return found
 
     def removed(self, lemma_id: int | None = None) -> set[int]:
         """Removed occurrence ids whose vectors are still on disk (all, or one lemma's)."""

