@@ -59,6 +59,18 @@ def test_log_dice_by_hand_on_a_small_corpus(bank_index):
     assert name_from(collocates(si.store, {"all": ids})["all"], "x") == "interest/rate"
 
 
+def test_collocates_of_a_sample_are_scaled_to_the_whole_group(bank_index):
+    """Naming a cluster counts collocates on a sample (senses.induction.NAME_SAMPLE): a sample as
+    large as the group is the exact count; a smaller one scales its counts to the group's size."""
+    si = SenseIndex.open(bank_index)
+    ids = bank_ids(si)
+    exact = collocates(si.store, {"all": ids}, window=5)["all"]
+    assert collocates(si.store, {"all": ids}, window=5, sample=len(ids))["all"] == exact
+    doubled = {"all": ids + ids}  # every occurrence twice: a sample of 3 out of 6, scaled by 2
+    est = {c.item: c for c in collocates(si.store, doubled, window=5, sample=3)["all"]}
+    assert all(c.count % 2 == 0 and c.count <= 2 * 2 for c in est.values())
+
+
 def test_cluster_names_leave_out_stopwords_and_filler():
     """An index that stores every word (SemCor, --all-words) offers *be* and *have* as collocates:
     a name never uses them (one SemCor cluster of *person* was named "be/group")."""

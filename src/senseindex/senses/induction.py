@@ -34,6 +34,7 @@ from senseindex.text.words import FILLER, STOPWORDS, lemmatize
 SAMPLE = 4000  # occurrences the Ward tree is built on; the rest join the nearest centroid
 K_MAX = 8
 SPLIT_RATIO = 1.25  # the largest relative jump in merge height must reach this to split at all
+NAME_SAMPLE = 1000  # occurrences per cluster whose collocates name it (all of them took 1.3 s of 3.3 at 10,000)
 MIN_SHARE = 0.01  # default min-size: 1% of the occurrences, at least 2
 
 
@@ -253,7 +254,7 @@ def suggest_names(words: list[list[str]], lemma: str, store=None, groups: dict[i
     else (or when it has none) from its two most distinctive words."""
     from senseindex.senses.collocates import collocates, name_from
 
-    cols = collocates(store, groups) if store is not None and groups else {}
+    cols = collocates(store, groups, sample=NAME_SAMPLE) if store is not None and groups else {}
     names, seen = [], set()
     for c, ws in enumerate(words):
         content = [w for w in ws if w not in FILLER and w not in STOPWORDS]
