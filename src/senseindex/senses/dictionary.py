@@ -35,8 +35,8 @@ from senseindex.senses.sense_vectors import (
     DEFAULT_VARIANT,
     GLOSS_ONLY_VARIANT,
     Centroids,
-    GlossCache,
     build_centroids,
+    gloss_cache,
     score_senses,
     sense_matrix,
     vote_shares,
@@ -152,7 +152,7 @@ def predict_with_dictionary(store, encoder, target: Target, k: int = 10, min_sco
         _, _, votes, hits = vote_neighbours(store, ids, labels, vec, k, min_score)
     centroids = index_centroids(store, inventory)
     variant = config.variant if len(centroids) or len(ids) else GLOSS_ONLY_VARIANT
-    gloss = GlossCache(encoder, inventory).vectors(senses, variant)
+    gloss = gloss_cache(encoder, inventory).vectors(senses, variant)
     sup, levels = sense_matrix(senses, centroids, inventory)
     scores = score_senses(vec[None, :], senses, gloss, sup, levels)[0]
     shares = vote_shares(votes, [s.key for s in senses])
@@ -204,7 +204,7 @@ def occurrence_senses(encoder, targets: list[Target], vectors: np.ndarray, store
             continue
         sup, levels = sense_matrix(senses, index_centroids(store, inventory), inventory) if store is not None \
             else (None, ["none"] * len(senses))
-        gloss = GlossCache(encoder, inventory).vectors(senses, config.variant if sup is not None
+        gloss = gloss_cache(encoder, inventory).vectors(senses, config.variant if sup is not None
                                                        else GLOSS_ONLY_VARIANT)
         total = score_senses(vec[None, :], senses, gloss, sup, levels)[0].combined(config.gloss_weight)
         best = int(np.argmax(total))
