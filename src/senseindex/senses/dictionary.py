@@ -41,6 +41,7 @@ from senseindex.senses.sense_vectors import (
     sense_matrix,
     vote_shares,
 )
+from senseindex.storage.db import change_stamp
 from senseindex.storage.labels import VOTING_SOURCES
 from senseindex.text.inventory import Inventory, Sense, load_inventory
 from senseindex.text.wordnet import SENSE_KEY, VERSION
@@ -79,6 +80,19 @@ def _sense_key_labels(db) -> tuple[list[int], list[str]]:
 
 
 _MEMORY: dict[tuple[str, str], Centroids] = {}
+_STAMPS: dict[str, tuple[tuple, str]] = {}  # index path -> (database change stamp, labels fingerprint then)
+
+
+def _fingerprint(store) -> str:
+    """labels_fingerprint, recomputed only when the database changed since the last call (it
+    scans the labels table: about 30 ms on SemCor, most of `label`'s time beyond the model)."""
+    stamp = change_stamp(store.db)
+    known = _STAMPS.get(str(store.path))
+    if known is not None and known[0] == stamp:
+        return known[1]
+    fingerprint = labels_fingerprint(store.db)
+    _STAMPS[str(store.path)] = (stamp, fingerprint)
+    return fingerprint
 
 
 def index_centroids(store, inventory: Inventory) -> Centroids:
@@ -86,7 +100,7 @@ def index_centroids(store, inventory: Inventory) -> Centroids:
     are unchanged since it was written, else built from the labelled occurrences (and saved)."""
     from safetensors.numpy import load_file, save_file
 
-    fingerprint = labels_fingerprint(store.db)
+    fingerprint = _fingerprint(store)
     mem_key = (str(store.path), fingerprint)
     if mem_key in _MEMORY:
         return _MEMORY[mem_key]
