@@ -80,18 +80,25 @@ def _sense_key_labels(db) -> tuple[list[int], list[str]]:
 
 
 _MEMORY: dict[tuple[str, str], Centroids] = {}
-_STAMPS: dict[str, tuple[tuple, str]] = {}  # index path -> (database change stamp, labels fingerprint then)
+# (index path, connection id) -> (database change stamp, labels fingerprint then); a few entries,
+# one per connection (the web serves an index from two), the oldest dropped first
+_STAMPS: dict[tuple[str, int], tuple[tuple, str]] = {}
 
 
 def _fingerprint(store) -> str:
-    """labels_fingerprint, recomputed only when the database changed since the last call (it
-    scans the labels table: about 30 ms on SemCor, most of `label`'s time beyond the model)."""
+    """labels_fingerprint, recomputed only when the database changed since the last call on this
+    connection (it scans the labels table: about 30 ms on SemCor, most of `label`'s time beyond
+    the model)."""
     stamp = change_stamp(store.db)
-    known = _STAMPS.get(str(store.path))
+    key = (str(store.path), id(stamp[0]))
+    known = _STAMPS.get(key)
     if known is not None and known[0] == stamp:
         return known[1]
     fingerprint = labels_fingerprint(store.db)
-    _STAMPS[str(store.path)] = (stamp, fingerprint)
+    _STAMPS.pop(key, None)
+    while len(_STAMPS) >= 8:
+        _STAMPS.pop(next(iter(_STAMPS)))
+    _STAMPS[key] = (stamp, fingerprint)
     return fingerprint
 
 
