@@ -318,8 +318,9 @@ class SensesArgs:
 
 def report(si, handle: IndexHandle, a: SensesArgs):
     """The word's sense clusters with the dictionary beside them (each cluster's best WordNet
-    senses, the new-sense flag, each line's soft distribution), cached: none of it depends on
-    labels other than sense keys, and those only through the supervised sense vectors."""
+    senses, the new-sense flag, each line's soft distribution), cached: the clustering does not
+    depend on labels; the dictionary does only through sense-key labels' supervised vectors, which
+    a label written meanwhile changes once the cached report expires (lanes.CACHE_SECONDS)."""
     key = (a.word.lower(), a.k, a.min_size, a.seed)
     got = handle.reports.get(key)
     if got is None:
