@@ -101,7 +101,7 @@ def test_review_exports_carry_the_gloss_and_the_soft_distribution(client):
     assert [x["gloss"] for x in lines] == [r["gloss"] for r in rows]
     assert any(MARKUP in x["gloss"] for x in lines) or all(MARKUP not in b["gloss"] for b in best.values())
     page = client.get("/export/senses.html", params=params).text
-    assert page.count("<li><b>") == sum(len(c["senses"]) for c in report["dictionary"]["clusters"])
+    assert page.count("<li><strong>") == sum(len(c["senses"]) for c in report["dictionary"]["clusters"])
     escaped_only(page)
 
 
