@@ -433,6 +433,48 @@ def test_every_page_renders_without_console_errors(page, served, tmp_path):
     assert httpx.get(f"{base}/api/info").json()["documents"] == 6
 
 
+# --- issue 22: the dictionary on the pages -------------------------------------------------------------
+def test_wordnet_senses_with_glosses_on_search_senses_review_and_explain(page, served, mpnet_encoder, tmp_path):
+    from playwright.sync_api import expect
+
+    base, path = served
+    si = SenseIndex.open(path, encoder=mpnet_encoder)
+    wordnet = {w["key"]: w for w in si.wordnet_senses("mole", "n")}
+    # search: every line names the WordNet sense its vector is nearest; the skin lines read as the skin sense
+    page.goto(f"{base}/search?q={MOLE}&k=20")
+    keys = page.locator("#results tbody td.wordnet .synset").evaluate_all("els => els.map(e => e.title.split(' ')[0])")
+    labels = [t.strip() for t in page.locator("#results tbody td.label").all_inner_texts()]
+    assert len(keys) == len(labels) == 20 and set(keys) <= set(wordnet)
+    skin = [k for k, lab in zip(keys, labels, strict=True) if lab == "skin"]
+    spot = next(k for k, w in wordnet.items() if "skin" in w["gloss"])
+    assert len(skin) >= 10 and sum(k == spot for k in skin) >= 0.8 * len(skin), (skin, spot)
+    expect(page.locator("#wordnet-senses li")).to_have_count(len(wordnet))
+    page.locator("#wordnet-senses summary").click()
+    expect(page.locator(f"#wordnet-senses li[data-key='{spot}'] .gloss")).to_have_text(wordnet[spot]["gloss"])
+    shot(page, "search-wordnet", tmp_path)
+    # senses: each cluster beside its best WordNet senses, as the API gives them
+    page.goto(f"{base}/senses?word=mole")
+    api = httpx.get(f"{base}/api/senses", params={"word": "mole"}).json()["dictionary"]
+    for c in api["clusters"]:
+        shown = page.locator(f"#dictionary-{c['cluster']} li").evaluate_all("els => els.map(e => e.dataset.key)")
+        assert shown == [w["key"] for w in c["senses"]]
+        assert (page.locator(f"#dictionary-{c['cluster']} .new-sense").count() == 1) == c["new_sense"]
+    # review: WordNet's senses of the word to read while answering
+    page.goto(f"{base}/review?word=mole")
+    expect(page.locator("#wordnet-senses li")).to_have_count(len(si.wordnet_senses("mole")))
+    # explain: same WordNet sense or not, beside the cosine, as the API says
+    sentences = ["I have a [mole] on my hip", "A [mole] appeared on her arm",
+                 "One [mole] of carbon weighs twelve grams", "The agency discovered a [mole] in its ranks"]
+    page.goto(f"{base}/explain?" + "&".join(f"s={s}" for s in sentences))
+    same = httpx.get(f"{base}/api/explain", params={"s": sentences}).json()["same_wordnet_sense"]
+    cells = page.locator("#same-sense td").evaluate_all("els => els.map(e => e.className)")
+    assert cells == ["na" if x is None else "same" if x else "different" for row in same for x in row]
+    assert cells[0] == "same" and cells[2] == "different"  # 1 and 3: skin and chemistry
+    expect(page.locator("#wordnet-senses tbody tr")).to_have_count(4)
+    assert axe_violations(page) == []
+    shot(page, "explain-wordnet", tmp_path, full_page=True)
+
+
 # --- issue 23: a concordance a lexicographer can trust ---------------------------------------------
 def axe_violations(pg) -> list[str]:
     """Serious and critical axe-core violations of the page (axe.min.js from axe-playwright-python,

@@ -326,3 +326,41 @@ def test_parse_layer_invalid_raises_helpfully(spec, layers, must_mention):
     msg = str(err.value)
     for part in must_mention:
         assert part in msg, (part, msg)
+
+
+# --- batches cut by length (a lemma's glosses: few rows of mixed lengths) -------------------------
+def _chunk_cost(lengths, starts, call_cost):
+    bounds = [*starts, len(lengths)]
+    return sum(call_cost + (b - a) * lengths[a] for a, b in pairwise(bounds))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_length_chunks_are_the_cheapest_cuts_within_the_limits(seed):
+    from itertools import combinations
+
+    from senseindex.encoding.subwords import length_chunks
+
+    rng = np.random.default_rng(seed)
+    lengths = sorted(rng.integers(5, 80, size=int(rng.integers(1, 11))).tolist(), reverse=True)
+    max_tokens, max_rows, call_cost = 300, 4, int(rng.integers(0, 200))
+    starts = length_chunks(lengths, max_tokens, max_rows, call_cost)
+    bounds = [*starts, len(lengths)]
+    assert starts[0] == 0 and all(a < b for a, b in pairwise(bounds))
+    for a, b in pairwise(bounds):  # every batch within the limits (a single long row always goes)
+        assert b - a == 1 or (b - a <= max_rows and (b - a) * lengths[a] <= max_tokens)
+    if call_cost:  # no other cut within the limits costs less (brute force)
+        n = len(lengths)
+        best = min(_chunk_cost(lengths, [0, *cut], call_cost) for r in range(n) for cut in combinations(range(1, n), r)
+                   if all(b - a == 1 or (b - a <= max_rows and (b - a) * lengths[a] <= max_tokens)
+                          for a, b in pairwise([0, *cut, n])))
+        assert _chunk_cost(lengths, starts, call_cost) == best
+
+
+def test_length_chunks_without_a_call_cost_fill_every_batch():
+    from senseindex.encoding.subwords import length_chunks
+
+    assert length_chunks([69, 40, 12, 12], 8192) == [0]
+    assert length_chunks([30] * 10, 100) == [0, 3, 6, 9]
+    assert length_chunks([], 100, call_cost=50) == []
+    # a small request of mixed lengths is cut where the padding saved outweighs one more call
+    assert length_chunks([69, 67, 60, 50, 40, 30, 20, 12, 12, 12], 8192, call_cost=64) == [0, 6]

@@ -653,6 +653,21 @@ class SenseIndex:
                 "senses, or from review)")
         return prediction
 
+    def wordnet_senses(self, lemma: str, pos: str | None = None) -> list[dict]:
+        """WordNet's senses of LEMMA (part of speech n, v, a or r; None: all) with keys and glosses,
+        in WordNet's order ([] where WordNet lacks it or is not installed). Needs no model."""
+        from senseindex.senses.hit_senses import lemma_senses
+
+        return lemma_senses(lemma, pos)
+
+    def dictionary_senses(self, occurrence_ids: Iterable[int]) -> dict[int, dict]:
+        """The WordNet sense each stored occurrence reads as (key, synset, gloss, score), scored
+        from its stored vector as `label` scores senses, without the k-NN vote; occurrences whose
+        lemma WordNet lacks are left out. Runs the model only for a lemma's glosses at first use."""
+        from senseindex.senses.hit_senses import stored_senses
+
+        return stored_senses(self.store, self.encoder, occurrence_ids)
+
     def labels(self, sources: Iterable[str] = SOURCES, word: str | None = None, where: str | None = None,
                meta: Sequence[str] = ()) -> list[dict]:
         """Every stored label (one row per occurrence and source) with its sentence (in a metadata

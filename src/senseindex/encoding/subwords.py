@@ -57,6 +57,50 @@ def padded(batch: Sequence[Sequence[int]], pad: int) -> tuple[np.ndarray, np.nda
     return ids, mask
 
 
+def length_chunks(lengths: Sequence[int], max_tokens: int, max_rows: int = 256, call_cost: int = 0) -> list[int]:
+    """Where to cut rows sorted longest first into forward-pass batches: the start of each chunk.
+
+    A batch costs about rows x (its longest row) padded token slots, plus a fixed cost per call
+    (CALL_COST, in token slots). Cutting a small request of mixed lengths (a lemma's glosses:
+    12 to 70 subwords) into a few batches of similar lengths saves the padding; too many cuts
+    pay the per-call cost instead. With a call cost, the cuts minimise the total exactly (dynamic
+    programming over the sorted rows, for up to DP_ROWS rows); without one, or for more rows
+    (indexing, where lengths lie dense and batches are full), every batch takes as many rows as
+    `max_tokens` allows."""
+    n = len(lengths)
+    if n == 0:
+        return []
+    if not call_cost or n > DP_ROWS:
+        starts, pos = [], 0
+        while pos < n:
+            starts.append(pos)
+            pos += max(1, min(max_rows, max_tokens // max(lengths[pos], 1)))
+        return starts
+    best = [0.0] + [float("inf")] * n  # best[j]: least cost of the first j rows
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):  # the last chunk is rows i..j-1, as wide as row i
+            rows, width = j - i, max(lengths[i], 1)
+            if i < j - 1 and (rows > max_rows or rows * width > max_tokens):
+                break
+            cost = best[i] + call_cost + rows * width
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    starts, j = [], n
+    while j > 0:
+        starts.append(cut[j])
+        j = cut[j]
+    return starts[::-1]
+
+
+DP_ROWS = 512  # requests up to this many rows are cut by length_chunks' dynamic programme
+# Token slots one more forward call is counted as. Measured with OpenVINO bf16 on a 2-core CPU
+# (bench/dictionary_latency.py, docs/benchmarks/22-dictionary.md): a 1x10 batch takes about 15 ms
+# and a padded slot 0.2-0.27 ms, but at 64 the lemmas with 8-18 glosses were cut in two and came
+# out 5-10 % slower; at 192 they stay one batch while a lemma with 36-57 glosses is cut in three.
+CALL_COST_TOKENS = 192
+
+
 class SubwordEncoder:
     """A WordEncoder without its forward pass: subclasses set the attributes in `_setup`'s
     arguments and implement `_forward(batch) -> (batch, width, dim) float32`, the mean of the
@@ -65,6 +109,7 @@ class SubwordEncoder:
     source: ModelSource
     runtime: str = "torch"
     batch_tokens: int = 8192
+    call_cost_tokens: int = CALL_COST_TOKENS  # 0: fill every batch (the rule before length_chunks)
 
     def _setup(self, tokenizer, config, layer: str | int) -> None:
         """Layer choice, sizes and special tokens from a tokenizer and a config (transformers'
@@ -129,12 +174,10 @@ class SubwordEncoder:
         order = sorted(range(len(segments)), key=lambda i: -len(segments[i][2]))
         out = [np.zeros((len(ids), self.dim), dtype=np.float32) for ids in ids_list]
         best = [np.full(len(ids), -1, dtype=np.int64) for ids in ids_list]
-        pos = 0
-        while pos < len(order):
-            width = len(segments[order[pos]][2]) + self._n_special
-            take = max(1, min(256, self.batch_tokens // max(width, 1)))
-            chunk = order[pos : pos + take]
-            pos += take
+        widths = [len(segments[i][2]) + self._n_special for i in order]
+        cuts = length_chunks(widths, self.batch_tokens, 256, self.call_cost_tokens)
+        for lo, hi in zip(cuts, [*cuts[1:], len(order)], strict=True):
+            chunk = order[lo:hi]
             batch = [self._head + list(segments[i][2]) + self._tail for i in chunk]
             hidden = self._forward(batch)
             for row, seg_i in enumerate(chunk):

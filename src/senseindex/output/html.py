@@ -41,15 +41,22 @@ def review_page(report, rows_per_cluster: int = HTML_ROWS_PER_CLUSTER) -> str:
             doc = names[o.doc] = Path(o.doc).name
         return f"{o.similarity:.2f}", t[:a], t[a:b], t[b:], f"{doc}:{o.line} #{o.occurrence_id}"
 
+    dictionary = getattr(report, "dictionary", None) or {}  # a report made before the dictionary has none
+    wordnet = {c["cluster"]: c for c in dictionary.get("clusters", [])}
     sections = []
     for s in report.senses:
         ms = members[s.cluster]
+        found = wordnet.get(s.cluster, {})
         sections.append({"cluster": s.cluster, "name": s.name, "size": s.size, "share": f"{s.share:.1%}",
                          "words": list(s.words), "rows": [row(o) for o in ms[:rows_per_cluster]],
-                         "more": max(0, len(ms) - rows_per_cluster)})
+                         "more": max(0, len(ms) - rows_per_cluster),
+                         "wordnet": [(w["synset"], w["key"], w["gloss"], f"{w['similarity']:.2f}")
+                                     for w in found.get("senses", [])],
+                         "new_sense": f"{found['fit']:.2f}" if found.get("new_sense") else None})
     return ENV.get_template("review.html").render(
         lemma=report.lemma, occurrences=report.occurrences, index=str(report.index), k=report.k,
-        how=report.how, sections=sections)
+        how=report.how, sections=sections, wordnet_senses=dictionary.get("wordnet_senses"),
+        threshold=dictionary.get("threshold"))
 
 
 PLOT_W, PLOT_H, PLOT_PAD = 760, 560, 30

@@ -22,7 +22,7 @@ from senseindex.senses.sense_vectors import (
     DEFAULT_GLOSS_WEIGHT,
     DEFAULT_VARIANT,
     GLOSS_ONLY_VARIANT,
-    GlossCache,
+    gloss_cache,
     score_senses,
     sense_matrix,
 )
@@ -134,7 +134,7 @@ def match_clusters(store, encoder, lemma: str, ids: np.ndarray, X: np.ndarray, l
     if not senses:
         return None
     sup, levels = sense_matrix(senses, index_centroids(store, inventory), inventory)
-    gloss = GlossCache(encoder, inventory).vectors(senses, variant if sup is not None else GLOSS_ONLY_VARIANT)
+    gloss = gloss_cache(encoder, inventory).vectors(senses, variant if sup is not None else GLOSS_ONLY_VARIANT)
     combined = np.stack([s.combined(gloss_weight) for s in score_senses(X, senses, gloss, sup, levels)])
     labelled, _ = labelled_in_class(store.db, lemma, cls)
     statistic = "knn" if len(labelled) else "best" if sup is not None else "gloss_best"

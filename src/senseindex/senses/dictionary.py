@@ -35,14 +35,15 @@ from senseindex.senses.sense_vectors import (
     DEFAULT_VARIANT,
     GLOSS_ONLY_VARIANT,
     Centroids,
-    GlossCache,
     build_centroids,
+    gloss_cache,
     score_senses,
     sense_matrix,
     usage_sample,
     usage_scores,
     vote_shares,
 )
+from senseindex.storage.db import change_stamp
 from senseindex.storage.labels import VOTING_SOURCES
 from senseindex.text.inventory import Inventory, Sense, load_inventory
 from senseindex.text.wordnet import SENSE_KEY, VERSION
@@ -81,6 +82,26 @@ def _sense_key_labels(db) -> tuple[list[int], list[str]]:
 
 
 _MEMORY: dict[tuple[str, str], Centroids] = {}
+# (index path, connection id) -> (database change stamp, labels fingerprint then); a few entries,
+# one per connection (the web serves an index from two), the oldest dropped first
+_STAMPS: dict[tuple[str, int], tuple[tuple, str]] = {}
+
+
+def _fingerprint(store) -> str:
+    """labels_fingerprint, recomputed only when the database changed since the last call on this
+    connection (it scans the labels table: about 30 ms on SemCor, most of `label`'s time beyond
+    the model)."""
+    stamp = change_stamp(store.db)
+    key = (str(store.path), id(stamp[0]))
+    known = _STAMPS.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    fingerprint = labels_fingerprint(store.db)
+    _STAMPS.pop(key, None)
+    while len(_STAMPS) >= 8:
+        _STAMPS.pop(next(iter(_STAMPS)))
+    _STAMPS[key] = (stamp, fingerprint)
+    return fingerprint
 
 
 def index_centroids(store, inventory: Inventory) -> Centroids:
@@ -88,7 +109,7 @@ def index_centroids(store, inventory: Inventory) -> Centroids:
     are unchanged since it was written, else built from the labelled occurrences (and saved)."""
     from safetensors.numpy import load_file, save_file
 
-    fingerprint = labels_fingerprint(store.db)
+    fingerprint = _fingerprint(store)
     mem_key = (str(store.path), fingerprint)
     if mem_key in _MEMORY:
         return _MEMORY[mem_key]
@@ -168,7 +189,7 @@ def predict_with_dictionary(store, encoder, target: Target, k: int = 10, min_sco
         _, _, votes, hits = vote_neighbours(store, ids, labels, vec, k, min_score)
     centroids = index_centroids(store, inventory)
     labelled = bool(len(centroids) or len(ids))
-    gloss = GlossCache(encoder, inventory).vectors(senses, config.variant if labelled else GLOSS_ONLY_VARIANT)
+    gloss = gloss_cache(encoder, inventory).vectors(senses, config.variant if labelled else GLOSS_ONLY_VARIANT)
     sup, levels = sense_matrix(senses, centroids, inventory)
     scores = score_senses(vec[None, :], senses, gloss, sup, levels)[0]
     if not labelled:  # nothing labelled: the gloss cosines, helped by the lemma's unlabelled usage
@@ -222,7 +243,7 @@ def occurrence_senses(encoder, targets: list[Target], vectors: np.ndarray, store
             continue
         sup, levels = sense_matrix(senses, index_centroids(store, inventory), inventory) if store is not None \
             else (None, ["none"] * len(senses))
-        gloss = GlossCache(encoder, inventory).vectors(senses, config.variant if sup is not None
+        gloss = gloss_cache(encoder, inventory).vectors(senses, config.variant if sup is not None
                                                        else GLOSS_ONLY_VARIANT)
         total = score_senses(vec[None, :], senses, gloss, sup, levels)[0].combined(config.gloss_weight)
         best = int(np.argmax(total))

@@ -185,6 +185,25 @@ class GlossCache:
         return self.db.execute("select count(distinct sense_key) from gloss").fetchone()[0]
 
 
+_GLOSS_CACHES: dict[tuple, GlossCache] = {}
+_GLOSS_CACHES_LOCK = threading.Lock()
+
+
+def gloss_cache(encoder: WordEncoder, inventory: Inventory) -> GlossCache:
+    """The process's GlossCache for this encoder, inventory and cache folder: opening one (a SQLite
+    connection, its schema, a commit) costs milliseconds, which `label` would pay on every call.
+    The key holds the objects themselves, so an id is never reused while its entry lives."""
+    folder = cache_dir() / "glosses"
+    key = (id(encoder), id(inventory), str(folder))
+    with _GLOSS_CACHES_LOCK:
+        found = _GLOSS_CACHES.get(key)
+        if found is None or found.encoder is not encoder or found.inventory is not inventory:
+            if len(_GLOSS_CACHES) >= 8:
+                _GLOSS_CACHES.pop(next(iter(_GLOSS_CACHES)))
+            found = _GLOSS_CACHES[key] = GlossCache(encoder, inventory, folder)
+        return found
+
+
 @dataclass
 class Centroids:
     """Supervised sense vectors: unit mean vectors per synset id and per lexicographer file."""

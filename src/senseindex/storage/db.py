@@ -25,6 +25,16 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def change_stamp(db: Any) -> tuple:
+    """Something that differs whenever this database has changed since the last call could see:
+    SQLite's `data_version` (bumped by commits of every other connection, in any process) and this
+    connection's own `total_changes`. Costs microseconds, where a query over a large table that
+    would prove nothing changed costs tens of milliseconds. Holds the connection, so that its id
+    is not reused while a caller keeps the stamp."""
+    conn = getattr(db, "conn", db)
+    return (conn, conn.execute("pragma data_version").fetchone()[0], conn.total_changes)
+
+
 def placeholders(n: int) -> str:
     return ",".join("?" * n)
 

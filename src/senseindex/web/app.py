@@ -281,8 +281,14 @@ async def search_page(request: Request):
     static_shown = None
     if static is not None:
         static_shown = views.page_of(views.concordance(static, sort), page, per)[0]
+    target = conc.target
+    senses, wordnet = await _wait(handle.model.submit(lambda si: (
+        views.hit_senses(si, [r["occurrence_id"] for r in shown]),
+        views.wordnet_list(si, target.lemma if target else None, conc.pos_filter or (target and target.pos_class)))))
+    for r in shown:
+        r["wordnet"] = senses.get(r["occurrence_id"])
     return _render(request, "search.html", handle=handle, params=params, args=args, target=conc.target, conc=conc,
-                   rows=shown, static_rows=static_shown, page=page, pages=pages, per=per, sort=sort,
+                   rows=shown, static_rows=static_shown, page=page, pages=pages, per=per, sort=sort, wordnet=wordnet,
                    first=(page - 1) * per + 1 if shown else 0, last=(page - 1) * per + len(shown),
                    labels=conc.labels, docs=[(d, Path(d).name) for d in conc.docs], per_choices=views.PER_PAGE,
                    sorts=views.SORTS, sort_names=views.SORT_NAMES, pos_names=POS_NAMES)

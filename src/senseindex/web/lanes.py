@@ -197,7 +197,9 @@ class IndexHandle:
     def _open_data(self):
         from senseindex.sense_index import SenseIndex
 
-        return SenseIndex.open(self.path, encoder=self._encoder, device=self._device, precision=self._precision), None
+        # the same runtime as the model lane: the senses page's gloss vectors are cached per runtime
+        return SenseIndex.open(self.path, encoder=self._encoder, device=self._device, precision=self._precision,
+                               runtime=self._runtime), None
 
     def _open_model(self):
         from senseindex.sense_index import SenseIndex

@@ -273,6 +273,20 @@ def page_of(rows: list, page: int, per: int) -> tuple[list, int, int]:
     return rows[(page - 1) * per : page * per], page, pages
 
 
+def hit_senses(si, ids: list[int | None]) -> dict[int, dict]:
+    """The WordNet sense the dictionary gives each listed hit (SenseIndex.dictionary_senses: one
+    matrix product per lemma over stored vectors); {} where the model or WordNet is not there."""
+    try:
+        return si.dictionary_senses([i for i in ids if i is not None])
+    except SenseIndexError:
+        return {}
+
+
+def wordnet_list(si, lemma: str | None, pos: str | None) -> list[dict]:
+    """WordNet's senses of the lemma in its part of speech, for the pages' "WordNet senses" lists."""
+    return si.wordnet_senses(lemma, pos) if lemma else []
+
+
 HIT_COLUMNS = ["rank", "score", "text", "word", "lemma", "start", "end", "doc", "line", "sentence_id",
                "occurrence_id", "label", "label_source"]
 
@@ -303,13 +317,22 @@ class SensesArgs:
 
 
 def report(si, handle: IndexHandle, a: SensesArgs):
-    """The word's sense clusters (cached: clustering does not depend on labels)."""
+    """The word's sense clusters with the dictionary beside them (each cluster's best WordNet
+    senses, the new-sense flag, each line's soft distribution), cached: the clustering does not
+    depend on labels; the dictionary does only through sense-key labels' supervised vectors, which
+    a label written meanwhile changes once the cached report expires (lanes.CACHE_SECONDS)."""
     key = (a.word.lower(), a.k, a.min_size, a.seed)
     got = handle.reports.get(key)
     if got is None:
-        got = si.senses(a.word, a.k, a.min_size, a.seed, examples=5, dictionary=False)  # the page shows no glosses yet
+        got = si.senses(a.word, a.k, a.min_size, a.seed, examples=5)
         handle.reports.put(key, got)
     return got
+
+
+def cluster_dictionary(rep) -> dict[int, dict]:
+    """Per cluster: its best WordNet senses (synset, key, gloss, similarity) and whether it is a
+    candidate new sense, from `SenseReport.dictionary` ({} where WordNet lacks the lemma)."""
+    return {c["cluster"]: c for c in (rep.dictionary or {}).get("clusters", [])}
 
 
 def cluster_collocates(si, handle: IndexHandle, a: SensesArgs, rep, top: int = 8) -> tuple[dict, int | None]:
@@ -395,6 +418,7 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
     for o in rep.rows:
         members.setdefault(o.cluster, []).append(o)
     biggest = max((s.size for s in rep.senses), default=1)
+    wordnet = cluster_dictionary(rep)
     clusters = []
     for s in rep.senses:
         ms = members.get(s.cluster, [])
@@ -409,7 +433,8 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
         clusters.append({"cluster": s.cluster, "key": s.cluster + 1, "suggested": s.name, "name": names[s.cluster],
                          "size": s.size, "share": f"{s.share:.1%}", "bar": round(200 * s.size / biggest, 1),
                          "words": s.words, "examples": s.examples, "rows": rows,
-                         "more": max(0, len(ms) - lines), "fill": colour(s.cluster)})
+                         "more": max(0, len(ms) - lines), "fill": colour(s.cluster),
+                         "wordnet": wordnet.get(s.cluster)})
     cols, tokens = cluster_collocates(si, handle, a, rep)
     for c in clusters:
         c["collocates"] = cols.get(c["cluster"], [])
@@ -419,6 +444,7 @@ def senses_view(si, handle: IndexHandle, a: SensesArgs, lines: int = 200, plot: 
     doc_rows = [{"doc": d, "doc_name": Path(d).name, "counts": [per_doc.get((d, s.cluster), 0) for s in rep.senses],
                  "total": sum(per_doc.get((d, s.cluster), 0) for s in rep.senses)} for d in docs]
     return {"report": rep, "lemma": rep.lemma, "clusters": clusters, "documents": doc_rows, "tokens": tokens,
+            "dictionary": rep.dictionary,
             "per_million": per_million(rep.occurrences, tokens),
             "summary": si.label_summary(a.word), "plot": cached_plot(si, handle, a, rep) if plot else None}
 
@@ -604,8 +630,11 @@ def review_view(si, word: str, n: int) -> dict:
                           "confidence": "" if q.confidence is None else f"{q.confidence:.0%}", "sentence": t,
                           "left": t[: q.start], "word": t[q.start : q.end], "right": t[q.end :], "doc": q.doc,
                           "doc_name": Path(q.doc).name, "line": q.line})
+    wordnet = si.wordnet_senses(batch.lemma)
+    by_key = {w["key"]: w for w in wordnet}
     return {"lemma": batch.lemma, "senses": batch.senses, "questions": questions,
-            "stats": review_status_view(batch.status), "answered": answered(si, word)}
+            "stats": review_status_view(batch.status), "answered": answered(si, word), "wordnet": wordnet,
+            "glosses": {s: by_key[s] for s in batch.senses if s in by_key}}
 
 
 def answered(si, word: str, limit: int = 20) -> list[dict]:
