@@ -76,8 +76,8 @@ def _scale(d: dict) -> str:
     return f"{size}; {' / '.join(p50)}"
 
 
-@row("Indexing throughput on a CPU, OpenVINO bf16 against PyTorch bf16 (same run): demo, SemCor sample",
-     "encoder_runtimes-quiet")
+@row("Indexing throughput on a CPU, OpenVINO bf16 against PyTorch bf16 (same run, quiet machine): demo x10, SemCor sample",
+     "encoder_runtimes")
 def _runtimes(d: dict) -> str:
     t = d["throughput"]
     return " / ".join(f"{t[c]['runtimes']['openvino bf16']['ratio_to_torch_bf16']:.2f}x" for c in t)
