@@ -41,6 +41,10 @@ def test_mole_four_senses(demo_index):
     assert sum(s.size for s in report.senses) == report.occurrences == 61
     spy = next(s for s in report.senses if "ministry" in s.words or "suspect" in s.words)
     assert all("mole" not in w for w in spy.words)  # the target lemma is never its own context word
+    from senseindex.text.words import FILLER, STOPWORDS
+
+    shown = {w for s in report.senses for w in s.words}
+    assert shown and not shown & (FILLER | STOPWORDS)  # "every", "year", "keep" name nothing
     assert all(o.cluster == spy.cluster for o in spy.examples)
     sims = [o.similarity for o in spy.examples]
     assert sims == sorted(sims, reverse=True)  # most representative first

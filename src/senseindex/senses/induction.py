@@ -216,7 +216,8 @@ class SenseReport:
 
 
 def distinctive_words(contexts: list[set[str]], labels: np.ndarray, k: int, n: int = 8) -> list[list[str]]:
-    """Per cluster, context lemmas most typical of it against the other clusters.
+    """Per cluster, context lemmas most typical of it against the other clusters (content words:
+    no stopwords or filler such as *every*, *year*, *keep*).
 
     Score = p * log(p / q) with p, q the smoothed share of the cluster's / the other clusters'
     sentences holding the word (its term of the KL divergence), so a word must be both frequent
@@ -234,7 +235,7 @@ def distinctive_words(contexts: list[set[str]], labels: np.ndarray, k: int, n: i
         nc, no = int(sizes[c]), int(len(labels) - sizes[c])
         scored = []
         for w, a in df[c].items():
-            if a < 2 and nc >= 4:
+            if (a < 2 and nc >= 4) or w in FILLER or w in STOPWORDS:  # an index of every word stores them too
                 continue
             p = (a + 0.5) / (nc + 1)
             if no == 0:
@@ -257,8 +258,7 @@ def suggest_names(words: list[list[str]], lemma: str, store=None, groups: dict[i
     cols = collocates(store, groups, sample=NAME_SAMPLE) if store is not None and groups else {}
     names, seen = [], set()
     for c, ws in enumerate(words):
-        content = [w for w in ws if w not in FILLER and w not in STOPWORDS]
-        name = name_from(cols.get(c, []), "/".join(content[:2]) or f"{lemma}-{c}")
+        name = name_from(cols.get(c, []), "/".join(ws[:2]) or f"{lemma}-{c}")
         if name in seen:
             name = f"{name}-{c}"
         seen.add(name)
