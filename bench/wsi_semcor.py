@@ -48,7 +48,6 @@ from senseindex.senses.induction import cluster_vectors
 from senseindex.senses.seeded import (
     SEEDED_MIN_SHARE,
     SEEDED_THRESHOLD,
-    combined_scores,
     seed_clusters,
     seeded_min_size,
 )
@@ -57,6 +56,7 @@ from senseindex.senses.sense_vectors import (
     GLOSS_ONLY_VARIANT,
     GlossCache,
     build_centroids,
+    combined_scores,
     sense_matrix,
 )
 from senseindex.storage.labels import label_keys

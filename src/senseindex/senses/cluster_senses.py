@@ -22,8 +22,8 @@ from senseindex.senses.sense_vectors import (
     DEFAULT_GLOSS_WEIGHT,
     DEFAULT_VARIANT,
     GLOSS_ONLY_VARIANT,
+    combined_scores,
     gloss_cache,
-    score_senses,
     sense_matrix,
 )
 from senseindex.storage.db import select_in
@@ -60,7 +60,6 @@ NEW_SENSE_THRESHOLDS_BY_LAYER = {
     },
 }
 NEW_SENSE_THRESHOLDS = NEW_SENSE_THRESHOLDS_BY_LAYER["last"]
-NEW_SENSE_THRESHOLD = NEW_SENSE_THRESHOLDS["best"]["n"]  # (kept for callers that pass one threshold)
 SOFT_TEMPERATURE = 0.05  # softmax temperature over cosines to cluster centroids
 TOP_SENSES = 3
 
@@ -133,9 +132,9 @@ def match_clusters(store, encoder, lemma: str, ids: np.ndarray, X: np.ndarray, l
     senses = inventory.senses(lemma, cls)
     if not senses:
         return None
-    sup, levels = sense_matrix(senses, index_centroids(store, inventory), inventory)
+    sup, _ = sense_matrix(senses, index_centroids(store, inventory), inventory)
     gloss = gloss_cache(encoder, inventory).vectors(senses, variant if sup is not None else GLOSS_ONLY_VARIANT)
-    combined = np.stack([s.combined(gloss_weight) for s in score_senses(X, senses, gloss, sup, levels)])
+    combined = combined_scores(X, gloss, sup, gloss_weight)
     labelled, _ = labelled_in_class(store.db, lemma, cls)
     statistic = "knn" if len(labelled) else "best" if sup is not None else "gloss_best"
     near = nearest_labelled(X, ids, labelled, store.take(labelled)) if len(labelled) else None

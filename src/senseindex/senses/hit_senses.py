@@ -22,8 +22,8 @@ from senseindex.senses.dictionary import DictionaryConfig, index_centroids
 from senseindex.senses.knn import POS_NAMES
 from senseindex.senses.sense_vectors import (
     GLOSS_ONLY_VARIANT,
+    combined_scores,
     gloss_cache,
-    score_senses,
     sense_matrix,
 )
 from senseindex.storage.db import select_in
@@ -65,10 +65,10 @@ def stored_senses(store, encoder, ids: Iterable[int], inventory: Inventory | Non
         senses = inventory.senses(lemma, cls)
         if not senses:
             continue
-        sup, levels = sense_matrix(senses, centroids, inventory)
+        sup, _ = sense_matrix(senses, centroids, inventory)
         gloss = cache.vectors(senses, config.variant if sup is not None else GLOSS_ONLY_VARIANT)
         X = store.take(np.asarray(oids, dtype=np.int64))
-        scores = np.stack([s.combined(config.gloss_weight) for s in score_senses(X, senses, gloss, sup, levels)])
+        scores = combined_scores(X, gloss, sup, config.gloss_weight)
         best = scores.argmax(axis=1)
         for oid, b, row in zip(oids, best, scores, strict=True):
             sense = senses[int(b)]

@@ -43,8 +43,8 @@ from senseindex.senses.sense_vectors import (
     DEFAULT_GLOSS_WEIGHT,
     DEFAULT_VARIANT,
     GLOSS_ONLY_VARIANT,
-    GlossCache,
-    combine,
+    combined_scores,
+    gloss_cache,
     sense_matrix,
 )
 from senseindex.text.inventory import Inventory, load_inventory
@@ -76,18 +76,6 @@ class Seeded:
     @property
     def k(self) -> int:
         return len(self.senses)
-
-
-def combined_scores(X: np.ndarray, gloss: np.ndarray, supervised: np.ndarray | None,
-                    gloss_weight: float = DEFAULT_GLOSS_WEIGHT) -> np.ndarray:
-    """(n, senses) combined scores of unit rows X, as `sense_vectors.score_senses` combines them
-    (the gloss cosine alone where a sense has no supervised vector)."""
-    g = X @ gloss.T
-    if supervised is None:
-        return g
-    s = X @ np.nan_to_num(supervised).T
-    s[:, np.isnan(supervised).any(axis=1)] = np.nan
-    return combine(g, s, gloss_weight)
 
 
 def seeded_min_size(n: int, share: float = SEEDED_MIN_SHARE) -> int:
@@ -163,7 +151,7 @@ def seeded_senses(store, encoder, word: str, min_size: int | None = None, seed: 
         return None
     X = store.take(ids)
     sup, _ = sense_matrix(senses, index_centroids(store, inventory), inventory)
-    gloss = GlossCache(encoder, inventory).vectors(senses, DEFAULT_VARIANT if sup is not None else GLOSS_ONLY_VARIANT)
+    gloss = gloss_cache(encoder, inventory).vectors(senses, DEFAULT_VARIANT if sup is not None else GLOSS_ONLY_VARIANT)
     scores = combined_scores(X, gloss, sup, gloss_weight)
     ms = seeded_min_size(len(ids)) if min_size is None else max(1, int(min_size))
     sd = seed_clusters(X, scores, threshold, ms, seed)

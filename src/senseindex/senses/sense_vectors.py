@@ -388,13 +388,27 @@ def sense_matrix(senses: Sequence[Sense], centroids: Centroids | None, inventory
     return np.stack([r if r is not None else np.full(dim, np.nan, np.float32) for r in rows]), levels
 
 
-def score_senses(vectors: np.ndarray, senses: Sequence[Sense], gloss: np.ndarray,
-                 supervised: np.ndarray | None, levels: Iterable[str]) -> list[SenseScores]:
-    """Scores of each occurrence vector (rows of VECTORS) against the same candidate senses."""
+def sense_cosines(vectors: np.ndarray, gloss: np.ndarray, supervised: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(gloss, supervised) cosines, each (rows of VECTORS, senses); supervised is nan where a sense
+    has no supervised vector (or none has)."""
     g = vectors @ gloss.T
     s = vectors @ np.nan_to_num(supervised).T if supervised is not None else np.full_like(g, np.nan)
     if supervised is not None:
         s[:, np.isnan(supervised).any(axis=1)] = np.nan
+    return g, s
+
+
+def combined_scores(vectors: np.ndarray, gloss: np.ndarray, supervised: np.ndarray | None,
+                    gloss_weight: float = DEFAULT_GLOSS_WEIGHT) -> np.ndarray:
+    """(rows of VECTORS, senses) combined scores, as `SenseScores.combined` gives them row by row."""
+    return combine(*sense_cosines(vectors, gloss, supervised), gloss_weight)
+
+
+def score_senses(vectors: np.ndarray, senses: Sequence[Sense], gloss: np.ndarray,
+                 supervised: np.ndarray | None, levels: Iterable[str]) -> list[SenseScores]:
+    """Scores of each occurrence vector (rows of VECTORS) against the same candidate senses."""
+    g, s = sense_cosines(vectors, gloss, supervised)
     levels = list(levels)
     return [SenseScores(list(senses), s[i], g[i], levels) for i in range(len(vectors))]
 
