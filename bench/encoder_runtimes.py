@@ -40,7 +40,7 @@ OUT = ROOT / "bench" / "out"
 DOC = ROOT / "docs" / "benchmarks" / "26-runtimes.md"
 SEMCOR = Path(os.environ.get("SENSEINDEX_DATA") or ROOT.parent / "shared" / "data") / "semcor" / "semcor30.jsonl.gz"
 NOTES = "## Notes"
-CONFIGS = "torch:bf16,onnx:fp32,onnx:int8,openvino:fp32,openvino:bf16"
+CONFIGS = "torch:bf16,onnx:fp32,onnx:int8,openvino:fp32,openvino:bf16,openvino:int8"
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 TRICKY = [  # tokenisations that split words oddly: hyphens, clitics, digits, accents, URLs, CJK, emoji
     "The well-known state-of-the-art model didn't re-enter the U.S. market in 2019-2020.",
@@ -123,6 +123,24 @@ def latency_ms(encoder, reps: int) -> float:
     return 1000 * statistics.median(times)
 
 
+def forward_ms(encoder, reps: int) -> dict:
+    """The bare forward pass of one query sentence (its subwords and the specials), warm: what
+    a search waits for on the model, without tokenising and pooling."""
+    from senseindex.senses.search import parse_target
+
+    target = parse_target(QUERIES[0], None, lambda _: 1)
+    ids, _ = encoder.tokenize([target.text])
+    batch = [encoder._head + ids[0] + encoder._tail]
+    for _ in range(3):
+        encoder._forward(batch)
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        encoder._forward(batch)
+        times.append(time.perf_counter() - t)
+    return {"subwords": len(batch[0]), "ms": round(1000 * statistics.median(times), 2)}
+
+
 def profile_ops(encoder, texts: list[str], top: int = 8) -> dict:
     """Share of time per operator type in one pass over TEXTS (ONNX Runtime's profiler, or
     OpenVINO's performance counters)."""
@@ -132,7 +150,7 @@ def profile_ops(encoder, texts: list[str], top: int = 8) -> dict:
     ids, _ = encoder.tokenize(texts)
     batch = [encoder._head + x[: encoder._body] + encoder._tail for x in ids]
     arrays = padded(batch, encoder.tokenizer.pad_token_id or 0)
-    path = ensure_export(encoder.source, encoder.layers, "int8" if encoder.precision == "int8" else "fp32")
+    path = ensure_export(encoder.source, encoder.layers, encoder._file_precision())
     per_op: Counter = Counter()
     if encoder.runtime == "onnx":
         import onnxruntime as ort
@@ -150,8 +168,12 @@ def profile_ops(encoder, texts: list[str], top: int = 8) -> dict:
     else:
         import openvino as ov
 
-        hint = "bf16" if encoder.precision == "bf16" else "f32"
-        compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": hint, "PERF_COUNT": True})
+        from senseindex.encoding.runtimes import INT8_GROUP
+
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if encoder.precision == "bf16" else "f32", "PERF_COUNT": True}
+        if encoder.precision == "int8":
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = INT8_GROUP
+        compiled = ov.Core().compile_model(str(path), "CPU", config)
         request = compiled.create_infer_request()
         request.infer({"input_ids": arrays[0], "attention_mask": arrays[1]})
         for info in request.get_profiling_info():
@@ -182,7 +204,7 @@ def cold_search(index: Path, runs: int) -> dict:
 
 def export_seconds(model: str) -> dict:
     """The one-off export, timed into a scratch folder (the cached export is left as it is)."""
-    from senseindex.encoding.export import export_onnx, quantise_int8
+    from senseindex.encoding.export import export_onnx, int8_weights, quantise_int8
     from senseindex.encoding.subwords import parse_layer
     from senseindex.encoding.weights import resolve_model
 
@@ -195,8 +217,12 @@ def export_seconds(model: str) -> dict:
         t = time.perf_counter()
         quantise_int8(Path(tmp) / "m.onnx", Path(tmp) / "q.onnx")
         int8 = time.perf_counter() - t
-        sizes = {"fp32_mb": round((Path(tmp) / "m.onnx").stat().st_size / 1e6), "int8_mb": round((Path(tmp) / "q.onnx").stat().st_size / 1e6)}
-    return {"fp32_s": round(fp32, 1), "int8_s": round(int8, 1), **sizes}
+        t = time.perf_counter()
+        int8_weights(Path(tmp) / "m.onnx", Path(tmp) / "w8.onnx")
+        w8 = time.perf_counter() - t
+        sizes = {name + "_mb": round((Path(tmp) / f"{f}.onnx").stat().st_size / 1e6)
+                 for name, f in (("fp32", "m"), ("int8", "q"), ("w8", "w8"))}
+    return {"fp32_s": round(fp32, 1), "int8_s": round(int8, 1), "w8_s": round(w8, 1), **sizes}
 
 
 def main() -> None:
@@ -269,7 +295,8 @@ def main() -> None:
                 for name, ts in times.items()}}
     result["throughput"] = throughput
     result["query_latency_ms"] = {name: round(latency_ms(enc, args.latency_reps), 1) for name, enc in encoders.items()}
-    print("latency", result["query_latency_ms"], flush=True)
+    result["forward"] = {name: forward_ms(enc, args.latency_reps) for name, enc in encoders.items()}
+    print("latency", result["query_latency_ms"], result["forward"], flush=True)
     result["operator_profile_percent"] = {name: profile_ops(enc, demo_sentences()[:64])
                                           for name, enc in encoders.items() if enc.runtime != "torch"}
     if args.index and Path(args.index).exists():
@@ -295,7 +322,8 @@ def markdown(r: dict) -> str:
              f"{r['load_average_at_end']:.1f} at the end).", "",
              f"Command: `{r['command']}` (wall {r['wall_seconds']} s). Model: {r['model']}.", "",
              (f"One-off export: ONNX fp32 {r['export']['fp32_s']} s ({r['export']['fp32_mb']} MB), "
-              f"int8 quantisation {r['export']['int8_s']} s more ({r['export']['int8_mb']} MB)." if r["export"]
+              f"ONNX Runtime's int8 quantisation {r['export']['int8_s']} s more ({r['export']['int8_mb']} MB), "
+              f"OpenVINO's int8 weights {r['export'].get('w8_s')} s more ({r['export'].get('w8_mb')} MB)." if r["export"]
               else "One-off export: not timed in this run."), "",
              "## Indexing throughput (full pipeline, medians; ratio to torch bf16 in the same run)", ""]
     for cname, c in r["throughput"].items():
@@ -305,9 +333,15 @@ def markdown(r: dict) -> str:
                   for n, v in c["runtimes"].items()]
         lines.append("")
     lines += ["## Word vectors against torch fp32 (cosine; every word of the demo and the tricky sentences)", "",
-              "| runtime | words | min | 1st percentile | mean | tricky min | warm query ms |", "|---|---:|---:|---:|---:|---:|---:|"]
+              "| runtime | words | min | 1st percentile | mean | tricky min | warm query ms | warm forward ms |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {n} | {a['words']} | {a['min']} | {a['p1']} | {a['mean']} | {a['tricky_min']} | "
-              f"{r['query_latency_ms'][n]} |" for n, a in r["agreement_with_torch_fp32"].items()]
+              f"{r['query_latency_ms'][n]} | {r.get('forward', {}).get(n, {}).get('ms')} |"
+              for n, a in r["agreement_with_torch_fp32"].items()]
+    if r.get("forward"):
+        n = next(iter(r["forward"].values()))["subwords"]
+        lines += ["", f"Warm forward: the bare forward pass of the first query ({n} subwords), median of "
+                  "the latency repetitions; warm query: tokenising, forward and pooling, four queries in turn."]
     lines += ["", "## Operator profile (share of one forward pass over 64 demo sentences)", ""]
     for n, ops in r["operator_profile_percent"].items():
         lines.append(f"- {n}: " + ", ".join(f"{op} {pct}%" for op, pct in ops.items()))

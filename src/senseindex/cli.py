@@ -78,7 +78,9 @@ def model_options(fn):
     fn = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                       help="Where the encoder runs (fp16 on CUDA, bf16 on CPUs with AMX/AVX512-bf16).")(fn)
     fn = click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]), default="auto",
-                      show_default=True, help="Encoder precision (int8: --runtime onnx only).")(fn)
+                      show_default=True, help="Encoder precision (int8: OpenVINO or ONNX Runtime). With auto, a "
+                      "search of an OpenVINO bf16/fp32 index encodes its query in int8 where the CPU has int8 dot "
+                      "products (docs/runtimes.md).")(fn)
     fn = click.option("--runtime", type=click.Choice(["auto", "torch", "onnx", "openvino"]), default="auto",
                       show_default=True, help="What runs the encoder: auto is OpenVINO (bf16 on CPUs with "
                       "AMX/AVX512-bf16) for the packaged models on a CPU, from a model exported to ONNX once "
@@ -132,12 +134,13 @@ def progress_bar(total: int | None, unit: str, quiet: bool, desc: str | None = N
                 disable=quiet or not sys.stderr.isatty())
 
 
-def _open(index_path, preload: bool = False, **kwargs):
+def _open(index_path, preload: bool = False, queries: bool = False, **kwargs):
+    """Open an index; with `preload`, start loading its model (`queries`: the one for queries)."""
     from senseindex.sense_index import SenseIndex
 
     si = SenseIndex.open(index_path, **kwargs)
     if preload:
-        si.preload()
+        si.preload(queries)
     return si
 
 
@@ -353,7 +356,8 @@ def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter,
     fewest occurrences in the index is used. Filters (--label, --doc, the part of speech)
     restrict the candidates before the best k are taken; stderr says "k of N".
     """
-    si = _open(index_path, preload=not static and bool(query), device=device, precision=precision, runtime=runtime)
+    si = _open(index_path, preload=not static and bool(query), queries=True, device=device, precision=precision,
+               runtime=runtime)
     if not query and not cql:
         raise click.UsageError("give QUERY (an example sentence with the [word]) or --cql")
     if (compare or static or any_word) and (cql or label_filter or doc_filter or where or not query):
@@ -603,11 +607,15 @@ def eval_group():
                    "default: exact.")
 @click.option("--codec-from", type=click.Path(), help="Use the trained codec of this index (as if the sentences "
               "were added to it).")
+@click.option("--query-precision", type=click.Choice(["fp32", "bf16", "int8"]), default=None,
+              help="Encode the test sentences at this precision (the training ones at --precision), as "
+                   "queries at another precision than their index's vectors are.")
 @quiet_option
 @model_options
 @output_options
 @user_errors
-def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, quiet, device, precision, runtime, fmt):
+def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, query_precision, quiet, device,
+                     precision, runtime, fmt):
     """CoarseWSD-20: label each test sentence from the word's training sentences.
 
     DIR is the CoarseWSD-20 folder (default: coarsewsd20/ in the data folder). Methods: nearest
@@ -626,7 +634,7 @@ def eval_coarsewsd20(root, data_dir, words, model, layer, k, codec, codec_from, 
 
         result = evaluate_coarsewsd(root, chosen, model=model, layer=layer, k=k, device=device,
                                     precision=precision, progress=progress, data=data_dir, codec=codec,
-                                    codec_from=codec_from, runtime=runtime)
+                                    codec_from=codec_from, runtime=runtime, query_precision=query_precision)
     emit(fmt, lambda: coarsewsd_table(result), coarsewsd_rows(result), result)
 
 

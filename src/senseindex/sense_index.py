@@ -50,9 +50,10 @@ class SenseIndex:
 
     def __init__(self, store: Store | None, encoder: WordEncoder | None = None, device: str = "auto",
                  precision: str = "auto", *, path: str | Path | None = None, new: dict | None = None,
-                 runtime: str = "auto") -> None:
+                 runtime: str = "auto", query_encoder: WordEncoder | None = None) -> None:
         self._store = store
         self._encoder = encoder
+        self._query_encoder = query_encoder or encoder  # a given model encodes queries too
         self.device = device
         self.precision = precision
         self.runtime = runtime  # torch, onnx, openvino or auto (encoding.runtimes.choose_runtime)
@@ -64,17 +65,20 @@ class SenseIndex:
     # --- opening -----------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, model: str | None = None, device: str = "auto", precision: str = "auto",
-             encoder: WordEncoder | None = None, runtime: str = "auto") -> SenseIndex:
-        """Open an existing index; `model` or `encoder`, when given, must be the index's model.
+             encoder: WordEncoder | None = None, runtime: str = "auto",
+             query_encoder: WordEncoder | None = None) -> SenseIndex:
+        """Open an existing index; `model` or `encoder`, when given, must be the index's model
+        (`query_encoder`: a model loaded already for searches' queries, see `query_encoder`).
 
         Any runtime can search an index built with another (their vectors agree to within the
-        bounds in docs/runtimes.md); a different precision than the index's is warned about."""
+        bounds in docs/runtimes.md); a different precision asked for than the index's is warned
+        about."""
         store = Store.open(path)
         built = store.manifest["model"]
         asked = encoder.name if encoder is not None else (resolve_model(model).name if model else None)
         if asked and not same_model(asked, built):
             raise SenseIndexError(f"{store.path} was built with {built}; it cannot be searched with {model or asked}")
-        return cls(store, encoder, device, precision, runtime=runtime)
+        return cls(store, encoder, device, precision, runtime=runtime, query_encoder=query_encoder)
 
     @classmethod
     def open_or_create(cls, path: str | Path, model: str | None = None, layer: str | None = None,
@@ -155,14 +159,44 @@ class SenseIndex:
                 self._encoder = encoder
         return self._encoder
 
-    def preload(self) -> None:
-        """Start loading the model on a background thread and return at once: a query's tagger
-        (spaCy) loads meanwhile, and a cold search waits for the slower of the two, not both.
-        A failure there is left for `encoder` to raise where the model is needed."""
-        if self._encoder is None:
+    @property
+    def query_encoder(self) -> WordEncoder:
+        """The model that encodes a search's query: the index's (`encoder`), except that with no
+        precision asked for, the queries of an index OpenVINO built in bf16 or fp32 run in
+        OpenVINO's int8 on a CPU with int8 dot products (`runtimes.query_precision`; measured in
+        docs/runtimes.md: the same hits, a quicker query). Indexing, labels and glosses keep the
+        index's precision. Should int8 not load, the index's own model answers."""
+        with self._encoder_lock:
+            if self._query_encoder is None:
+                self._query_encoder = self._load_query_encoder()
+        return self._query_encoder
+
+    def _load_query_encoder(self) -> WordEncoder:
+        from senseindex.encoding.runtimes import query_precision
+
+        if self._store is None and not Store.is_index(self._path):
+            return self.encoder
+        m = self.store.manifest
+        precision = query_precision(m.get("runtime", "torch"), m.get("precision", ""), self.precision,
+                                    self.runtime, self.device)
+        if precision is None:
+            return self.encoder
+        from senseindex.encoding.encoder import load_encoder
+
+        try:
+            return load_encoder(m["model"], m["layer"], self.device, precision, "openvino")
+        except SenseIndexError:  # the export cannot be made here: the index's own precision
+            return self.encoder
+
+    def preload(self, queries: bool = False) -> None:
+        """Start loading the model (with `queries`, the one that encodes queries) on a background
+        thread and return at once: a query's tagger (spaCy) loads meanwhile, and a cold search
+        waits for the slower of the two, not both. A failure there is left for `encoder` to raise
+        where the model is needed."""
+        if (self._query_encoder if queries else self._encoder) is None:
             def load() -> None:
                 with contextlib.suppress(Exception):  # raised again, in the caller's thread, by `encoder`
-                    self.encoder  # noqa: B018 (loading is the point)
+                    self.query_encoder if queries else self.encoder  # noqa: B018 (loading is the point)
 
             threading.Thread(target=load, name="senseindex-preload", daemon=True).start()
 
@@ -365,7 +399,7 @@ class SenseIndex:
         target = self.target(query, word, lemma) if any_word else self._indexed_target(query, word, lemma)
         if static:
             return target, static_search(self.store, self.glove, target, k, any_word)
-        return target, contextual_search(self.store, self.encoder, target, k, any_word=True)  # every word
+        return target, contextual_search(self.store, self.query_encoder, target, k, any_word=True)  # every word
 
     def query_vector(self, target: Target):
         """The target's contextual vector in its sentence, cached (LRU), so that sorting, filtering
@@ -374,7 +408,7 @@ class SenseIndex:
         cache = self._query_vectors
         vec = cache.pop(key, None)
         if vec is None:
-            vec = self.encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
+            vec = self.query_encoder.word_vectors([target.text], [[(target.start, target.end)]])[0][0]
         cache[key] = vec
         while len(cache) > QUERY_VECTOR_CACHE:
             cache.pop(next(iter(cache)))
@@ -528,6 +562,7 @@ class SenseIndex:
         """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk;
         with `word`, also `word`: its lemma's occurrences and frequency per million (the count
         search, senses and review give)."""
+        from senseindex.encoding.runtimes import query_precision
         from senseindex.senses.frequencies import corpus_tokens, per_million
 
         if word is not None:
@@ -559,6 +594,8 @@ class SenseIndex:
             "pooling": m["pooling"],
             "precision": m.get("precision", "unknown"),
             "runtime": m.get("runtime", "torch"),
+            "query_precision": query_precision(m.get("runtime", "torch"), m.get("precision", ""), self.precision,
+                                               self.runtime, self.device) or m.get("precision", "unknown"),
             "vector_format": m.get("vector_format", "unknown"),
             "dimensions": int(m["dimensions"]),
             "codec": m.get("codec", "fp16"),

@@ -6,17 +6,23 @@ alone. The graph is `bert_family.Model` with the requested hidden layers average
 it returns exactly what `Encoder._forward` returns: (batch, width, dim) float32.
 
 Layout, under the user's cache (`weights.cache_dir()`): exports/<model>/<layers>/ holds
-model.fp32.onnx, model.int8.onnx (made on first need) and export.json, which records for each
+model.fp32.onnx, model.int8.onnx and model.w8.onnx (each made from the fp32 file on first
+need) and export.json, which records for each
 file its size and a digest of its first and last MiB (read in milliseconds, so a cold query can
 afford the check; a truncated or overwritten file fails it, and a file that fails to parse is
 caught where it is loaded) and the size and modification time of the weights it came from.
 A file that fails either check is reported and rebuilt (`ensure_export`, `discard`).
 
-int8 is ONNX Runtime's dynamic quantisation of the weight MatMuls, per channel, except the
+"int8" (ONNX Runtime's file) is its dynamic quantisation of the weight MatMuls, per channel, except the
 feed-forward output projections (the MatMuls whose weight is intermediate x hidden): their
 inputs, after GELU, have outliers that per-tensor activation scales cannot hold, and
 quantising them brought the mean token cosine to fp32 from 0.99 to 0.84 on all-mpnet-base-v2
 (docs/benchmarks/26-runtimes.md).
+
+"w8" (OpenVINO's int8) holds every weight MatMul's weights as int8, symmetric per output channel,
+behind a DequantizeLinear: OpenVINO keeps them as int8 in memory and quantises the activations
+itself, at run time, per group of 32 values (`runtimes.ExportedEncoder`), so the outliers after
+GELU keep their own scales and no projection has to stay in fp32.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from senseindex.encoding.weights import ModelSource, cache_dir
 from senseindex.errors import SenseIndexError, SenseIndexWarning
 
 EXPORT_FORMAT = "1"
-EXPORT_PRECISIONS = ("fp32", "int8")
+EXPORT_PRECISIONS = ("fp32", "int8", "w8")
+DERIVED = ("int8", "w8")  # made from the fp32 file, and removed with it
 _EDGE = 1 << 20
 
 
@@ -109,7 +116,7 @@ def discard(path: Path, why: str) -> None:
     """Report a damaged export and remove it (with what was derived from it), so it is rebuilt."""
     warnings.warn(f"{path}: damaged model export ({why}); rebuilding it", SenseIndexWarning, stacklevel=2)
     folder = path.parent
-    victims = [path] + ([folder / file_name("int8")] if path.name == file_name("fp32") else [])
+    victims = [path] + ([folder / file_name(p) for p in DERIVED] if path.name == file_name("fp32") else [])
     meta = _read_meta(folder)
     for victim in victims:
         victim.unlink(missing_ok=True)
@@ -138,7 +145,7 @@ def ensure_export(source: ModelSource, layers: list[int], precision: str) -> Pat
             meta = {"format": EXPORT_FORMAT, "model": source.name, "layers": layers,
                     "weights": _weights(source), "files": {}}
         fp32 = folder / file_name("fp32")
-        if precision == "int8" and fp32.name not in meta["files"]:
+        if precision in DERIVED and fp32.name not in meta["files"]:
             meta = _build(source, layers, "fp32", folder, meta)
         _build(source, layers, precision, folder, meta)
         return folder / file_name(precision)
@@ -148,12 +155,15 @@ def _build(source: ModelSource, layers: list[int], precision: str, folder: Path,
     """Write one export file beside its final name, then move it in and record it."""
     path = folder / file_name(precision)
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    warnings.warn(f"exporting {source.name} (layers {layers}, {precision}) to ONNX once, into {folder} "
+    what = {"int8": "int8 for ONNX Runtime", "w8": "int8 weights for OpenVINO"}.get(precision, precision)
+    warnings.warn(f"exporting {source.name} (layers {layers}, {what}) to ONNX once, into {folder} "
                   "(up to a minute; later runs load it in seconds)", SenseIndexWarning, stacklevel=3)
     start = time.perf_counter()
     try:
         if precision == "fp32":
             export_onnx(source, layers, tmp)
+        elif precision == "w8":
+            int8_weights(folder / file_name("fp32"), tmp)
         else:
             quantise_int8(folder / file_name("fp32"), tmp)
         os.replace(tmp, path)
@@ -225,3 +235,39 @@ def quantise_int8(src: Path, dest: Path) -> None:
                          op_types_to_quantize=["MatMul"], nodes_to_quantize=keep)
     finally:
         logging.getLogger().setLevel(quiet)
+
+
+def int8_weights(src: Path, dest: Path) -> None:
+    """Every 2-D weight of a MatMul stored as int8 (symmetric, one scale per output column) behind
+    a DequantizeLinear, which OpenVINO reads as compressed weights (see the module docstring)."""
+    try:
+        import numpy as np
+        import onnx
+        from onnx import helper, numpy_helper
+    except ImportError as exc:
+        raise ExportError(f"int8 weights need onnx: {exc}") from None
+    model = onnx.load(str(src))
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    dequantise = []
+    for node in graph.node:
+        name = node.input[1] if node.op_type == "MatMul" and len(node.input) == 2 else None
+        if name not in inits or uses[name] != 1 or len(inits[name].dims) != 2:
+            continue
+        weight = numpy_helper.to_array(inits[name]).astype(np.float32)  # [in, out]
+        scale = np.maximum(np.abs(weight).max(0), 1e-12).astype(np.float32) / 127
+        q = np.clip(np.round(weight / scale), -127, 127).astype(np.int8)
+        graph.initializer.remove(inits[name])
+        graph.initializer.extend([numpy_helper.from_array(q, name + ".q"), numpy_helper.from_array(scale, name + ".scale"),
+                                  numpy_helper.from_array(np.zeros_like(q[0]), name + ".zero")])
+        dequantise.append(helper.make_node("DequantizeLinear", [name + ".q", name + ".scale", name + ".zero"],
+                                           [name], axis=1, name=name + ".dequantise"))
+    if not dequantise:
+        raise ExportError(f"{src}: no MatMul weights to store as int8")
+    for node in reversed(dequantise):  # initialisers' consumers first: the graph stays sorted
+        graph.node.insert(0, node)
+    onnx.save(model, str(dest))

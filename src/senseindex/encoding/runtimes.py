@@ -29,7 +29,9 @@ from senseindex.encoding.weights import ModelSource
 from senseindex.errors import SenseIndexError, SenseIndexWarning
 
 RUNTIMES = ("auto", "torch", "onnx", "openvino")
-PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16")}
+PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16", "int8")}
+# OpenVINO's int8: int8 weights, activations quantised at run time per group of this many values
+INT8_GROUP = 32
 PACKAGES = {"torch": "torch", "onnx": "onnxruntime", "openvino": "openvino"}
 _THREADS: list[int | None] = [None]
 
@@ -53,6 +55,30 @@ def cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+@lru_cache(maxsize=1)
+def cpu_has_int8() -> bool:
+    """AMX-int8 or AVX512-VNNI: int8 dot products in hardware, without which dynamic int8 is no
+    faster than fp32 (measured only on a CPU with both: docs/benchmarks/26-runtimes.md)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_int8" in flags or "avx512_vnni" in flags
+
+
+def query_precision(built_runtime: str, built_precision: str, asked_precision: str, asked_runtime: str,
+                    device: str) -> str | None:
+    """The precision a search encodes its query at when none is asked for, if not the index's own
+    (None). OpenVINO's int8 for an index OpenVINO built in bf16 or fp32, on a CPU with int8 dot
+    products: one sentence's forward pass streams half the weights, and measured against the
+    index's own precision its queries find the same hits (docs/runtimes.md, "Queries in int8")."""
+    if asked_precision != "auto" or asked_runtime not in ("auto", "openvino") or device not in ("auto", "cpu"):
+        return None
+    if built_runtime != "openvino" or built_precision not in ("bf16", "fp32"):
+        return None
+    return "int8" if cpu_has_int8() and installed("openvino") else None
+
+
 def installed(runtime: str) -> bool:
     """Whether the runtime's package can be imported (found, not imported: that costs time)."""
     return importlib.util.find_spec(PACKAGES[runtime]) is not None
@@ -73,12 +99,14 @@ def choose_runtime(runtime: str, precision: str, device: str, source: ModelSourc
             if precision == "auto":
                 precision = "bf16" if cpu_has_bf16() else "fp32"
             return "openvino", precision
-        if cpu and precision == "int8" and installed("onnx") and exportable(source):
-            return "onnx", precision
+        if cpu and precision == "int8" and exportable(source):
+            for name in ("openvino", "onnx"):  # OpenVINO's int8 is the closer to fp32 (docs/runtimes.md)
+                if installed(name):
+                    return name, precision
         return "torch", precision
     if runtime == "torch":
         if precision == "int8":
-            raise SenseIndexError("--precision int8: only with --runtime onnx")
+            raise SenseIndexError("--precision int8: only with --runtime openvino or onnx")
         return runtime, precision
     if device == "cuda":
         raise SenseIndexError(f"--runtime {runtime} runs on the CPU; use --runtime torch with --device cuda")
@@ -111,7 +139,10 @@ class ExportedEncoder(SubwordEncoder):
         self._run = self._load()
 
     def _file_precision(self) -> str:
-        return "int8" if self.precision == "int8" else "fp32"  # OpenVINO makes bf16 from the fp32 graph itself
+        """The export file: OpenVINO makes bf16 from the fp32 graph itself; each runtime has its int8."""
+        if self.precision != "int8":
+            return "fp32"
+        return "w8" if self.runtime == "openvino" else "int8"
 
     def _load(self):
         """Load the export; one that fails to load is reported, rebuilt and loaded again."""
@@ -147,6 +178,8 @@ class ExportedEncoder(SubwordEncoder):
         core.set_property({"CACHE_DIR": str(cache)})
         config = {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
                   "PERFORMANCE_HINT": "LATENCY"}
+        if self.precision == "int8":  # int8 x int8 matrix products on the int8 weights of model.w8.onnx
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = INT8_GROUP
         if self.threads:
             config["INFERENCE_NUM_THREADS"] = self.threads
         compiled = core.compile_model(str(path), "CPU", config)

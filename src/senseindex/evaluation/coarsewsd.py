@@ -75,7 +75,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
                        progress: Callable[[str, float], None] | None = None,
                        subset: Callable[[WsdSplit], np.ndarray | None] | None = None,
                        data: str | Path | None = None, codec: str | None = None,
-                       codec_from: str | Path | None = None, runtime: str = "auto") -> dict:
+                       codec_from: str | Path | None = None, runtime: str = "auto",
+                       query_precision: str | None = None) -> dict:
     """Train on each word's training split, label its test split; per word and overall scores.
 
     `root` is the CoarseWSD-20 folder, else coarsewsd20/ in the data folder `data` (default
@@ -85,7 +86,9 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
     stored as an index stores them: the codec is trained on the pooled training vectors of all
     words, and every training vector is replaced by what the index gives back to k-NN votes (the
     faithful tier of a two-tier codec, else the decoded code; queries stay exact, as in a search). With `codec_from` (an index), that index's trained codec is used instead, as if
-    the words' sentences were added to it."""
+    the words' sentences were added to it. With `query_precision`, the test sentences are encoded
+    at that precision (same model, layer and runtime choice), as a query at another precision than
+    its index's vectors would be."""
     root = Path(root) if root else default_coarsewsd_root(data)
     if not root.is_dir():
         raise SenseIndexError(f"{root}: no such folder (give the CoarseWSD-20 folder, --data-dir or SENSEINDEX_DATA)")
@@ -100,6 +103,11 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         from senseindex.encoding.encoder import load_encoder
 
         encoder = load_encoder(model, layer, device, precision, runtime)
+    queries = encoder
+    if query_precision and encoder is not None:
+        from senseindex.encoding.encoder import load_encoder
+
+        queries = load_encoder(model or encoder.name, layer, device, query_precision, runtime)
     glove = None
     if any(m.startswith("static") for m in methods):
         from senseindex.encoding.glove import load_glove
@@ -127,7 +135,7 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         vecs = {}
         if encoder is not None:
             tr_vecs = target_vectors(encoder, train, idx_train)
-            vecs["contextual"] = (stored(tr_vecs) if stored else tr_vecs, target_vectors(encoder, test, idx_test))
+            vecs["contextual"] = (stored(tr_vecs) if stored else tr_vecs, target_vectors(queries, test, idx_test))
         train, test = take_split(train, idx_train), take_split(test, idx_test)
         train_labels, gold = np.asarray(train.labels), np.asarray(test.labels)
         if glove is not None:
@@ -152,7 +160,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         "dataset": "coarsewsd20", "root": str(root), "words": words,
         "model": getattr(encoder, "name", None), "layer": getattr(encoder, "layer", None),
         "precision": getattr(encoder, "precision", None),
-        "runtime": getattr(encoder, "runtime", None), "k": k, "codec": codec or "exact",
+        "runtime": getattr(encoder, "runtime", None), "k": k,
+        "queries": {"precision": getattr(queries, "precision", None), "runtime": getattr(queries, "runtime", None)}, "codec": codec or "exact",
         "static": "mean GloVe 6B-50d of the content words; static-context leaves the target out, "
                   "static-sentence keeps it",
         "methods": {m: summarise(per_method[m], gold_all, pred_all[m]) for m in methods},

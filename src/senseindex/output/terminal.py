@@ -122,7 +122,9 @@ def info_text(info: dict) -> str:
         ("vocabulary", f"{info['vocabulary_words']:,} word forms, {info['vocabulary_lemmas']:,} lemmas ({info['glove_missing_words']:,} not in GloVe)"),
         ("labels", labels),
         ("model", f"{info['model']} (layer {info['layer']}, {info['pooling']}, {info['precision']} "
-                  f"{info.get('runtime', 'torch')}, {info['dimensions']} dims)"),
+                  f"{info.get('runtime', 'torch')}, {info['dimensions']} dims"
+                  + (f"; searches encode queries in {info['query_precision']}"
+                     if info.get("query_precision", info["precision"]) != info["precision"] else "") + ")"),
         ("vectors", f"codec {info['codec']}" + (f", {info['code_bytes']} bytes a vector" if info["codec_trained"] else
                     f" (trained at 50,000 vectors; exact float16, {info['code_bytes']} bytes, until then)"
                     if info["codec"].lower() != "fp16" else f" (exact, {info['code_bytes']} bytes a vector)")
