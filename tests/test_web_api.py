@@ -415,6 +415,29 @@ def test_waiting_searches_share_one_forward_pass(hash_encoder):
     assert calls == [5, 1] and primed.batches == 1
 
 
+def test_a_few_queries_run_on_the_query_model_and_a_batch_on_the_index_model(hash_encoder):
+    from senseindex.web.lanes import SINGLE_UP_TO
+
+    calls = []
+
+    class Counting:
+        dim, layer, max_length = hash_encoder.dim, "last", 64
+
+        def __init__(self, name, precision):
+            self.name, self.precision = name, precision
+
+        def word_vectors(self, texts, spans):
+            calls.append((self.precision, len(texts)))
+            return hash_encoder.word_vectors(texts, spans)
+
+    primed = PrimedEncoder(Counting("m", "bf16"), Counting("m", "int8"))
+    assert primed.precision == "bf16"  # it stands for the index's model (vector identity, caches)
+    primed.word_vectors(["a bank"], [[(2, 6)]])
+    primed.prime([(f"bank {i}", 0, 4) for i in range(SINGLE_UP_TO)])
+    primed.prime([(f"the bank {i}", 4, 8) for i in range(SINGLE_UP_TO + 1)])
+    assert calls == [("int8", 1), ("int8", SINGLE_UP_TO), ("bf16", SINGLE_UP_TO + 1)]
+
+
 def test_serve_refuses_other_hosts_without_the_flag(tiny):
     r = CliRunner().invoke(cli, ["serve", str(tiny), "--host", "0.0.0.0"])
     assert r.exit_code == 1 and "--allow-remote" in r.output

@@ -6,7 +6,9 @@ call at a time (it already uses every core), so all work on an index goes throug
 * the **model lane** runs what needs the encoder: search, compare, explain. When several
   searches are waiting, their query words are encoded in one batch first (`PrimedEncoder`), then
   each search runs as usual and finds its vector ready. A lone search is encoded on its own, as
-  the command line does.
+  the command line does, and in the same precision (int8 where `SenseIndex.query_encoder` says
+  so); a batch of more than SINGLE_UP_TO queries runs at the index's precision, which is the
+  quicker there (docs/runtimes.md, "Queries in int8").
 * the **data lane** runs everything else: senses, plots, info, label reads and writes, exports.
   A slow clustering never holds up a search.
 
@@ -27,14 +29,17 @@ from typing import Any
 import numpy as np
 
 MAX_BATCH = 16  # waiting searches encoded together
+SINGLE_UP_TO = 3  # batches up to this size run on the query model: int8 is quicker up to 3 sentences
 CACHE_SECONDS = 60.0  # results are reused this long (paging, sorting), then recomputed
 
 
 class PrimedEncoder:
-    """A WordEncoder that answers from vectors computed ahead in one batch, else asks the real one."""
+    """A WordEncoder that answers from vectors computed ahead in one batch, else asks the real one:
+    `few` (the query model) for up to SINGLE_UP_TO sentences, `inner` (the index's) for more."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner, few=None) -> None:
         self.inner = inner
+        self.few = few or inner
         self.name, self.layer, self.dim = inner.name, inner.layer, inner.dim
         self.precision, self.max_length = inner.precision, inner.max_length
         self.runtime = getattr(inner, "runtime", "torch")
@@ -45,19 +50,22 @@ class PrimedEncoder:
         items = list(dict.fromkeys(items))
         if len(items) < 2:
             return
-        vecs = self.inner.word_vectors([t for t, _, _ in items], [[(s, e)] for _, s, e in items])
+        vecs = self._encoder(len(items)).word_vectors([t for t, _, _ in items], [[(s, e)] for _, s, e in items])
         self._ready.update({key: v[0] for key, v in zip(items, vecs, strict=True)})
         self.batches += 1
 
     def forget(self) -> None:
         self._ready.clear()
 
+    def _encoder(self, sentences: int):
+        return self.few if sentences <= SINGLE_UP_TO else self.inner
+
     def word_vectors(self, texts, spans):
         keys = [[(t, s, e) for s, e in sp] for t, sp in zip(texts, spans, strict=True)]
         if keys and all(k in self._ready for ks in keys for k in ks):
             return [np.stack([self._ready[k] for k in ks]) if ks else np.zeros((0, self.dim), np.float32)
                     for ks in keys]
-        return self.inner.word_vectors(texts, spans)
+        return self._encoder(len(texts)).word_vectors(texts, spans)
 
 
 class Job:
@@ -204,12 +212,13 @@ class IndexHandle:
     def _open_model(self):
         from senseindex.sense_index import SenseIndex
 
-        inner = self._encoder
-        if inner is None:  # the model the index was built with, loaded once per process
-            inner = SenseIndex.open(self.path, device=self._device, precision=self._precision,
-                                    runtime=self._runtime).encoder
-        primed = PrimedEncoder(inner)
-        return SenseIndex.open(self.path, encoder=primed), primed
+        inner = few = self._encoder
+        if inner is None:  # the index's model and the one for its queries, loaded once per process
+            si = SenseIndex.open(self.path, device=self._device, precision=self._precision, runtime=self._runtime)
+            inner, few = si.encoder, si.query_encoder
+        primed = PrimedEncoder(inner, few)
+        # queries go through the primed encoder; explain and the dictionary's glosses use the index's model
+        return SenseIndex.open(self.path, encoder=inner, query_encoder=primed), primed
 
     def labels_changed(self) -> None:
         """Cached search results carry labels: drop them after a write."""
