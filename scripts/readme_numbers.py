@@ -76,11 +76,12 @@ def _scale(d: dict) -> str:
     return f"{size}; {' / '.join(p50)}"
 
 
-@row("Indexing throughput on a CPU, OpenVINO bf16 against PyTorch bf16 (same run, quiet machine): demo x10, SemCor sample",
-     "encoder_runtimes")
+@row("Encoder on a CPU (one run): indexing throughput of OpenVINO bf16 against PyTorch bf16, demo x10 / "
+     "SemCor sample; one query sentence's forward pass, int8 (searches) / bf16", "encoder_runtimes")
 def _runtimes(d: dict) -> str:
-    t = d["throughput"]
-    return " / ".join(f"{t[c]['runtimes']['openvino bf16']['ratio_to_torch_bf16']:.2f}x" for c in t)
+    t, f = d["throughput"], d["forward"]
+    ratios = " / ".join(f"{t[c]['runtimes']['openvino bf16']['ratio_to_torch_bf16']:.2f}x" for c in t)
+    return f"{ratios}; {f['openvino int8']['ms']:.1f} ms / {f['openvino bf16']['ms']:.1f} ms"
 
 
 @row("Active review on CoarseWSD-20: answers until the rest is 95 % / 98 % right, tool order against random",
