@@ -1,6 +1,7 @@
 """Load test of the web workbench: `senseindex serve` on 127.0.0.1, searched by concurrent clients.
 
     .venv/bin/python bench/web_load.py [--index indexes/demo] [--clients 8] [--searches 200]
+    .venv/bin/python bench/web_load.py --threads 1,2 --rounds 3 [--busy 1]
 
 Starts the real command (`senseindex serve INDEX --read-only` on a free loopback port) in a
 subprocess, warms it up, then runs a bounded number of searches and prints one JSON object:
@@ -14,11 +15,18 @@ subprocess, warms it up, then runs a bounded number of searches and prints one J
 
 Every measured search is distinct (query sentence and k), so `single` and `concurrent` never
 hit the result cache. Only 127.0.0.1 is contacted; every loop has a fixed count and a deadline.
+
+`--threads 1,2 --rounds 3` runs the whole test once per thread setting, alternating them back to
+back (1, 2, 1, 2, ...), and summarises each setting by the median round (the round with the median
+concurrent p50; every round's p50 is listed). `--busy N` keeps N other processes busy (a pure
+Python loop each, what an indexer or another job does to a core) from before the server starts
+until the round ends, to measure the server while it shares the cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -38,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "corpora" / "demo.queries.tsv"
 HOST = "127.0.0.1"  # never anything else
 DEADLINE_S = 900.0
+BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 
 
 def demo_queries() -> list[str]:
@@ -66,11 +75,26 @@ def summary(latencies: list[float], wall: float, ok: int, total: int) -> dict:
             "max_ms": round(max(ms), 1), "mean_ms": round(statistics.fmean(ms), 1)}
 
 
-def run(args) -> dict:
+@contextlib.contextmanager
+def busy_processes(n: int):
+    """N processes spinning a core each (bounded by the deadline), stopped when the block ends."""
+    procs = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP.format(seconds=DEADLINE_S)]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
+
+
+def run(args, threads: str | None) -> dict:
+    """One round: serve with `--threads threads` (None: serve's default), load it, stop it."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     cmd = [sys.executable, "-c", "from senseindex.cli import cli; cli()", "serve", str(args.index), "--host", HOST,
-           "--port", str(port), "--read-only", *(["--threads", str(args.threads)] if args.threads else [])]
+           "--port", str(port), "--read-only", *(["--threads", threads] if threads else []), "--runtime", args.runtime]
+    load_before = [round(x, 2) for x in os.getloadavg()]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     started = time.monotonic()
     try:
@@ -134,13 +158,15 @@ def run(args) -> dict:
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
-    direct = direct_searches(args, queries)
+    direct = direct_searches(args, queries, threads)
     return {
         "date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "command": "bench/web_load.py " + " ".join(sys.argv[1:]),
+        "command": "bench/web_load.py " + " ".join(sys.argv[1:]), "time_utc": time.strftime("%H:%M:%S", time.gmtime()),
+        "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "index": str(args.index),
         "occurrences": info["occurrences"], "model": info["model"], "codec": info.get("codec"),
-        "clients": args.clients, "threads": args.threads or "serve's default (1)",
+        "clients": args.clients, "threads": threads or "serve's default", "runtime": args.runtime,
+        "busy_processes": args.busy,
         "single": single, "concurrent": concurrent, "cached": cached, "paging": paging, "direct": direct,
     }
 
@@ -176,13 +202,13 @@ def page_one_query(base: str, args, started: float) -> dict:
     return summary([x for x, _ in results], time.monotonic() - t0, sum(s == 200 for _, s in results), len(jobs))
 
 
-def direct_searches(args, queries: list[str]) -> dict:
+def direct_searches(args, queries: list[str], threads: str | None) -> dict:
     """The single-client searches again, in this process through the facade (no HTTP, no server)."""
     from senseindex import SenseIndex
-    from senseindex.encoding.runtimes import set_threads
+    from senseindex.web.app import apply_threads
 
-    set_threads(args.threads or 1)  # as the server had them, whichever runtime loads
-    si = SenseIndex.open(args.index)
+    apply_threads(threads or "auto")  # as the server had them (serve's default is auto)
+    si = SenseIndex.open(args.index, runtime=args.runtime)
     for q in queries[: args.warmup]:
         si.search(q, 5)
     latencies = []
@@ -194,6 +220,48 @@ def direct_searches(args, queries: list[str]) -> dict:
     return summary(latencies, time.monotonic() - t0, len(latencies), len(latencies))
 
 
+def median_round(rounds: list[dict]) -> dict:
+    """The round whose concurrent p50 is the median (the lower middle one for an even count)."""
+    ordered = sorted(rounds, key=lambda r: r["concurrent"]["p50_ms"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def compare(args, settings: list[str | None]) -> dict:
+    """Every setting once per round, back to back; per setting the median round and every round's figures."""
+    from senseindex.web.app import available_cores
+
+    rounds: list[dict] = []
+    for _ in range(args.rounds):
+        for threads in settings:
+            with busy_processes(args.busy):
+                rounds.append(run(args, threads))
+            r = rounds[-1]
+            print(f"threads {r['threads']}: concurrent p50 {r['concurrent']['p50_ms']} ms, single p50 "
+                  f"{r['single']['p50_ms']} ms, load {r['load_average_before']} -> {r['load_average_after']}",
+                  file=sys.stderr)
+    by_threads = {}
+    for threads in settings:
+        mine = [r for r in rounds if r["threads"] == (threads or "serve's default")]
+        each = {part: [r[part]["p50_ms"] for r in mine] for part in ("concurrent", "single", "cached", "paging", "direct")}
+        by_threads[threads or "default"] = {
+            "concurrent_p50_ms_each": each["concurrent"],
+            "median": {part: statistics.median(v) for part, v in each.items()},
+            "concurrent_p90_ms_each": [r["concurrent"]["p90_ms"] for r in mine],
+            "searches_per_s_each": [r["concurrent"]["searches_per_s"] for r in mine],
+            "median_round": median_round(mine),
+        }
+    return {"date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "command": "bench/web_load.py " + " ".join(sys.argv[1:]), "busy_processes": args.busy,
+            "busy": f"{args.busy} pure-Python busy loop(s) running through each round" if args.busy else "none",
+            "cores_available": available_cores(), "rounds": args.rounds, "order": [r["threads"] for r in rounds],
+            "load_averages": [[r["load_average_before"], r["load_average_after"]] for r in rounds],
+            "failed": sum(failures(r) for r in rounds), "by_threads": by_threads}
+
+
+def failures(result: dict) -> int:
+    return sum(result[part]["failed"] for part in ("concurrent", "cached", "single", "paging"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", default=str(ROOT / "indexes" / "demo"))
@@ -201,18 +269,28 @@ def main() -> None:
     ap.add_argument("--searches", type=int, default=200)
     ap.add_argument("--single", type=int, default=40, help="Searches made one at a time first.")
     ap.add_argument("--warmup", type=int, default=10)
-    ap.add_argument("--threads", type=int, default=None,
-                    help="Passed to `senseindex serve --threads` (and used for the direct searches).")
+    ap.add_argument("--threads", default=None,
+                    help="Passed to `senseindex serve --threads` (and used for the direct searches); a comma "
+                         "list (1,2,auto) runs each in turn, every round.")
+    ap.add_argument("--runtime", default="auto", help="Passed to `senseindex serve --runtime` (auto: OpenVINO here).")
+    ap.add_argument("--rounds", type=int, default=1, help="Rounds of every --threads setting, alternated.")
+    ap.add_argument("--busy", type=int, default=0, help="Processes kept busy (one core each) during every round.")
     ap.add_argument("--out", help="Also write the JSON here (e.g. bench/out/web_load.json).")
     args = ap.parse_args()
-    if not (1 <= args.clients <= 64 and 1 <= args.searches <= 10_000):
-        raise SystemExit("keep it bounded: 1-64 clients, 1-10,000 searches")
-    result = run(args)
+    if not (1 <= args.clients <= 64 and 1 <= args.searches <= 10_000 and 1 <= args.rounds <= 20
+            and 0 <= args.busy <= 8):
+        raise SystemExit("keep it bounded: 1-64 clients, 1-10,000 searches, 1-20 rounds, 0-8 busy processes")
+    settings = [t.strip() for t in args.threads.split(",")] if args.threads else [None]
+    if len(settings) == 1 and args.rounds == 1:
+        with busy_processes(args.busy):
+            result = run(args, settings[0])
+        failed = failures(result)
+    else:
+        result = compare(args, settings)
+        failed = result["failed"]
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    failed = (result["concurrent"]["failed"] + result["cached"]["failed"] + result["single"]["failed"]
-              + result["paging"]["failed"])
     sys.exit(1 if failed else 0)
 
 

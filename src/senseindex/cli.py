@@ -118,6 +118,18 @@ def _k_value(_ctx, _param, value):
     return k
 
 
+def _threads_value(_ctx, _param, value):
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter("use auto or a number") from None
+    if not 1 <= n <= 256:
+        raise click.BadParameter("use auto or a number from 1 to 256")
+    return n
+
+
 def k_option(default=10, maximum=10_000, auto: bool = False, help: str = "Number of results."):
     """The one spelling of a count of results, neighbours or clusters: -k/--k."""
     if auto:
@@ -142,6 +154,22 @@ def _open(index_path, preload: bool = False, queries: bool = False, **kwargs):
     if preload:
         si.preload(queries)
     return si
+
+
+def _done_reading(si) -> None:
+    """The end of a read-only command, once its output is written: close the index's SQLite
+    connection now, and let the interpreter's exit skip its garbage collection (gc.freeze, run by
+    atexit, which comes before the collection). That collection walked the ~60,000 objects of a
+    cold search and freed OpenVINO's compiled model piece by piece, memory the process's exit
+    returns anyway: 0.09 s of the 0.14 s exit (docs/benchmarks/26-runtimes.md). What it skips:
+    finalisers of objects in reference cycles, which here write nothing (the index is read-only
+    and closed first; stdout and stderr are still flushed by the interpreter)."""
+    import atexit
+    import gc
+
+    si.close()
+    atexit.unregister(gc.freeze)  # once per process, however many commands ran in it (tests)
+    atexit.register(gc.freeze)
 
 
 def _say_target(target) -> None:
@@ -370,12 +398,14 @@ def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter,
         if not fmt:
             _say_target(target)
         emit(fmt, lambda: render.compare_table(ctx, st), rows, data)
+        _done_reading(si)
         return
     if static or any_word:
         target, hits = si.search(query, k, word, any_word, static, lemma, any_pos, where)
         if target.how != "marked" or not fmt:
             _say_target(target)
         emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
+        _done_reading(si)
         return
     conc = si.concordance(query, cql=cql, word=word, lemma=lemma, any_pos=any_pos, label=label_filter,
                           doc=doc_filter, where=where, k=None if all_lines else k)
@@ -385,6 +415,7 @@ def search(index_path, query, word, k, all_lines, cql, label_filter, doc_filter,
     if not fmt or conc.capped:
         click.echo(_counts_line(conc), err=True)
     emit(fmt, lambda: render.hits_table(hits, color=sys.stdout.isatty()), [h.to_dict() for h in hits])
+    _done_reading(si)
 
 
 def _counts_line(conc) -> str:
@@ -890,9 +921,11 @@ def plot(index_path, word, out, color, projection, k, seed, fmt):
               help="Allow a --host other machines can reach (they can then read the corpus, and write labels "
                    "unless --read-only).")
 @click.option("--read-only", is_flag=True, help="Serve search, senses and export only; no label is written.")
-@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="CPU threads for the model. One keeps searches quick while other work (an indexer, the "
-                   "browser) shares the cores; waiting searches are batched either way.")
+@click.option("--threads", default="auto", show_default=True, callback=_threads_value, metavar="auto|N",
+              help="CPU threads for the model. auto: one per core this process may use for OpenVINO and ONNX "
+                   "Runtime (faster than one on an idle machine, little or no slower beside another busy process), "
+                   "one for torch (whose threads stall each other beside a busy process; docs/runtimes.md). "
+                   "Waiting searches are batched either way.")
 @model_options
 @user_errors
 def serve(index_paths, host, port, allow_remote, read_only, threads, device, precision, runtime):

@@ -125,6 +125,11 @@ class SenseIndex:
                 self._store = Store.create(self._path, self._new_manifest())
         return self._store
 
+    def close(self) -> None:
+        """Close the index's database connection (this SenseIndex is not used afterwards)."""
+        if self._store is not None:
+            self._store.close()
+
     def _new_manifest(self) -> dict:
         from senseindex.encoding.encoder import vector_identity
         from senseindex.storage.vectors import check_codec

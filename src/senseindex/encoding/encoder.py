@@ -15,7 +15,19 @@ from senseindex.encoding.subwords import Spans, SubwordEncoder, padded, parse_la
 from senseindex.encoding.weights import ModelSource, resolve_model
 from senseindex.errors import SenseIndexError
 
-__all__ = ["Encoder", "WordEncoder", "cpu_has_bf16", "load_encoder", "parse_layer", "pool_words", "vector_identity"]
+__all__ = ["Encoder", "WordEncoder", "cpu_has_bf16", "load_encoder", "parse_layer", "pool_words", "set_torch_threads",
+           "vector_identity"]
+
+_TORCH_THREADS: list[int | None] = [None]
+
+
+def set_torch_threads(n: int | None) -> None:
+    """torch's CPU threads for encoders loaded after this call, where they should differ from
+    `runtimes.set_threads` (None: the same). `serve --threads auto` gives torch one: beside another
+    busy process its threads wait on each other (two threads: 8 clients' p50 1.9 s against 0.2 s
+    with one, docs/benchmarks/26-runtimes.md); OpenVINO's do not."""
+    _TORCH_THREADS[0] = n
+
 
 POOLING = "mean-subwords-l2"
 # Bump when the way word vectors are computed changes (pooling, windowing, normalisation), so
@@ -90,8 +102,8 @@ class Encoder(SubwordEncoder):
         import torch
 
         self.source: ModelSource = resolve_model(model)
-        if threads():
-            torch.set_num_threads(threads())
+        if _TORCH_THREADS[0] or threads():
+            torch.set_num_threads(_TORCH_THREADS[0] or threads())
         if backend not in ("auto", "transformers"):
             raise SenseIndexError(f"backend {backend!r}: use auto or transformers")
         self.backend = "transformers"

@@ -176,6 +176,13 @@ class Store:
                 f.unlink()
         return cls.open(path)
 
+    def close(self) -> None:
+        """Close the database connection; the Store is not used afterwards. (A writer's work is
+        committed within `lock`, so nothing is pending here.)"""
+        self._vectors = None
+        self._vocab_index = None
+        self.db.conn.close()
+
     # --- writing -----------------------------------------------------------------
     @contextmanager
     def lock(self, verify: bool = True):

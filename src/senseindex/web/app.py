@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -773,21 +774,44 @@ def check_host(host: str, allow_remote: bool) -> bool:
     return loopback
 
 
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity (which `taskset`, a container or a batch
+    scheduler may narrow), else every core."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def apply_threads(threads: int | str | None) -> int | None:
+    """Set the model's CPU threads for encoders loaded from now on (`serve --threads`) and return
+    the count: a number for every runtime; "auto" one per core this process may use for OpenVINO and
+    ONNX Runtime, and one for torch (`set_torch_threads`); None leaves each runtime its default.
+    Importing the setters imports neither torch nor an exported runtime."""
+    from senseindex.encoding.encoder import set_torch_threads
+    from senseindex.encoding.runtimes import set_threads
+
+    if not threads:
+        return None
+    count = available_cores() if threads == "auto" else int(threads)
+    set_threads(count)
+    set_torch_threads(1 if threads == "auto" else None)
+    return count
+
+
 def serve(indexes: Sequence[str], host: str = "127.0.0.1", port: int = 8000, read_only: bool = False,
-          allow_remote: bool = False, device: str = "auto", precision: str = "auto", threads: int | None = 1,
+          allow_remote: bool = False, device: str = "auto", precision: str = "auto", threads: int | str | None = "auto",
           echo=print, runtime: str = "auto") -> None:
     """Run the workbench with uvicorn until Ctrl-C; `echo(message)` tells the user where it is.
 
-    `threads` sets the model's CPU threads for this process (None: the runtime's default, one per core).
-    One is the default: on the 2-core machine, with one other busy process, torch's default (two)
-    made single searches 4-7x slower than one thread, and in one run 8 clients 11x slower (BENCHMARKS.md)."""
+    `threads` sets the model's CPU threads for this process (`apply_threads`). "auto" is the
+    default since OpenVINO became the runtime: on the shared 2-core machine two OpenVINO threads gave
+    8 concurrent clients a p50 of 68 ms against 98-102 ms with one, and were no slower beside a
+    busy process (107 against 110 ms); torch keeps one thread under "auto", because two torch
+    threads beside a busy process took 1.9 s against 0.15 s (docs/benchmarks/26-runtimes.md)."""
     import uvicorn
 
     loopback = check_host(host, allow_remote)
-    if threads:
-        from senseindex.encoding.runtimes import set_threads
-
-        set_threads(threads)  # torch, ONNX Runtime or OpenVINO, whichever loads (torch is not imported here)
+    apply_threads(threads)
     app = create_app(indexes, read_only=read_only, device=device, precision=precision, runtime=runtime,
                      hosts=LOOPBACK_HOSTS if loopback else None)
     if not loopback:
