@@ -93,7 +93,8 @@ def run(args, threads: str | None) -> dict:
     port = free_port()
     base = f"http://{HOST}:{port}"
     cmd = [sys.executable, "-c", "from senseindex.cli import cli; cli()", "serve", str(args.index), "--host", HOST,
-           "--port", str(port), "--read-only", *(["--threads", threads] if threads else []), "--runtime", args.runtime]
+           "--port", str(port), "--read-only", *(["--threads", threads] if threads else []), "--runtime", args.runtime,
+           "--precision", args.precision]
     load_before = [round(x, 2) for x in os.getloadavg()]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     started = time.monotonic()
@@ -166,6 +167,7 @@ def run(args, threads: str | None) -> dict:
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "index": str(args.index),
         "occurrences": info["occurrences"], "model": info["model"], "codec": info.get("codec"),
         "clients": args.clients, "threads": threads or "serve's default", "runtime": args.runtime,
+        "precision": args.precision,
         "busy_processes": args.busy,
         "single": single, "concurrent": concurrent, "cached": cached, "paging": paging, "direct": direct,
     }
@@ -208,7 +210,7 @@ def direct_searches(args, queries: list[str], threads: str | None) -> dict:
     from senseindex.web.app import apply_threads
 
     apply_threads(threads or "auto")  # as the server had them (serve's default is auto)
-    si = SenseIndex.open(args.index, runtime=args.runtime)
+    si = SenseIndex.open(args.index, runtime=args.runtime, precision=args.precision)
     for q in queries[: args.warmup]:
         si.search(q, 5)
     latencies = []
@@ -273,6 +275,8 @@ def main() -> None:
                     help="Passed to `senseindex serve --threads` (and used for the direct searches); a comma "
                          "list (1,2,auto) runs each in turn, every round.")
     ap.add_argument("--runtime", default="auto", help="Passed to `senseindex serve --runtime` (auto: OpenVINO here).")
+    ap.add_argument("--precision", default="auto", help="Passed to `senseindex serve --precision` (auto: the "
+                    "index's, with lone queries in int8 where SenseIndex.query_encoder says so).")
     ap.add_argument("--rounds", type=int, default=1, help="Rounds of every --threads setting, alternated.")
     ap.add_argument("--busy", type=int, default=0, help="Processes kept busy (one core each) during every round.")
     ap.add_argument("--out", help="Also write the JSON here (e.g. bench/out/web_load.json).")
