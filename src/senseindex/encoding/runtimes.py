@@ -135,7 +135,6 @@ class ExportedEncoder(SubwordEncoder):
         self._setup(Tokenizer(folder), config, layer)
         self.batch_tokens = batch_tokens or 8192
         self.threads = threads or _THREADS[0]
-        self._local = threading.local()
         self._run = self._load()
 
     def _file_precision(self) -> str:
@@ -183,11 +182,12 @@ class ExportedEncoder(SubwordEncoder):
         if self.threads:
             config["INFERENCE_NUM_THREADS"] = self.threads
         compiled = core.compile_model(str(path), "CPU", config)
+        local = threading.local()  # not on self: a closure over self would keep the encoder in a cycle
 
         def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            request = getattr(self._local, "request", None)  # one infer request per thread
+            request = getattr(local, "request", None)  # one infer request per thread
             if request is None:
-                request = self._local.request = compiled.create_infer_request()
+                request = local.request = compiled.create_infer_request()
             return np.array(request.infer({"input_ids": ids, "attention_mask": mask})[0], dtype=np.float32)
 
         return run
