@@ -106,34 +106,28 @@ def quiet_option(fn):
     return click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(fn)
 
 
-def _k_value(_ctx, _param, value):
-    if value == "auto":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        raise click.BadParameter("use auto or a number") from None
-    if k < 1:
-        raise click.BadParameter("must be at least 1")
-    return k
+def _auto_or_number(highest: int | None = None):
+    """A click callback for "auto" or a whole number from 1 (to `highest`)."""
+    bounds = f"from 1 to {highest}" if highest else "of at least 1"
 
+    def check(_ctx, _param, value):
+        if value == "auto":
+            return value
+        try:
+            n = int(value)
+        except ValueError:
+            raise click.BadParameter("use auto or a number") from None
+        if n < 1 or (highest and n > highest):
+            raise click.BadParameter(f"use auto or a number {bounds}")
+        return n
 
-def _threads_value(_ctx, _param, value):
-    if value == "auto":
-        return value
-    try:
-        n = int(value)
-    except ValueError:
-        raise click.BadParameter("use auto or a number") from None
-    if not 1 <= n <= 256:
-        raise click.BadParameter("use auto or a number from 1 to 256")
-    return n
+    return check
 
 
 def k_option(default=10, maximum=10_000, auto: bool = False, help: str = "Number of results."):
     """The one spelling of a count of results, neighbours or clusters: -k/--k."""
     if auto:
-        return click.option("-k", "--k", "k", default="auto", show_default=True, callback=_k_value, help=help)
+        return click.option("-k", "--k", "k", default="auto", show_default=True, callback=_auto_or_number(), help=help)
     return click.option("-k", "--k", "k", default=default, show_default=True, type=click.IntRange(1, maximum),
                         help=help)
 
@@ -921,7 +915,7 @@ def plot(index_path, word, out, color, projection, k, seed, fmt):
               help="Allow a --host other machines can reach (they can then read the corpus, and write labels "
                    "unless --read-only).")
 @click.option("--read-only", is_flag=True, help="Serve search, senses and export only; no label is written.")
-@click.option("--threads", default="auto", show_default=True, callback=_threads_value, metavar="auto|N",
+@click.option("--threads", default="auto", show_default=True, callback=_auto_or_number(256), metavar="auto|N",
               help="CPU threads for the model. auto: one per core this process may use for OpenVINO and ONNX "
                    "Runtime (faster than one on an idle machine, little or no slower beside another busy process), "
                    "one for torch (whose threads stall each other beside a busy process; docs/runtimes.md). "
