@@ -2,6 +2,7 @@ import sys, time, statistics
 sys.path.insert(0, __import__('os').path.dirname(__file__)); sys.path.insert(0, ''+__import__('os').path.dirname(__file__)+'/../../../src'); sys.path.insert(0, ''+__import__('os').path.dirname(__file__)+'/../../../bench')
 import numpy as np
 from ovexp import compress, ONNX, core
+from measure import measure
 from indexing import demo_sentences
 from senseindex.encoding.checkpoint import Tokenizer
 from senseindex.encoding.weights import resolve_model
@@ -21,18 +22,4 @@ variants = {
 }
 for name, (mdl, cfg) in variants.items():
     c = core.compile_model(mdl, "CPU", {**cfg, "PERFORMANCE_HINT": "LATENCY"})
-    r = c.create_infer_request()
-    got = np.asarray(r.infer({"input_ids": arr, "attention_mask": mask})[0])
-    sel = mask.astype(bool)
-    a, b = ref[sel], got[sel]
-    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
-    times = []
-    for _ in range(3):
-        t = time.perf_counter(); r.infer({"input_ids": arr, "attention_mask": mask}); times.append(time.perf_counter() - t)
-    one = np.array([batch[0]]); 
-    for _ in range(3): r.infer({"input_ids": one, "attention_mask": np.ones_like(one)})
-    lt = []
-    for _ in range(30):
-        t = time.perf_counter(); r.infer({"input_ids": one, "attention_mask": np.ones_like(one)}); lt.append(time.perf_counter() - t)
-    print(name, 'token cos min %.4f p1 %.4f mean %.5f' % (cos.min(), np.percentile(cos, 1), cos.mean()),
-          'batch %s %.3f s' % (arr.shape, statistics.median(times)), 'one %.2f ms' % (1000 * statistics.median(lt)), flush=True)
+    print(name, measure(c, ref, arr, mask, np.array([batch[0]]), reps=30), flush=True)

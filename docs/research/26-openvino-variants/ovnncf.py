@@ -9,6 +9,7 @@ sys.path[:0] = [here, here + '/../../../src', here + '/../../../bench']
 import numpy as np
 import openvino as ov
 import nncf
+from measure import measure
 from indexing import demo_sentences
 from senseindex.encoding.checkpoint import Tokenizer
 from senseindex.encoding.weights import resolve_model
@@ -62,20 +63,6 @@ for name in variants:
     else:
         mdl = quantised(name)
     c = core.compile_model(mdl, "CPU", {"INFERENCE_PRECISION_HINT": "bf16", "PERFORMANCE_HINT": "LATENCY"})
-    r = c.create_infer_request()
-    got = np.asarray(r.infer({"input_ids": arr, "attention_mask": mask})[0])
-    sel = mask.astype(bool)
-    a, b = ref[sel], got[sel]
-    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
-    times = []
-    for _ in range(3):
-        t = time.perf_counter(); r.infer({"input_ids": arr, "attention_mask": mask}); times.append(time.perf_counter() - t)
-    one = np.array([batch[0]])
-    for _ in range(3): r.infer({"input_ids": one, "attention_mask": np.ones_like(one)})
-    lt = []
-    for _ in range(40):
-        t = time.perf_counter(); r.infer({"input_ids": one, "attention_mask": np.ones_like(one)}); lt.append(time.perf_counter() - t)
-    print(name, 'token cos min %.4f p1 %.4f mean %.5f' % (cos.min(), np.percentile(cos, 1), cos.mean()),
-          'batch %s %.3f s' % (arr.shape, statistics.median(times)), 'one %s %.2f ms' % (one.shape, 1000 * statistics.median(lt)), flush=True)
+    print(name, measure(c, ref, arr, mask, np.array([batch[0]])), flush=True)
     if len(sys.argv) > 2 and name != 'bf16':
         ov.save_model(mdl, f"{sys.argv[2]}/{name}.xml")
