@@ -190,7 +190,7 @@ class SenseIndex:
 
         try:
             return load_encoder(m["model"], m["layer"], self.device, precision, "openvino")
-        except SenseIndexError:  # the export cannot be made here: the index's own precision
+        except (SenseIndexError, OSError):  # the export cannot be made here (e.g. a read-only cache)
             return self.encoder
 
     def preload(self, queries: bool = False) -> None:
