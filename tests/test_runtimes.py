@@ -345,3 +345,26 @@ def test_a_search_encodes_its_query_in_int8_and_finds_the_same_best_hit(minilm_i
     assert asked.query_encoder is asked.encoder
     assert [h.occurrence_id for h in hits][:2] == [h.occurrence_id for h in same][:2]
     assert np.allclose([h.score for h in hits], [h.score for h in same], atol=0.02)
+
+
+def test_a_query_model_that_cannot_load_falls_back_to_the_index_model(tmp_path, hash_encoder, monkeypatch):
+    from senseindex import SenseIndex
+    from senseindex.encoding import encoder as encoder_module
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The bank raised its rates.\nThe river bank flooded.\n", encoding="utf-8")
+    SenseIndex.open_or_create(tmp_path / "idx", encoder=hash_encoder).add([corpus])
+    asked = []
+
+    def load(model, layer, device, precision, runtime):
+        asked.append(precision)
+        if precision == "int8":
+            raise PermissionError("read-only cache")
+        return hash_encoder
+
+    monkeypatch.setattr(encoder_module, "load_encoder", load)
+    monkeypatch.setattr(runtimes, "query_precision", lambda *args: "int8")
+    si = SenseIndex.open(tmp_path / "idx")
+    assert si.query_encoder is si.encoder is hash_encoder and asked == ["int8", "auto"]
+    _, hits = si.search("the [bank] of the river", k=2)
+    assert hits
