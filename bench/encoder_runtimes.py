@@ -54,13 +54,11 @@ QUERIES = ["I have a [mole] on my hip", "The [bank] raised its interest rates",
            "We sat on the river [bank]", "A [crane] lifted the steel beams"]
 
 
-def cpu_flags() -> list[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    found = set(re.search(r"^flags\s*:(.*)$", text, re.M).group(1).split())
-    return [f for f in FLAGS if f in found]
+def instruction_sets() -> list[str]:
+    """The instruction sets the ratios depend on, of those the CPU has."""
+    from senseindex.encoding.runtimes import cpu_flags
+
+    return [f for f in FLAGS if f in cpu_flags()]
 
 
 def cpu_model() -> str:
@@ -245,7 +243,7 @@ def main() -> None:
     configs = [tuple(c.split(":")) for c in args.configs.split(",")]
     started = time.perf_counter()
     result: dict = {"date": date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(),
-                    "instruction_sets": cpu_flags(), "load_average_at_start": os.getloadavg()[0],
+                    "instruction_sets": instruction_sets(), "load_average_at_start": os.getloadavg()[0],
                     "machine": f"{cpu_model()}, {os.cpu_count()} cores",
                     "machine_note": "shared with other engineers' jobs: absolute figures move; ratios are "
                                     "within this run", "model": args.model, "command": " ".join(sys.argv)}

@@ -176,18 +176,23 @@ class SenseIndex:
                 self._query_encoder = self._load_query_encoder()
         return self._query_encoder
 
-    def _load_query_encoder(self) -> WordEncoder:
+    def _query_precision(self) -> str | None:
+        """The precision queries run at when it is not the index's own (`runtimes.query_precision`)."""
         from senseindex.encoding.runtimes import query_precision
 
+        m = self.store.manifest
+        return query_precision(m.get("runtime", "torch"), m.get("precision", ""), self.precision, self.runtime,
+                               self.device)
+
+    def _load_query_encoder(self) -> WordEncoder:
         if self._store is None and not Store.is_index(self._path):
             return self.encoder
-        m = self.store.manifest
-        precision = query_precision(m.get("runtime", "torch"), m.get("precision", ""), self.precision,
-                                    self.runtime, self.device)
+        precision = self._query_precision()
         if precision is None:
             return self.encoder
         from senseindex.encoding.encoder import load_encoder
 
+        m = self.store.manifest
         try:
             return load_encoder(m["model"], m["layer"], self.device, precision, "openvino")
         except (SenseIndexError, OSError):  # the export cannot be made here (e.g. a read-only cache)
@@ -567,7 +572,6 @@ class SenseIndex:
         """What the index holds: counts, vocabulary, labels, model and vector identity, size on disk;
         with `word`, also `word`: its lemma's occurrences and frequency per million (the count
         search, senses and review give)."""
-        from senseindex.encoding.runtimes import query_precision
         from senseindex.senses.frequencies import corpus_tokens, per_million
 
         if word is not None:
@@ -599,8 +603,7 @@ class SenseIndex:
             "pooling": m["pooling"],
             "precision": m.get("precision", "unknown"),
             "runtime": m.get("runtime", "torch"),
-            "query_precision": query_precision(m.get("runtime", "torch"), m.get("precision", ""), self.precision,
-                                               self.runtime, self.device) or m.get("precision", "unknown"),
+            "query_precision": self._query_precision() or m.get("precision", "unknown"),
             "vector_format": m.get("vector_format", "unknown"),
             "dimensions": int(m["dimensions"]),
             "codec": m.get("codec", "fp16"),

@@ -46,24 +46,23 @@ def threads() -> int | None:
 
 
 @lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU's instruction-set flags (/proc/cpuinfo; empty where it cannot be read)."""
+    try:
+        return frozenset(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return frozenset()
+
+
 def cpu_has_bf16() -> bool:
     """AMX or AVX512-bf16 make bf16 about 2x faster than fp32; without them it is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
 
 
-@lru_cache(maxsize=1)
 def cpu_has_int8() -> bool:
     """AMX-int8 or AVX512-VNNI: int8 dot products in hardware, without which dynamic int8 is no
     faster than fp32 (measured only on a CPU with both: docs/benchmarks/26-runtimes.md)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_int8" in flags or "avx512_vnni" in flags
+    return bool({"amx_int8", "avx512_vnni"} & cpu_flags())
 
 
 def query_precision(built_runtime: str, built_precision: str, asked_precision: str, asked_runtime: str,

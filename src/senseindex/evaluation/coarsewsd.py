@@ -160,8 +160,8 @@ def evaluate_coarsewsd(root: str | Path | None = None, words: Sequence[str] | No
         "dataset": "coarsewsd20", "root": str(root), "words": words,
         "model": getattr(encoder, "name", None), "layer": getattr(encoder, "layer", None),
         "precision": getattr(encoder, "precision", None),
-        "runtime": getattr(encoder, "runtime", None), "k": k,
-        "queries": {"precision": getattr(queries, "precision", None), "runtime": getattr(queries, "runtime", None)}, "codec": codec or "exact",
+        "runtime": getattr(encoder, "runtime", None), "k": k, "codec": codec or "exact",
+        "queries": {"precision": getattr(queries, "precision", None), "runtime": getattr(queries, "runtime", None)},
         "static": "mean GloVe 6B-50d of the content words; static-context leaves the target out, "
                   "static-sentence keeps it",
         "methods": {m: summarise(per_method[m], gold_all, pred_all[m]) for m in methods},
